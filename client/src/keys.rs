@@ -1,0 +1,89 @@
+//! Signers: an sr25519 key (what wallets use) or an ed25519 key (what workers use). Both sign
+//! for a `MultiSignature` account, so either can send any transaction.
+
+use commons_runtime::{AccountId, Signature};
+use sp_core::{
+	crypto::{Ss58AddressFormat, Ss58Codec},
+	ed25519, sr25519, Pair,
+};
+use sp_runtime::{traits::IdentifyAccount, MultiSigner};
+
+use crate::{Error, Result};
+
+/// Signature scheme of a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scheme {
+	/// Schnorrkel on Ristretto25519: wallets and validators.
+	Sr25519,
+	/// Ed25519: worker keys.
+	Ed25519,
+}
+
+/// A key pair that can sign transactions.
+#[derive(Clone)]
+pub enum Keypair {
+	/// An sr25519 key.
+	Sr25519(sr25519::Pair),
+	/// An ed25519 key.
+	Ed25519(ed25519::Pair),
+}
+
+impl Keypair {
+	/// Builds a key from a secret URI: a dev name (`//Alice`), a mnemonic with an optional
+	/// derivation path, or a hex seed.
+	pub fn from_uri(uri: &str, scheme: Scheme) -> Result<Self> {
+		let invalid = |error: sp_core::crypto::SecretStringError| {
+			Error::InvalidKey(uri.to_string(), format!("{error:?}"))
+		};
+		Ok(match scheme {
+			Scheme::Sr25519 => Self::Sr25519(sr25519::Pair::from_string(uri, None).map_err(invalid)?),
+			Scheme::Ed25519 => Self::Ed25519(ed25519::Pair::from_string(uri, None).map_err(invalid)?),
+		})
+	}
+
+	/// The account this key signs for.
+	pub fn account_id(&self) -> AccountId {
+		match self {
+			Self::Sr25519(pair) => MultiSigner::from(pair.public()).into_account(),
+			Self::Ed25519(pair) => MultiSigner::from(pair.public()).into_account(),
+		}
+	}
+
+	/// Signs `message`.
+	pub fn sign(&self, message: &[u8]) -> Signature {
+		match self {
+			Self::Sr25519(pair) => pair.sign(message).into(),
+			Self::Ed25519(pair) => pair.sign(message).into(),
+		}
+	}
+}
+
+/// Renders an account in the Commons address format.
+pub fn to_ss58(account: &AccountId) -> String {
+	account.to_ss58check_with_version(Ss58AddressFormat::custom(
+		commons_runtime::currency::SS58_PREFIX,
+	))
+}
+
+/// Parses an account given as an SS58 address (any network's prefix), 32-byte hex, or a secret
+/// URI such as `//Bob` (taken as sr25519).
+pub fn parse_account(text: &str) -> Result<AccountId> {
+	if let Ok(account) = AccountId::from_ss58check(text) {
+		return Ok(account);
+	}
+	if let Some(hex_key) = text.strip_prefix("0x") {
+		let bytes = hex::decode(hex_key)
+			.map_err(|error| Error::InvalidKey(text.to_string(), error.to_string()))?;
+		let raw: [u8; 32] = bytes.try_into().map_err(|_| {
+			Error::InvalidKey(text.to_string(), "an account id is 32 bytes".to_string())
+		})?;
+		return Ok(AccountId::from(raw));
+	}
+	if text.starts_with("//") {
+		return Ok(Keypair::from_uri(text, Scheme::Sr25519)?.account_id());
+	}
+	Err(Error::InvalidKey(
+		text.to_string(),
+		"expected an SS58 address, 0x-prefixed hex or a //Name dev key".to_string(),
+	))
+}

@@ -1,0 +1,59 @@
+//! `commons-client`: talks to a Commons node over JSON-RPC with the runtime's own types.
+//!
+//! - [`keys`]: sr25519 (wallet) and ed25519 (worker) signers from secret URIs.
+//! - [`tx`]: builds and signs extrinsics exactly as the runtime checks them.
+//! - [`rpc`]: a typed connection to a node: chain state, balances, submission, inclusion.
+
+pub mod keys;
+pub mod rpc;
+pub mod tx;
+
+pub use keys::{Keypair, Scheme};
+pub use rpc::{Inclusion, Node};
+
+/// Everything that can go wrong between a client and a node.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// The node could not be reached or answered with a transport error.
+	#[error("node at {url} is unreachable: {source}")]
+	Unreachable {
+		/// The address that was tried.
+		url: String,
+		/// The underlying transport error.
+		#[source]
+		source: jsonrpsee::core::ClientError,
+	},
+	/// The node answered a call with an error.
+	#[error("the node rejected `{method}`: {message}")]
+	Rpc {
+		/// The RPC method that failed.
+		method: &'static str,
+		/// The node's error, as it said it.
+		message: String,
+	},
+	/// The node's answer could not be decoded as this runtime's types.
+	#[error("cannot decode {what} from the node: {detail}")]
+	Decode {
+		/// What was being decoded.
+		what: &'static str,
+		/// Why it failed.
+		detail: String,
+	},
+	/// A secret URI or address that does not parse.
+	#[error("invalid key `{0}`: {1}")]
+	InvalidKey(String, String),
+	/// The transaction was included but its call failed; only the fee was charged.
+	#[error("transaction failed in block #{block}: {error}")]
+	DispatchFailed {
+		/// Number of the block that included it.
+		block: u32,
+		/// The runtime's error, by name.
+		error: String,
+	},
+	/// The transaction was not seen in a finalised block in time.
+	#[error("transaction {0} not finalised within {1} seconds")]
+	Timeout(String, u64),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

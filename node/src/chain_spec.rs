@@ -1,0 +1,55 @@
+//! Chain specs built from the runtime's genesis presets.
+
+use commons_runtime::{
+	currency::{SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL},
+	genesis_config_presets::TESTNET_RUNTIME_PRESET,
+	WASM_BINARY,
+};
+use sc_service::{ChainType, Properties};
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+
+/// A chain spec of this runtime, with no client extensions.
+pub type ChainSpec = sc_service::GenericChainSpec;
+
+/// What wallets show: the token's symbol and decimals, and the address format.
+fn properties() -> Properties {
+	let mut properties = Properties::new();
+	properties.insert("tokenSymbol".into(), TOKEN_SYMBOL.into());
+	properties.insert("tokenDecimals".into(), TOKEN_DECIMALS.into());
+	properties.insert("ss58Format".into(), SS58_PREFIX.into());
+	properties
+}
+
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
+	let wasm = WASM_BINARY.ok_or_else(|| {
+		"The wasm runtime is not embedded in this binary: build without SKIP_WASM_BUILD".to_string()
+	})?;
+	Ok(ChainSpec::builder(wasm, None)
+		.with_name(name)
+		.with_id(id)
+		.with_protocol_id("commons")
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
+		.with_properties(properties())
+		.build())
+}
+
+/// `--dev`: one validator, sudo, fast blocks.
+pub fn development() -> Result<ChainSpec, String> {
+	from_preset("Commons Development", "commons_dev", ChainType::Development, DEV_RUNTIME_PRESET)
+}
+
+/// `--chain local`: four validators on one machine.
+pub fn local_testnet() -> Result<ChainSpec, String> {
+	from_preset("Commons Local Testnet", "commons_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
+}
+
+/// `--chain testnet`: four validators and no sudo.
+pub fn testnet() -> Result<ChainSpec, String> {
+	from_preset("Commons Testnet", "commons_testnet", ChainType::Live, TESTNET_RUNTIME_PRESET)
+}

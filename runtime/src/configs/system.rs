@@ -1,0 +1,64 @@
+//! `frame_system`: accounts, block limits and the chain's identity.
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, Everything},
+	weights::{
+		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		Weight,
+	},
+};
+use frame_system::limits::{BlockLength, BlockWeights};
+use sp_runtime::Perbill;
+
+use crate::{
+	currency::SS58_PREFIX, AccountId, Balance, Block, Hash, Nonce, PalletInfo, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeOrigin, RuntimeTask, VERSION,
+};
+
+/// Three quarters of a block's weight and length go to ordinary transactions; the rest is kept
+/// for operational ones (governance, equivocation reports).
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+/// One second of execution per two-second block, so that every node imports a block well within
+/// its slot.
+const MAXIMUM_BLOCK_WEIGHT: Weight =
+	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
+
+/// Five MiB per block.
+const MAXIMUM_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+
+parameter_types! {
+	pub const Version: sp_version::RuntimeVersion = VERSION;
+	pub RuntimeBlockWeights: BlockWeights =
+		BlockWeights::with_sensible_defaults(MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength =
+		BlockLength::max_with_normal_ratio(MAXIMUM_BLOCK_LENGTH, NORMAL_DISPATCH_RATIO);
+	pub const SS58Prefix: u16 = SS58_PREFIX;
+	/// How many recent block hashes are kept, and so how long a mortal transaction may live.
+	pub const BlockHashCount: u32 = 2400;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	// ParityDB is the node's database; its read and write costs are close to RocksDB's, which is
+	// what FRAME publishes reference figures for.
+	type DbWeight = RocksDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+	type BaseCallFilter = Everything;
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeOrigin = RuntimeOrigin;
+	type RuntimeCall = RuntimeCall;
+	type RuntimeTask = RuntimeTask;
+	type PalletInfo = PalletInfo;
+}

@@ -1,0 +1,124 @@
+//! Genesis presets: the starting state of each Commons network, as JSON patches over the default
+//! genesis. Chain specs are generated from these (`scripts/chain-specs.sh`), never hand-edited.
+//!
+//! - `development`: one validator (Alice), Alice is sudo, the dev accounts are endowed.
+//! - `local_testnet`: four validators (Alice, Bob, Charlie, Dave) so that finality survives one
+//!   of them being down; Alice is sudo.
+//! - `testnet`: four validators and no sudo: the chain is changed only through its own calls.
+
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+use crate::{
+	currency::UNIT, AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
+	RuntimeGenesisConfig, SudoConfig,
+};
+
+/// Name of the public test network's preset.
+pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
+
+/// What each endowed development account starts with: one million CMN.
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNIT;
+
+/// What each testnet validator starts with: ten thousand CMN, to pay for its transactions.
+pub const TESTNET_VALIDATOR_ENDOWMENT: Balance = 10_000 * UNIT;
+
+/// A validator's keys: Aura (sr25519) to author blocks and GRANDPA (ed25519) to finalise them.
+type Authority = (AuraId, GrandpaId);
+
+/// The four validators of the local and test networks, each with its Aura and GRANDPA key.
+const FOUR_VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
+	(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+	(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+	(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+];
+
+fn authority((aura, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> Authority {
+	(aura.public().into(), grandpa.public().into())
+}
+
+/// The dev accounts: the well-known sr25519 keys (wallets) and ed25519 keys (worker keys) of
+/// Alice to Ferdie.
+pub fn dev_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known()
+		.map(|k| k.to_account_id())
+		.chain(Ed25519Keyring::well_known().map(|k| k.to_account_id()))
+		.collect()
+}
+
+fn genesis(
+	authorities: Vec<Authority>,
+	endowed: Vec<(AccountId, Balance)>,
+	sudo: Option<AccountId>,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: endowed },
+		aura: AuraConfig { authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect() },
+		grandpa: GrandpaConfig {
+			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect(),
+		},
+		sudo: SudoConfig { key: sudo },
+	})
+}
+
+fn endow_dev_accounts() -> Vec<(AccountId, Balance)> {
+	dev_accounts().into_iter().map(|account| (account, DEV_ENDOWMENT)).collect()
+}
+
+/// `development`: Alice alone authors and finalises; Alice is sudo.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		vec![authority((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
+		endow_dev_accounts(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+	)
+}
+
+/// `local_testnet`: Alice, Bob, Charlie and Dave validate; Alice is sudo.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		FOUR_VALIDATORS.into_iter().map(authority).collect(),
+		endow_dev_accounts(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+	)
+}
+
+/// `testnet`: four validators, no sudo key. The validators' keys are the public test keys of
+/// Alice to Dave; an operator launching a network of their own replaces them (see
+/// `docs/chain.md`).
+pub fn testnet_config_genesis() -> Value {
+	genesis(
+		FOUR_VALIDATORS.into_iter().map(authority).collect(),
+		FOUR_VALIDATORS
+			.into_iter()
+			.map(|(who, _)| (who.to_account_id(), TESTNET_VALIDATOR_ENDOWMENT))
+			.collect(),
+		None,
+	)
+}
+
+/// The JSON patch of the named preset, if it exists.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		TESTNET_RUNTIME_PRESET => testnet_config_genesis(),
+		_ => return None,
+	};
+	serde_json::to_string(&patch).ok().map(|json| json.into_bytes())
+}
+
+/// The names of all presets.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,210 @@
+//! The runtime on its own, natively: genesis from every preset, and blocks carrying signed
+//! transfers from an sr25519 and an ed25519 signer.
+
+use codec::Encode;
+use commons_client::{
+	tx::{self, ChainContext, Lifetime},
+	Keypair, Scheme,
+};
+use commons_runtime::{
+	currency::{EXISTENTIAL_DEPOSIT, UNIT},
+	genesis_config_presets::{self, DEV_ENDOWMENT},
+	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, System, UncheckedExtrinsic, VERSION,
+};
+use frame_support::traits::fungible::Inspect;
+use serde_json::Value;
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_runtime::{
+	traits::Header as _, transaction_validity::InvalidTransaction, ApplyExtrinsicResult,
+	BuildStorage, Digest, DigestItem,
+};
+
+/// Merges a preset's JSON patch into the default genesis, as the node does.
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn genesis_from_preset(name: &str) -> sp_io::TestExternalities {
+	let patch = genesis_config_presets::get_preset(&name.into())
+		.unwrap_or_else(|| panic!("preset {name} exists"));
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+	config.build_storage().unwrap().into()
+}
+
+fn dev_key(name: &str, scheme: Scheme) -> Keypair {
+	Keypair::from_uri(&format!("//{name}"), scheme).unwrap()
+}
+
+fn chain_context() -> ChainContext {
+	ChainContext {
+		genesis_hash: frame_system::BlockHash::<Runtime>::get(0),
+		spec_version: VERSION.spec_version,
+		transaction_version: VERSION.transaction_version,
+	}
+}
+
+/// Starts block 1 in Aura slot 1, with its timestamp inherent applied.
+fn start_block() {
+	let slot = Slot::from(1u64);
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+	let parent = System::block_hash(0);
+	let header = Header::new(1, Default::default(), Default::default(), parent, digest);
+	Executive::initialize_block(&header);
+	let now = u64::from(slot) * commons_runtime::time::SLOT_DURATION;
+	let timestamp = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(
+		pallet_timestamp::Call::set { now },
+	));
+	Executive::apply_extrinsic(timestamp).unwrap().unwrap();
+}
+
+fn signed_transfer(from: &Keypair, to: &AccountId, value: Balance) -> UncheckedExtrinsic {
+	let nonce = System::account_nonce(from.account_id());
+	tx::sign(tx::transfer(to.clone(), value), from, nonce, 0, chain_context(), Lifetime::Immortal)
+}
+
+fn fee_paid_by(who: &AccountId) -> Balance {
+	System::events()
+		.into_iter()
+		.find_map(|record| match record.event {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { who: payer, actual_fee, .. },
+			) if payer == *who => Some(actual_fee),
+			_ => None,
+		})
+		.expect("a fee was paid")
+}
+
+#[test]
+fn every_preset_builds_a_genesis() {
+	let names = genesis_config_presets::preset_names();
+	assert_eq!(names.len(), 3);
+	for name in ["development", "local_testnet", "testnet"] {
+		let mut ext = genesis_from_preset(name);
+		ext.execute_with(|| {
+			let authorities = pallet_aura::Authorities::<Runtime>::get().len();
+			let grandpa = pallet_grandpa::Authorities::<Runtime>::get().len();
+			let sudo = pallet_sudo::Key::<Runtime>::get();
+			match name {
+				"development" => {
+					assert_eq!((authorities, grandpa), (1, 1));
+					assert!(sudo.is_some());
+				},
+				"local_testnet" => {
+					assert_eq!((authorities, grandpa), (4, 4));
+					assert!(sudo.is_some());
+				},
+				_ => {
+					assert_eq!((authorities, grandpa), (4, 4));
+					assert_eq!(sudo, None, "the testnet has no sudo key");
+				},
+			}
+			assert!(Balances::total_issuance() > 0);
+		});
+	}
+	assert!(genesis_config_presets::get_preset(&"no-such-preset".into()).is_none());
+}
+
+#[test]
+fn development_endows_sr25519_and_ed25519_dev_accounts() {
+	genesis_from_preset("development").execute_with(|| {
+		for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
+			let alice = dev_key("Alice", scheme).account_id();
+			assert_eq!(Balances::balance(&alice), DEV_ENDOWMENT);
+		}
+	});
+}
+
+#[test]
+fn a_block_with_signed_transfers_from_both_schemes_executes_and_charges_fees() {
+	genesis_from_preset("development").execute_with(|| {
+		start_block();
+		let charlie = dev_key("Charlie", Scheme::Sr25519).account_id();
+		let mut expected_charlie = Balances::balance(&charlie);
+
+		for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
+			let sender = dev_key("Alice", scheme);
+			let before = Balances::balance(&sender.account_id());
+			System::reset_events();
+
+			let result: ApplyExtrinsicResult =
+				Executive::apply_extrinsic(signed_transfer(&sender, &charlie, 5 * UNIT));
+			assert_eq!(result, Ok(Ok(())), "{scheme:?} transfer applies");
+
+			let fee = fee_paid_by(&sender.account_id());
+			assert!(fee > 0, "{scheme:?} sender pays a fee");
+			assert_eq!(Balances::balance(&sender.account_id()), before - 5 * UNIT - fee);
+			expected_charlie += 5 * UNIT;
+			assert_eq!(Balances::balance(&charlie), expected_charlie);
+			assert_eq!(System::account_nonce(sender.account_id()), 1);
+		}
+
+		let header = Executive::finalize_block();
+		assert_eq!(*header.number(), 1);
+	});
+}
+
+#[test]
+fn a_transfer_with_a_bad_signature_is_refused_and_moves_nothing() {
+	genesis_from_preset("development").execute_with(|| {
+		start_block();
+		let alice = dev_key("Alice", Scheme::Sr25519);
+		let bob = dev_key("Bob", Scheme::Sr25519).account_id();
+		let (alice_before, bob_before) = (Balances::balance(&alice.account_id()), Balances::balance(&bob));
+
+		// Alice's transfer carrying a signature made by Eve.
+		let eve_signature =
+			tx::signature_of(&signed_transfer(&dev_key("Eve", Scheme::Sr25519), &bob, UNIT)).unwrap();
+		let forged = tx::with_signature(signed_transfer(&alice, &bob, UNIT), eve_signature).unwrap();
+
+		let result = Executive::apply_extrinsic(forged);
+		assert_eq!(result, Err(InvalidTransaction::BadProof.into()));
+		assert_eq!(Balances::balance(&alice.account_id()), alice_before);
+		assert_eq!(Balances::balance(&bob), bob_before);
+	});
+}
+
+#[test]
+fn a_transfer_of_more_than_the_balance_fails_and_only_the_fee_is_charged() {
+	genesis_from_preset("development").execute_with(|| {
+		start_block();
+		let bob = dev_key("Bob", Scheme::Ed25519);
+		let dave = dev_key("Dave", Scheme::Sr25519).account_id();
+		let (bob_before, dave_before) = (Balances::balance(&bob.account_id()), Balances::balance(&dave));
+		System::reset_events();
+
+		let result = Executive::apply_extrinsic(signed_transfer(&bob, &dave, bob_before + 1));
+		let dispatch_error = result.expect("valid transaction").expect_err("the call fails");
+		assert_eq!(
+			format!("{dispatch_error:?}"),
+			"Token(FundsUnavailable)",
+			"the runtime names the error"
+		);
+		let fee = fee_paid_by(&bob.account_id());
+		assert_eq!(Balances::balance(&bob.account_id()), bob_before - fee);
+		assert_eq!(Balances::balance(&dave), dave_before);
+	});
+}
+
+#[test]
+fn a_transfer_that_would_leave_dust_in_a_new_account_is_refused() {
+	genesis_from_preset("development").execute_with(|| {
+		start_block();
+		let alice = dev_key("Alice", Scheme::Sr25519);
+		let newcomer = dev_key("Newcomer", Scheme::Sr25519).account_id();
+		let result =
+			Executive::apply_extrinsic(signed_transfer(&alice, &newcomer, EXISTENTIAL_DEPOSIT - 1));
+		let dispatch_error = result.expect("valid transaction").expect_err("the call fails");
+		assert_eq!(format!("{dispatch_error:?}"), "Token(BelowMinimum)");
+		assert_eq!(Balances::balance(&newcomer), 0);
+	});
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates chain-spec/{dev,local,testnet}{,-raw}.json from the runtime's genesis presets.
+# A test fails when the committed files differ from what the current runtime generates.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$REPO_ROOT/scripts/lib.sh"
+
+cargo build --release -p commons-node --manifest-path "$REPO_ROOT/Cargo.toml"
+NODE="$COMMONS_BIN/commons-node"
+mkdir -p "$REPO_ROOT/chain-spec"
+for chain in dev local testnet; do
+	"$NODE" export-chain-spec --chain "$chain" --output "$REPO_ROOT/chain-spec/$chain.json"
+	"$NODE" export-chain-spec --chain "$chain" --raw --output "$REPO_ROOT/chain-spec/$chain-raw.json"
+done

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what Commons needs on a Debian 12 machine, as root. Idempotent: it says what it
+# installs and does nothing when everything is already there.
+set -euo pipefail
+
+APT_PACKAGES=(
+	protobuf-compiler # libp2p's protobuf definitions
+	clang             # C code of the crypto and compression crates
+	libclang-dev      # bindgen
+	pkg-config
+	libssl-dev
+	mesa-vulkan-drivers # lavapipe: a Vulkan driver on the CPU, for the wgpu engine tests
+	curl              # the scripts talk JSON-RPC to the node with it
+	git
+	ca-certificates
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$package")
+	fi
+done
+if ((${#missing[@]})); then
+	echo "setup: installing Debian packages: ${missing[*]}"
+	SUDO=""
+	if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v rustup >/dev/null 2>&1; then
+	echo "setup: rustup is required (https://rustup.rs) and was not found on PATH" >&2
+	exit 1
+fi
+
+# The toolchain named in rust-toolchain.toml, with the wasm target and rust-src for the runtime.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+toolchain="$(rustup show active-toolchain | cut -d' ' -f1)"
+if ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32v1-none; then
+	echo "setup: adding Rust target wasm32v1-none to $toolchain"
+	rustup target add --toolchain "$toolchain" wasm32v1-none
+fi
+for component in rust-src rustfmt clippy; do
+	if ! rustup component list --installed --toolchain "$toolchain" | grep -q "^$component"; then
+		echo "setup: adding Rust component $component to $toolchain"
+		rustup component add --toolchain "$toolchain" "$component"
+	fi
+done

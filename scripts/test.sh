@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing, then checks formatting, lints, and runs every test.
+# Everything is built once, in release mode, into the shared target directory; the wasm
+# runtime is built once per run by the runtime's build script.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO_ROOT"
+
+bash scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== cargo clippy (release, all targets, -D warnings)"
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test (release)"
+cargo test --release --workspace --locked

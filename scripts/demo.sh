@@ -8,7 +8,7 @@ cd "$REPO_ROOT"
 
 bash scripts/setup.sh
 echo "== building commons-node and commons (release)"
-cargo build --release -p commons-node -p commons-client
+cargo build --release --workspace
 NODE="$COMMONS_BIN/commons-node"
 CLI="$COMMONS_BIN/commons"
 

@@ -53,7 +53,7 @@ release_binary() {
 	local name="$1" package="$2"
 	if [[ ! -x "$COMMONS_BIN/$name" ]]; then
 		echo "building $name (release)..." >&2
-		cargo build --release -p "$package" --manifest-path "$REPO_ROOT/Cargo.toml" >&2
+		cargo build --release --workspace --manifest-path "$REPO_ROOT/Cargo.toml" >&2
 	fi
 	echo "$COMMONS_BIN/$name"
 }

@@ -15,4 +15,4 @@ echo "== cargo clippy (release, all targets, -D warnings)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (release)"
-cargo test --release --workspace --locked
+cargo test --release --workspace --locked --no-fail-fast

@@ -66,7 +66,7 @@ if $ok; then
 		number="$(finalised_number "$port")"
 		if [[ -z "$lowest" || "$number" -lt "$lowest" ]]; then lowest="$number"; fi
 	done
-	hashes="$(for port in "${RPC_PORTS[@]}"; do rpc "$port" chain_getBlockHash "[$lowest]"; echo; done | sort -u)"
+	hashes="$(for port in "${RPC_PORTS[@]}"; do rpc "$port" chain_getBlockHash "[$lowest]" | tr -d '"'; echo; done | sort -u)"
 	if [[ $(wc -l <<<"$hashes") -ne 1 ]]; then
 		echo "the validators disagree on block #$lowest: $hashes" >&2
 		ok=false

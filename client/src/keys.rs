@@ -36,8 +36,12 @@ impl Keypair {
 			Error::InvalidKey(uri.to_string(), format!("{error:?}"))
 		};
 		Ok(match scheme {
-			Scheme::Sr25519 => Self::Sr25519(sr25519::Pair::from_string(uri, None).map_err(invalid)?),
-			Scheme::Ed25519 => Self::Ed25519(ed25519::Pair::from_string(uri, None).map_err(invalid)?),
+			Scheme::Sr25519 => {
+				Self::Sr25519(sr25519::Pair::from_string(uri, None).map_err(invalid)?)
+			},
+			Scheme::Ed25519 => {
+				Self::Ed25519(ed25519::Pair::from_string(uri, None).map_err(invalid)?)
+			},
 		})
 	}
 
@@ -58,16 +62,21 @@ impl Keypair {
 	}
 }
 
+/// The Commons address format (SS58 prefix 7342).
+pub fn address_format() -> Ss58AddressFormat {
+	Ss58AddressFormat::custom(commons_runtime::currency::SS58_PREFIX)
+}
+
 /// Renders an account in the Commons address format.
 pub fn to_ss58(account: &AccountId) -> String {
-	account.to_ss58check_with_version(Ss58AddressFormat::custom(
-		commons_runtime::currency::SS58_PREFIX,
-	))
+	account.to_ss58check_with_version(address_format())
 }
 
 /// Parses an account given as an SS58 address (any network's prefix), 32-byte hex, or a secret
 /// URI such as `//Bob` (taken as sr25519).
 pub fn parse_account(text: &str) -> Result<AccountId> {
+	// Our prefix is not in the public registry: declare it so that it parses.
+	sp_core::crypto::set_default_ss58_version(address_format());
 	if let Ok(account) = AccountId::from_ss58check(text) {
 		return Ok(account);
 	}

@@ -70,10 +70,12 @@ fn parse_amount(text: &str) -> Result<Balance, String> {
 		}
 		part.parse::<Balance>().map_err(|_| format!("`{text}` is too large"))
 	};
+	// The fraction has at most 12 digits, checked above.
 	let scale = 10u128.pow(u32::from(TOKEN_DECIMALS) - fraction.len() as u32);
-	digits(whole)?
+	let (whole, fraction) = (digits(whole)?, digits(fraction)?);
+	whole
 		.checked_mul(UNIT)
-		.and_then(|units| units.checked_add(digits(fraction)?.checked_mul(scale)?))
+		.and_then(|units| units.checked_add(fraction.checked_mul(scale)?))
 		.ok_or_else(|| format!("`{text}` is too large"))
 }
 
@@ -125,7 +127,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let dest = keys::parse_account(&to)?;
 			let node = Node::connect(&cli.url).await?;
 			let inclusion = node
-				.sign_and_submit(tx::transfer(dest.clone(), amount), &signer, Duration::from_secs(60))
+				.sign_and_submit(
+					tx::transfer(dest.clone(), amount),
+					&signer,
+					Duration::from_secs(60),
+				)
 				.await?;
 			if let Err(error) = inclusion.outcome {
 				return Err(Error::DispatchFailed { block: inclusion.block_number, error });

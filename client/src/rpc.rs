@@ -108,11 +108,12 @@ impl Node {
 				transaction_version: 0,
 			},
 		};
-		let genesis_hash = node
-			.block_hash(0)
-			.await?
-			.ok_or_else(|| Error::Rpc { method: "chain_getBlockHash", message: "no genesis".into() })?;
-		let version: RuntimeVersionJson = node.call("state_getRuntimeVersion", rpc_params![]).await?;
+		let genesis_hash = node.block_hash(0).await?.ok_or_else(|| Error::Rpc {
+			method: "chain_getBlockHash",
+			message: "no genesis".into(),
+		})?;
+		let version: RuntimeVersionJson =
+			node.call("state_getRuntimeVersion", rpc_params![]).await?;
 		node.chain = ChainContext {
 			genesis_hash,
 			spec_version: version.spec_version,
@@ -138,7 +139,11 @@ impl Node {
 		self.chain
 	}
 
-	async fn call<R: DeserializeOwned>(&self, method: &'static str, params: ArrayParams) -> Result<R> {
+	async fn call<R: DeserializeOwned>(
+		&self,
+		method: &'static str,
+		params: ArrayParams,
+	) -> Result<R> {
 		self.client.request(method, params).await.map_err(|error| match error {
 			ClientError::Call(object) => Error::Rpc {
 				method,
@@ -172,7 +177,10 @@ impl Node {
 				return Ok(head);
 			}
 			if Instant::now() >= deadline {
-				return Err(Error::Timeout(format!("finalised block #{number}"), timeout.as_secs()));
+				return Err(Error::Timeout(
+					format!("finalised block #{number}"),
+					timeout.as_secs(),
+				));
 			}
 			tokio::time::sleep(Duration::from_millis(250)).await;
 		}
@@ -206,7 +214,9 @@ impl Node {
 
 	/// The events of block `at`.
 	pub async fn events(&self, at: Hash) -> Result<Vec<EventRecord<RuntimeEvent, Hash>>> {
-		let key = frame_system::Events::<Runtime>::hashed_key().to_vec();
+		// `System::Events` is private to its pallet; its key is the pallet and item prefixes.
+		let key = [sp_crypto_hashing::twox_128(b"System"), sp_crypto_hashing::twox_128(b"Events")]
+			.concat();
 		match self.storage(key, Some(at)).await? {
 			Some(bytes) => Vec::<EventRecord<RuntimeEvent, Hash>>::decode(&mut &bytes[..])
 				.map_err(|error| Error::Decode { what: "events", detail: error.to_string() }),
@@ -250,14 +260,19 @@ impl Node {
 				next = next.saturating_add(1);
 			}
 			if Instant::now() >= deadline {
-				let hash = sp_core::blake2_256(&extrinsic.encode());
+				let hash = sp_crypto_hashing::blake2_256(&extrinsic.encode());
 				return Err(Error::Timeout(format!("0x{}", hex::encode(hash)), timeout.as_secs()));
 			}
 			tokio::time::sleep(Duration::from_millis(250)).await;
 		}
 	}
 
-	async fn inclusion(&self, block_number: u32, block_hash: Hash, index: u32) -> Result<Inclusion> {
+	async fn inclusion(
+		&self,
+		block_number: u32,
+		block_hash: Hash,
+		index: u32,
+	) -> Result<Inclusion> {
 		let events: Vec<RuntimeEvent> = self
 			.events(block_hash)
 			.await?
@@ -273,7 +288,8 @@ impl Node {
 					pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
 				) => fee = *actual_fee,
 				RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-					dispatch_error, ..
+					dispatch_error,
+					..
 				}) => outcome = Err(describe_dispatch_error(*dispatch_error)),
 				_ => {},
 			}

@@ -54,7 +54,9 @@ pub fn sign(
 ) -> UncheckedExtrinsic {
 	let (era, era_hash) = match lifetime {
 		Lifetime::Immortal => (Era::Immortal, chain.genesis_hash),
-		Lifetime::Mortal { period, current, birth_hash } => (Era::mortal(period, current), birth_hash),
+		Lifetime::Mortal { period, current, birth_hash } => {
+			(Era::mortal(period, current), birth_hash)
+		},
 	};
 	let extension: TxExtension = (
 		frame_system::CheckNonZeroSender::<Runtime>::new(),

@@ -46,7 +46,12 @@ pub fn development() -> Result<ChainSpec, String> {
 
 /// `--chain local`: four validators on one machine.
 pub fn local_testnet() -> Result<ChainSpec, String> {
-	from_preset("Commons Local Testnet", "commons_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
+	from_preset(
+		"Commons Local Testnet",
+		"commons_local",
+		ChainType::Local,
+		LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }
 
 /// `--chain testnet`: four validators and no sudo.

@@ -8,5 +8,10 @@ mod rpc;
 mod service;
 
 fn main() -> sc_cli::Result<()> {
+	// RPC parameters and logs use the Commons address format, which is not in the public
+	// registry, so it must be declared before anything parses an address.
+	sp_core::crypto::set_default_ss58_version(sp_core::crypto::Ss58AddressFormat::custom(
+		commons_runtime::currency::SS58_PREFIX,
+	));
 	command::run()
 }

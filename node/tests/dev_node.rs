@@ -6,9 +6,9 @@ mod common;
 
 use std::{process::Command, time::Duration};
 
+use common::NodeProcess;
 use commons_client::{tx, Error, Keypair, Node, Scheme};
 use commons_runtime::currency::UNIT;
-use common::NodeProcess;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -33,11 +33,15 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 		[(key("//Alice", Scheme::Sr25519), 10 * UNIT), (key("//Alice", Scheme::Ed25519), UNIT)]
 	{
 		let from = sender.account_id();
-		let (from_before, bob_before) =
-			(node.free_balance(&from, None).await.unwrap(), node.free_balance(&bob, None).await.unwrap());
+		let (from_before, bob_before) = (
+			node.free_balance(&from, None).await.unwrap(),
+			node.free_balance(&bob, None).await.unwrap(),
+		);
 
-		let inclusion =
-			node.sign_and_submit(tx::transfer(bob.clone(), amount), &sender, TIMEOUT).await.unwrap();
+		let inclusion = node
+			.sign_and_submit(tx::transfer(bob.clone(), amount), &sender, TIMEOUT)
+			.await
+			.unwrap();
 		assert_eq!(inclusion.outcome, Ok(()));
 		assert!(inclusion.fee > 0, "a fee is charged");
 
@@ -84,7 +88,10 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 	assert_eq!(inclusion.outcome, Err("Token(FundsUnavailable)".to_string()));
 	let at = Some(inclusion.block_hash);
 	assert_eq!(node.free_balance(&dave, at).await.unwrap(), dave_before);
-	assert_eq!(node.free_balance(&poor.account_id(), at).await.unwrap(), poor_before - inclusion.fee);
+	assert_eq!(
+		node.free_balance(&poor.account_id(), at).await.unwrap(),
+		poor_before - inclusion.fee
+	);
 
 	// The forged transfer never executed.
 	assert_eq!(node.free_balance(&alice.account_id(), at).await.unwrap(), alice_before);

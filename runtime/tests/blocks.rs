@@ -1,6 +1,15 @@
 //! The runtime on its own, natively: genesis from every preset, and blocks carrying signed
 //! transfers from an sr25519 and an ed25519 signer.
 
+// Test code may panic: a failed unwrap here is a failed test, not a halted chain.
+#![allow(
+	clippy::unwrap_used,
+	clippy::expect_used,
+	clippy::panic,
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing
+)]
+
 use codec::Encode;
 use commons_client::{
 	tx::{self, ChainContext, Lifetime},
@@ -61,9 +70,8 @@ fn start_block() {
 	let header = Header::new(1, Default::default(), Default::default(), parent, digest);
 	Executive::initialize_block(&header);
 	let now = u64::from(slot) * commons_runtime::time::SLOT_DURATION;
-	let timestamp = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(
-		pallet_timestamp::Call::set { now },
-	));
+	let timestamp =
+		UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set { now }));
 	Executive::apply_extrinsic(timestamp).unwrap().unwrap();
 }
 
@@ -77,7 +85,11 @@ fn fee_paid_by(who: &AccountId) -> Balance {
 		.into_iter()
 		.find_map(|record| match record.event {
 			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { who: payer, actual_fee, .. },
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
 			) if payer == *who => Some(actual_fee),
 			_ => None,
 		})
@@ -159,12 +171,15 @@ fn a_transfer_with_a_bad_signature_is_refused_and_moves_nothing() {
 		start_block();
 		let alice = dev_key("Alice", Scheme::Sr25519);
 		let bob = dev_key("Bob", Scheme::Sr25519).account_id();
-		let (alice_before, bob_before) = (Balances::balance(&alice.account_id()), Balances::balance(&bob));
+		let (alice_before, bob_before) =
+			(Balances::balance(&alice.account_id()), Balances::balance(&bob));
 
 		// Alice's transfer carrying a signature made by Eve.
 		let eve_signature =
-			tx::signature_of(&signed_transfer(&dev_key("Eve", Scheme::Sr25519), &bob, UNIT)).unwrap();
-		let forged = tx::with_signature(signed_transfer(&alice, &bob, UNIT), eve_signature).unwrap();
+			tx::signature_of(&signed_transfer(&dev_key("Eve", Scheme::Sr25519), &bob, UNIT))
+				.unwrap();
+		let forged =
+			tx::with_signature(signed_transfer(&alice, &bob, UNIT), eve_signature).unwrap();
 
 		let result = Executive::apply_extrinsic(forged);
 		assert_eq!(result, Err(InvalidTransaction::BadProof.into()));
@@ -179,7 +194,8 @@ fn a_transfer_of_more_than_the_balance_fails_and_only_the_fee_is_charged() {
 		start_block();
 		let bob = dev_key("Bob", Scheme::Ed25519);
 		let dave = dev_key("Dave", Scheme::Sr25519).account_id();
-		let (bob_before, dave_before) = (Balances::balance(&bob.account_id()), Balances::balance(&dave));
+		let (bob_before, dave_before) =
+			(Balances::balance(&bob.account_id()), Balances::balance(&dave));
 		System::reset_events();
 
 		let result = Executive::apply_extrinsic(signed_transfer(&bob, &dave, bob_before + 1));

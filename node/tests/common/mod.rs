@@ -30,15 +30,24 @@ pub struct NodeProcess {
 	pub url: String,
 	/// Where its output goes.
 	pub log: PathBuf,
-	_dir: tempfile::TempDir,
+	dir: PathBuf,
+}
+
+/// A fresh directory under the system's temporary directory, removed with its [`NodeProcess`].
+fn fresh_dir() -> PathBuf {
+	let nanos =
+		std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+	let dir = std::env::temp_dir().join(format!("commons-test-{}-{nanos}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
 }
 
 impl NodeProcess {
 	/// Starts `commons-node --dev` on free ports with a temporary database.
 	pub fn start_dev() -> Self {
-		let dir = tempfile::tempdir().unwrap();
+		let dir = fresh_dir();
 		let rpc_port = free_port();
-		let log = dir.path().join("node.log");
+		let log = dir.join("node.log");
 		let output = File::create(&log).unwrap();
 		let child = Command::new(NODE)
 			.args(["--dev", "--tmp", "--no-mdns", "--no-telemetry"])
@@ -49,7 +58,7 @@ impl NodeProcess {
 			.stderr(Stdio::from(output))
 			.spawn()
 			.expect("commons-node starts");
-		Self { child: Some(child), url: format!("ws://127.0.0.1:{rpc_port}"), log, _dir: dir }
+		Self { child: Some(child), url: format!("ws://127.0.0.1:{rpc_port}"), log, dir }
 	}
 
 	/// The node's output so far, for failure messages.
@@ -85,5 +94,6 @@ impl Drop for NodeProcess {
 			let _ = child.kill();
 			let _ = child.wait();
 		}
+		let _ = std::fs::remove_dir_all(&self.dir);
 	}
 }

@@ -1,0 +1,118 @@
+//! The `commons` command against a real dev node: balances, a transfer, and every way of getting
+//! it wrong, each with its own exit code and a message that names the problem.
+
+mod common;
+
+use std::{
+	path::PathBuf,
+	process::{Command, Output},
+	time::Duration,
+};
+
+use common::NodeProcess;
+use commons_runtime::{currency::UNIT, genesis_config_presets::DEV_ENDOWMENT};
+
+/// The `commons` binary, built next to `commons-node` by `cargo test --workspace`.
+fn cli_binary() -> PathBuf {
+	let path = PathBuf::from(common::NODE).with_file_name("commons");
+	assert!(path.exists(), "{} is missing: run `cargo test --workspace`", path.display());
+	path
+}
+
+fn commons(url: &str, args: &[&str]) -> Output {
+	Command::new(cli_binary()).env("COMMONS_RPC", url).args(args).output().expect("commons runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+	assert!(
+		output.status.success(),
+		"commons failed ({}): {}{}",
+		output.status,
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+	serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+}
+
+fn free(url: &str, account: &str) -> u128 {
+	json(&commons(url, &["--json", "balance", account]))["free"]
+		.as_str()
+		.expect("free is a string")
+		.parse()
+		.expect("free is a number")
+}
+
+fn stderr(output: &Output) -> String {
+	String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn commons_cli_transfers_and_reports_every_failure_clearly() {
+	let process = NodeProcess::start_dev();
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	runtime
+		.block_on(async {
+			let node =
+				commons_client::Node::connect_with_retry(&process.url, Duration::from_secs(60))
+					.await?;
+			node.wait_finalized_number(1, Duration::from_secs(60)).await
+		})
+		.unwrap_or_else(|error| panic!("dev node not ready: {error}\n{}", process.output()));
+	let url = process.url.as_str();
+
+	// A fresh dev chain: Charlie holds the dev endowment.
+	assert_eq!(free(url, "//Charlie"), DEV_ENDOWMENT);
+
+	// A transfer lands; the receipt's fee is what the sender lost beyond the amount.
+	let alice_before = free(url, "//Alice");
+	let receipt = json(&commons(
+		url,
+		&["--json", "transfer", "--key", "//Alice", "--to", "//Charlie", "--amount", "2.5"],
+	));
+	let fee: u128 = receipt["fee"].as_str().unwrap().parse().unwrap();
+	assert!(fee > 0);
+	assert_eq!(free(url, "//Charlie"), DEV_ENDOWMENT + 5 * UNIT / 2);
+	assert_eq!(free(url, "//Alice"), alice_before - 5 * UNIT / 2 - fee);
+
+	// More than the balance: included, fails on chain (exit 5), only the fee is charged.
+	let ferdie_before = free(url, "//Ferdie");
+	let dave_before = free(url, "//Dave");
+	let output =
+		commons(url, &["transfer", "--key", "//Ferdie", "--to", "//Dave", "--amount", "2000000"]);
+	assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+	assert!(stderr(&output).contains("FundsUnavailable"), "{}", stderr(&output));
+	assert_eq!(free(url, "//Dave"), dave_before);
+	assert!(free(url, "//Ferdie") < ferdie_before, "the fee was charged");
+	assert!(ferdie_before - free(url, "//Ferdie") < UNIT, "and nothing more");
+
+	// A secret that is not a key: exit 2, the key is named, nothing sent.
+	let charlie_before = free(url, "//Charlie");
+	let output =
+		commons(url, &["transfer", "--key", "not-a-key", "--to", "//Charlie", "--amount", "1"]);
+	assert_eq!(output.status.code(), Some(2));
+	assert!(stderr(&output).contains("not-a-key"), "{}", stderr(&output));
+
+	// An amount with more decimals than CMN has: exit 2 before anything is signed.
+	let output = commons(
+		url,
+		&["transfer", "--key", "//Alice", "--to", "//Charlie", "--amount", "1.0000000000001"],
+	);
+	assert_eq!(output.status.code(), Some(2));
+	assert!(stderr(&output).contains("decimals"), "{}", stderr(&output));
+
+	// A recipient that is not an address: exit 2, named.
+	let output = commons(url, &["transfer", "--key", "//Alice", "--to", "nobody", "--amount", "1"]);
+	assert_eq!(output.status.code(), Some(2));
+	assert!(stderr(&output).contains("nobody"), "{}", stderr(&output));
+	assert_eq!(free(url, "//Charlie"), charlie_before);
+
+	// No node at the address: exit 3, the address is named; `--json` reports it as JSON.
+	let nowhere = format!("ws://127.0.0.1:{}", common::free_port());
+	let output = commons(&nowhere, &["balance", "//Alice"]);
+	assert_eq!(output.status.code(), Some(3));
+	assert!(stderr(&output).contains(&nowhere), "{}", stderr(&output));
+	let output = commons(&nowhere, &["--json", "balance", "//Alice"]);
+	assert_eq!(output.status.code(), Some(3));
+	let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+	assert!(error["error"].as_str().unwrap().contains("unreachable"));
+}

@@ -20,6 +20,9 @@ pub enum Scheme {
 }
 
 /// A key pair that can sign transactions.
+// An ed25519 pair is larger than an sr25519 one; a command holds one or two, so boxing would buy
+// nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Keypair {
 	/// An sr25519 key.

@@ -1,6 +1,9 @@
 //! `commons-node`: the node of the Commons chain (Aura block authoring, GRANDPA finality,
 //! ParityDB storage).
 
+// `sc_cli::Error` is large, and every subcommand returns it; it is built once, on the way out.
+#![allow(clippy::result_large_err)]
+
 mod chain_spec;
 mod cli;
 mod command;

@@ -186,7 +186,7 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	let role = config.role.clone();
+	let role = config.role;
 	let force_authoring = config.force_authoring;
 	let name = config.network.node_name.clone();
 	let enable_grandpa = !config.disable_grandpa;

@@ -36,7 +36,7 @@ parameter_types! {
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(MAXIMUM_BLOCK_LENGTH)
 		.modify_max_length_for_class(DispatchClass::Normal, |max| {
-			*max = NORMAL_DISPATCH_RATIO * *max
+			*max = NORMAL_DISPATCH_RATIO.mul_floor(*max)
 		})
 		.build();
 	pub const SS58Prefix: u16 = SS58_PREFIX;

@@ -2,11 +2,10 @@
 # The Commons demo: builds the release binaries, starts a development chain, sends a transfer
 # from Alice to Bob over RPC, prints both balances before and after, and stops the node.
 set -euo pipefail
+bash "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$REPO_ROOT/scripts/lib.sh"
 cd "$REPO_ROOT"
-
-bash scripts/setup.sh
 echo "== building commons-node and commons (release)"
 cargo build --release --workspace
 NODE="$COMMONS_BIN/commons-node"
@@ -18,14 +17,13 @@ RPC_PORT="$(free_port)"
 	--no-telemetry --no-mdns >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 stop_node() {
-	kill -INT "$NODE_PID" 2>/dev/null || true
-	wait "$NODE_PID" 2>/dev/null || true
+	stop_process "$NODE_PID"
 	rm -rf "$WORK"
 }
 trap stop_node EXIT
 
 echo "== dev chain starting (ws://127.0.0.1:$RPC_PORT)"
-if ! wait_finalised "$RPC_PORT" 1 120; then
+if ! wait_finalised "$RPC_PORT" 1 $(($(date +%s) + 120)); then
 	echo "the node did not finalise a block; its log ends:" >&2
 	tail -n 30 "$WORK/node.log" >&2
 	exit 1

@@ -4,9 +4,11 @@
 # on this machine reuses one build. Override with CARGO_TARGET_DIR.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REPO_ROOT
+HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+export HOME
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/commons/target}"
-# The wasm runtime embeds source paths in its panic messages; mapping the clone's path to a fixed
-# name makes the runtime, and so the committed chain specs, the same bytes from any clone.
+# The wasm runtime embeds source paths in its panic messages: the clone's path is not one a chain
+# needs to carry, so it is mapped to a fixed name.
 export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$REPO_ROOT=/commons"
 # Release binaries live here.
 export COMMONS_BIN="$CARGO_TARGET_DIR/release"

@@ -26,17 +26,24 @@ if ((${#missing[@]})); then
 	SUDO=""
 	if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v rustup >/dev/null 2>&1; then
-	echo "setup: rustup is required (https://rustup.rs) and was not found on PATH" >&2
-	exit 1
+	echo "setup: installing rustup (no toolchain yet)"
+	curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+		sh -s -- -y --profile minimal --default-toolchain none --no-modify-path
 fi
 
 # The toolchain named in rust-toolchain.toml, with the wasm target and rust-src for the runtime.
+# Installed only when missing: an installed toolchain is never updated behind the build's back.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-toolchain="$(rustup show active-toolchain | cut -d' ' -f1)"
+toolchain="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
+if ! rustup toolchain list | grep -q "^$toolchain"; then
+	echo "setup: installing Rust toolchain $toolchain"
+	rustup toolchain install "$toolchain" --profile minimal
+fi
 if ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32v1-none; then
 	echo "setup: adding Rust target wasm32v1-none to $toolchain"
 	rustup target add --toolchain "$toolchain" wasm32v1-none

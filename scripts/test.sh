@@ -3,16 +3,18 @@
 # Everything is built once, in release mode, into the shared target directory; the wasm
 # runtime is built once per run by the runtime's build script.
 set -euo pipefail
+bash "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
-
-bash scripts/setup.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
 echo "== cargo clippy (release, all targets, -D warnings)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo build (release): every binary, so that tests run the current ones"
+cargo build --release --workspace --locked
 
 echo "== cargo test (release)"
 cargo test --release --workspace --locked --no-fail-fast

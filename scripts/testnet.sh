@@ -15,7 +15,11 @@ CHECK=false
 [[ "${1:-}" == "--check" ]] && CHECK=true
 TIMEOUT="${COMMONS_TESTNET_TIMEOUT:-180}"
 
-NODE="${COMMONS_NODE:-$(release_binary commons-node commons-node)}"
+if [[ -z "${COMMONS_NODE:-}" ]]; then
+	build_release
+	COMMONS_NODE="$COMMONS_BIN/commons-node"
+fi
+NODE="$COMMONS_NODE"
 SPEC="$REPO_ROOT/chain-spec/local-raw.json"
 WORK="$(mktemp -d -t commons-testnet.XXXXXX)"
 NAMES=(alice bob charlie dave)
@@ -23,8 +27,7 @@ PIDS=()
 RPC_PORTS=()
 
 stop_all() {
-	for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do stop_process "$pid"; done
 	rm -rf "$WORK"
 }
 trap stop_all EXIT
@@ -51,8 +54,9 @@ done
 
 echo "waiting for the four validators to finalise block #3 (up to ${TIMEOUT}s)..."
 ok=true
+deadline=$(($(date +%s) + TIMEOUT))
 for i in "${!NAMES[@]}"; do
-	if ! wait_finalised "${RPC_PORTS[$i]}" 3 "$TIMEOUT"; then
+	if ! wait_finalised "${RPC_PORTS[$i]}" 3 "$deadline"; then
 		echo "${NAMES[$i]} did not finalise block #3; its log ends:" >&2
 		tail -n 20 "$WORK/${NAMES[$i]}.log" >&2
 		ok=false

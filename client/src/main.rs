@@ -6,7 +6,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use commons_client::{keys, tx, Error, Keypair, Node, Scheme};
+use commons_client::{keys, rpc::describe_dispatch_error, tx, Error, Keypair, Node, Scheme};
 use commons_runtime::{
 	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL, UNIT},
 	Balance,
@@ -134,6 +134,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 				)
 				.await?;
 			if let Err(error) = inclusion.outcome {
+				let error = describe_dispatch_error(error);
 				return Err(Error::DispatchFailed { block: inclusion.block_number, error });
 			}
 			if cli.json {

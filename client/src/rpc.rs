@@ -41,8 +41,8 @@ pub struct Inclusion {
 	pub fee: Balance,
 	/// The events it emitted, in order.
 	pub events: Vec<RuntimeEvent>,
-	/// `Err` with the runtime's error name when its call failed.
-	pub outcome: std::result::Result<(), String>,
+	/// `Err` with the runtime's error when its call failed (see [`describe_dispatch_error`]).
+	pub outcome: std::result::Result<(), DispatchError>,
 }
 
 /// A connection to a node.
@@ -186,7 +186,8 @@ impl Node {
 		}
 	}
 
-	async fn storage(&self, key: Vec<u8>, at: Option<Hash>) -> Result<Option<Vec<u8>>> {
+	/// The raw value at storage `key` in block `at` (the best block when `None`).
+	pub async fn storage(&self, key: Vec<u8>, at: Option<Hash>) -> Result<Option<Vec<u8>>> {
 		let key = format!("0x{}", hex::encode(key));
 		let value: Option<String> = self.call("state_getStorage", rpc_params![key, at]).await?;
 		value.map(|value| decode_hex("storage value", &value)).transpose()
@@ -210,6 +211,14 @@ impl Node {
 	/// The next nonce of `who`, counting transactions still in the pool.
 	pub async fn next_nonce(&self, who: &AccountId) -> Result<Nonce> {
 		self.call("system_accountNextIndex", rpc_params![crate::keys::to_ss58(who)]).await
+	}
+
+	/// The time block `at` was authored, in milliseconds since the Unix epoch.
+	pub async fn timestamp(&self, at: Hash) -> Result<u64> {
+		let key = pallet_timestamp::Now::<Runtime>::hashed_key().to_vec();
+		let bytes = self.storage(key, Some(at)).await?.unwrap_or_default();
+		u64::decode(&mut &bytes[..])
+			.map_err(|error| Error::Decode { what: "timestamp", detail: error.to_string() })
 	}
 
 	/// The events of block `at`.
@@ -290,7 +299,7 @@ impl Node {
 				RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
 					dispatch_error,
 					..
-				}) => outcome = Err(describe_dispatch_error(*dispatch_error)),
+				}) => outcome = Err(*dispatch_error),
 				_ => {},
 			}
 		}

@@ -74,16 +74,33 @@ fn commons_cli_transfers_and_reports_every_failure_clearly() {
 	assert_eq!(free(url, "//Charlie"), DEV_ENDOWMENT + 5 * UNIT / 2);
 	assert_eq!(free(url, "//Alice"), alice_before - 5 * UNIT / 2 - fee);
 
-	// More than the balance: included, fails on chain (exit 5), only the fee is charged.
-	let ferdie_before = free(url, "//Ferdie");
+	// More than the balance, from an ed25519 key: included, fails on chain (exit 5), only the
+	// fee is charged.
+	let ferdie = commons_client::Keypair::from_uri("//Ferdie", commons_client::Scheme::Ed25519)
+		.unwrap()
+		.account_id();
+	let ferdie = commons_client::keys::to_ss58(&ferdie);
+	let ferdie_before = free(url, &ferdie);
 	let dave_before = free(url, "//Dave");
-	let output =
-		commons(url, &["transfer", "--key", "//Ferdie", "--to", "//Dave", "--amount", "2000000"]);
+	let output = commons(
+		url,
+		&[
+			"transfer", "--key", "//Ferdie", "--scheme", "ed25519", "--to", "//Dave", "--amount",
+			"2000000",
+		],
+	);
 	assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
 	assert!(stderr(&output).contains("FundsUnavailable"), "{}", stderr(&output));
 	assert_eq!(free(url, "//Dave"), dave_before);
-	assert!(free(url, "//Ferdie") < ferdie_before, "the fee was charged");
-	assert!(ferdie_before - free(url, "//Ferdie") < UNIT, "and nothing more");
+	assert!(free(url, &ferdie) < ferdie_before, "the fee was charged");
+	assert!(ferdie_before - free(url, &ferdie) < UNIT, "and nothing more");
+
+	// A sender with nothing to pay the fee with: the node refuses it (exit 4), nothing moves.
+	let output =
+		commons(url, &["transfer", "--key", "//Nobody", "--to", "//Dave", "--amount", "1"]);
+	assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+	assert!(stderr(&output).contains("pay"), "{}", stderr(&output));
+	assert_eq!(free(url, "//Dave"), dave_before);
 
 	// A secret that is not a key: exit 2, the key is named, nothing sent.
 	let charlie_before = free(url, "//Charlie");

@@ -1,6 +1,7 @@
-//! The real `commons-node --dev` over RPC: blocks are produced and finalised, signed transfers
-//! from sr25519 and ed25519 keys land, bad transactions are refused with the runtime's error and
-//! move nothing, and Ctrl-C stops the node cleanly.
+//! The real `commons-node --dev` over RPC: blocks every two seconds, finalised; ParityDB; RPC and
+//! Prometheus on loopback only; signed transfers from sr25519 and ed25519 keys land; bad
+//! transactions are refused with the runtime's error and move nothing; Ctrl-C stops the node
+//! cleanly.
 
 mod common;
 
@@ -8,12 +9,22 @@ use std::{process::Command, time::Duration};
 
 use common::NodeProcess;
 use commons_client::{tx, Error, Keypair, Node, Scheme};
-use commons_runtime::currency::UNIT;
+use commons_runtime::{currency::UNIT, time::SLOT_DURATION, Hash};
+use sp_runtime::{DispatchError, TokenError};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn key(uri: &str, scheme: Scheme) -> Keypair {
 	Keypair::from_uri(uri, scheme).unwrap()
+}
+
+fn assert_refused(result: Result<Hash, Error>, reason: &str) {
+	match result {
+		Err(Error::Rpc { method: "author_submitExtrinsic", message }) => {
+			assert!(message.contains(reason), "expected `{reason}`, the node said: {message}")
+		},
+		other => panic!("the node must refuse it ({reason}), got {other:?}"),
+	}
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -23,8 +34,26 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 		Ok(node) => node,
 		Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
 	};
-	let finalised = node.wait_finalized_number(2, TIMEOUT).await.unwrap();
-	assert!(finalised >= 2);
+	node.wait_finalized_number(5, TIMEOUT).await.unwrap();
+
+	// A block in every two-second slot: consecutive blocks sit in consecutive Aura slots (the
+	// slot is the block's timestamp divided by the slot duration; a missed slot would show as a
+	// step of two or more).
+	let mut slots = Vec::new();
+	for number in 1..=5 {
+		let hash = node.block_hash(number).await.unwrap().unwrap();
+		slots.push(node.timestamp(hash).await.unwrap() / SLOT_DURATION);
+	}
+	let steps: Vec<u64> = slots.windows(2).map(|pair| pair[1] - pair[0]).collect();
+	assert!(steps.iter().all(|step| *step >= 1), "slots {slots:?}");
+	assert!(steps.iter().filter(|step| **step == 1).count() >= 2, "slots {slots:?}");
+
+	// ParityDB holds the chain; RPC and Prometheus listen on loopback only.
+	assert!(process.base_path.join("chains/commons_dev/paritydb").is_dir());
+	let log = process.output();
+	assert!(log.contains(&format!("addr=127.0.0.1:{}", process.rpc_port)), "{log}");
+	assert!(log.contains(&format!("started at 127.0.0.1:{}", process.prometheus_port)), "{log}");
+	assert!(!log.contains("0.0.0.0"), "{log}");
 
 	let bob = key("//Bob", Scheme::Sr25519).account_id();
 
@@ -53,7 +82,7 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 		);
 	}
 
-	// A transaction whose signature is not the sender's is refused by the node: nothing moves.
+	// Transactions the node must refuse before they reach a block: nothing moves.
 	let alice = key("//Alice", Scheme::Sr25519);
 	let (alice_before, bob_before) = (
 		node.free_balance(&alice.account_id(), None).await.unwrap(),
@@ -61,17 +90,28 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 	);
 	let chain = node.chain();
 	let nonce = node.next_nonce(&alice.account_id()).await.unwrap();
-	let transfer = |signer: &Keypair| {
+	let transfer = |signer: &Keypair, nonce, chain| {
 		tx::sign(tx::transfer(bob.clone(), UNIT), signer, nonce, 0, chain, tx::Lifetime::Immortal)
 	};
-	let eve_signature = tx::signature_of(&transfer(&key("//Eve", Scheme::Sr25519))).unwrap();
-	let forged = tx::with_signature(transfer(&alice), eve_signature).unwrap();
-	match node.submit(&forged).await {
-		Err(Error::Rpc { method: "author_submitExtrinsic", message }) => {
-			assert!(message.contains("bad signature"), "the node names the problem: {message}")
-		},
-		other => panic!("a forged transaction must be refused, got {other:?}"),
+
+	// Alice's transfer carrying Eve's signature, of either scheme.
+	for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
+		let eve = key("//Eve", scheme);
+		let forged = tx::with_signature(
+			transfer(&alice, nonce, chain),
+			tx::signature_of(&transfer(&eve, nonce, chain)).unwrap(),
+		)
+		.unwrap();
+		assert_refused(node.submit(&forged).await, "bad signature");
 	}
+	// Signed for another chain (a different genesis hash).
+	let other_chain = tx::ChainContext { genesis_hash: Hash::repeat_byte(7), ..chain };
+	assert_refused(node.submit(&transfer(&alice, nonce, other_chain)).await, "bad signature");
+	// Signed for another runtime version.
+	let other_runtime = tx::ChainContext { spec_version: chain.spec_version + 1, ..chain };
+	assert_refused(node.submit(&transfer(&alice, nonce, other_runtime)).await, "bad signature");
+	// A nonce already used: a replay.
+	assert_refused(node.submit(&transfer(&alice, nonce - 1, chain)).await, "outdated");
 
 	// A transfer of more than the balance is included, fails with the runtime's error, and only
 	// the fee leaves the sender.
@@ -85,7 +125,7 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 		.sign_and_submit(tx::transfer(dave.clone(), poor_before + 1), &poor, TIMEOUT)
 		.await
 		.unwrap();
-	assert_eq!(inclusion.outcome, Err("Token(FundsUnavailable)".to_string()));
+	assert_eq!(inclusion.outcome, Err(DispatchError::Token(TokenError::FundsUnavailable)));
 	let at = Some(inclusion.block_hash);
 	assert_eq!(node.free_balance(&dave, at).await.unwrap(), dave_before);
 	assert_eq!(
@@ -93,7 +133,7 @@ async fn dev_node_finalises_executes_transfers_refuses_bad_ones_and_stops_cleanl
 		poor_before - inclusion.fee
 	);
 
-	// The forged transfer never executed.
+	// None of the refused transfers executed.
 	assert_eq!(node.free_balance(&alice.account_id(), at).await.unwrap(), alice_before);
 	assert_eq!(node.free_balance(&bob, at).await.unwrap(), bob_before);
 
@@ -111,12 +151,14 @@ fn a_missing_chain_spec_is_named_in_the_error() {
 	assert!(!output.status.success());
 	let stderr = String::from_utf8_lossy(&output.stderr);
 	assert!(stderr.contains("missing.json"), "error names the file: {stderr}");
+	assert!(!stderr.contains("panicked"), "a clean error, not a panic: {stderr}");
 }
 
 #[test]
 fn an_unreachable_node_is_reported_as_such() {
 	let runtime = tokio::runtime::Runtime::new().unwrap();
-	let url = format!("ws://127.0.0.1:{}", common::free_port());
+	// Port 1 on loopback: nothing listens there, and no other test starts a node on it.
+	let url = "ws://127.0.0.1:1".to_string();
 	match runtime.block_on(Node::connect(&url)) {
 		Err(Error::Unreachable { url: reported, .. }) => assert_eq!(reported, url),
 		Err(other) => panic!("expected Unreachable, got {other}"),

@@ -43,8 +43,8 @@ fn authority((aura, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> Authority {
 	(aura.public().into(), grandpa.public().into())
 }
 
-/// The dev accounts: the well-known sr25519 keys (wallets) and ed25519 keys (worker keys) of
-/// Alice to Ferdie.
+/// The dev accounts: the twelve well-known keys (Alice to Ferdie and their stashes) as sr25519
+/// (wallet) and as ed25519 (worker) accounts.
 pub fn dev_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::well_known()
 		.map(|k| k.to_account_id())

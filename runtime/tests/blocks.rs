@@ -17,7 +17,7 @@ use commons_client::{
 };
 use commons_runtime::{
 	currency::{EXISTENTIAL_DEPOSIT, UNIT},
-	genesis_config_presets::{self, DEV_ENDOWMENT},
+	genesis_config_presets::{self, DEV_ENDOWMENT, TESTNET_VALIDATOR_ENDOWMENT},
 	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeGenesisConfig, System, UncheckedExtrinsic, VERSION,
 };
@@ -26,7 +26,7 @@ use serde_json::Value;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_runtime::{
 	traits::Header as _, transaction_validity::InvalidTransaction, ApplyExtrinsicResult,
-	BuildStorage, Digest, DigestItem,
+	BuildStorage, Digest, DigestItem, DispatchError, TokenError,
 };
 
 /// Merges a preset's JSON patch into the default genesis, as the node does.
@@ -97,42 +97,50 @@ fn fee_paid_by(who: &AccountId) -> Balance {
 }
 
 #[test]
-fn every_preset_builds_a_genesis() {
-	let names = genesis_config_presets::preset_names();
-	assert_eq!(names.len(), 3);
-	for name in ["development", "local_testnet", "testnet"] {
-		let mut ext = genesis_from_preset(name);
-		ext.execute_with(|| {
-			let authorities = pallet_aura::Authorities::<Runtime>::get().len();
-			let grandpa = pallet_grandpa::Authorities::<Runtime>::get().len();
-			let sudo = pallet_sudo::Key::<Runtime>::get();
-			match name {
-				"development" => {
-					assert_eq!((authorities, grandpa), (1, 1));
-					assert!(sudo.is_some());
-				},
-				"local_testnet" => {
-					assert_eq!((authorities, grandpa), (4, 4));
-					assert!(sudo.is_some());
-				},
-				_ => {
-					assert_eq!((authorities, grandpa), (4, 4));
-					assert_eq!(sudo, None, "the testnet has no sudo key");
-				},
-			}
-			assert!(Balances::total_issuance() > 0);
+fn every_preset_builds_its_genesis() {
+	assert_eq!(
+		genesis_config_presets::preset_names(),
+		vec!["development".to_string(), "local_testnet".to_string(), "testnet".to_string()]
+	);
+	let alice = Some(dev_key("Alice", Scheme::Sr25519).account_id());
+	for (name, validators, sudo) in
+		[("development", 1, alice.clone()), ("local_testnet", 4, alice), ("testnet", 4, None)]
+	{
+		genesis_from_preset(name).execute_with(|| {
+			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), validators, "{name}");
+			assert_eq!(pallet_grandpa::Authorities::<Runtime>::get().len(), validators, "{name}");
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), sudo, "{name}");
 		});
 	}
 	assert!(genesis_config_presets::get_preset(&"no-such-preset".into()).is_none());
 }
 
 #[test]
-fn development_endows_sr25519_and_ed25519_dev_accounts() {
-	genesis_from_preset("development").execute_with(|| {
-		for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
-			let alice = dev_key("Alice", scheme).account_id();
-			assert_eq!(Balances::balance(&alice), DEV_ENDOWMENT);
+fn development_and_local_endow_every_sr25519_and_ed25519_dev_account() {
+	for preset in ["development", "local_testnet"] {
+		genesis_from_preset(preset).execute_with(|| {
+			for name in ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"] {
+				for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
+					let account = dev_key(name, scheme).account_id();
+					assert_eq!(Balances::balance(&account), DEV_ENDOWMENT, "{preset} {name}");
+				}
+			}
+			// Twelve well-known keys (Alice to Ferdie and their stashes) in each of two schemes.
+			let accounts = genesis_config_presets::dev_accounts();
+			assert_eq!(accounts.len(), 24);
+			assert_eq!(Balances::total_issuance(), 24 * DEV_ENDOWMENT, "{preset}: nobody else");
+		});
+	}
+}
+
+#[test]
+fn testnet_endows_only_its_four_validators() {
+	genesis_from_preset("testnet").execute_with(|| {
+		for name in ["Alice", "Bob", "Charlie", "Dave"] {
+			let account = dev_key(name, Scheme::Sr25519).account_id();
+			assert_eq!(Balances::balance(&account), TESTNET_VALIDATOR_ENDOWMENT, "{name}");
 		}
+		assert_eq!(Balances::total_issuance(), 4 * TESTNET_VALIDATOR_ENDOWMENT);
 	});
 }
 
@@ -199,12 +207,7 @@ fn a_transfer_of_more_than_the_balance_fails_and_only_the_fee_is_charged() {
 		System::reset_events();
 
 		let result = Executive::apply_extrinsic(signed_transfer(&bob, &dave, bob_before + 1));
-		let dispatch_error = result.expect("valid transaction").expect_err("the call fails");
-		assert_eq!(
-			format!("{dispatch_error:?}"),
-			"Token(FundsUnavailable)",
-			"the runtime names the error"
-		);
+		assert_eq!(result, Ok(Err(DispatchError::Token(TokenError::FundsUnavailable))));
 		let fee = fee_paid_by(&bob.account_id());
 		assert_eq!(Balances::balance(&bob.account_id()), bob_before - fee);
 		assert_eq!(Balances::balance(&dave), dave_before);
@@ -219,8 +222,7 @@ fn a_transfer_that_would_leave_dust_in_a_new_account_is_refused() {
 		let newcomer = dev_key("Newcomer", Scheme::Sr25519).account_id();
 		let result =
 			Executive::apply_extrinsic(signed_transfer(&alice, &newcomer, EXISTENTIAL_DEPOSIT - 1));
-		let dispatch_error = result.expect("valid transaction").expect_err("the call fails");
-		assert_eq!(format!("{dispatch_error:?}"), "Token(BelowMinimum)");
+		assert_eq!(result, Ok(Err(DispatchError::Token(TokenError::BelowMinimum))));
 		assert_eq!(Balances::balance(&newcomer), 0);
 	});
 }

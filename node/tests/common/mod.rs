@@ -3,10 +3,12 @@
 #![allow(dead_code)]
 
 use std::{
+	collections::HashSet,
 	fs::File,
 	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, ExitStatus, Stdio},
+	sync::Mutex,
 	time::{Duration, Instant},
 };
 
@@ -18,22 +20,20 @@ pub fn repo_root() -> PathBuf {
 	Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("node/ has a parent").to_path_buf()
 }
 
-/// A port on loopback that was free a moment ago.
+/// A port on loopback that was free a moment ago and that this test process has not handed
+/// out before (nodes started in a row have not bound theirs yet).
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+	static CHOSEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		let mut chosen = CHOSEN.lock().unwrap();
+		if chosen.get_or_insert_with(HashSet::new).insert(port) {
+			return port;
+		}
+	}
 }
 
-/// A `commons-node` child process, killed if the test ends before stopping it.
-pub struct NodeProcess {
-	child: Option<Child>,
-	/// WebSocket RPC address.
-	pub url: String,
-	/// Where its output goes.
-	pub log: PathBuf,
-	dir: PathBuf,
-}
-
-/// A fresh directory under the system's temporary directory, removed with its [`NodeProcess`].
+/// A fresh directory under the system's temporary directory.
 fn fresh_dir() -> PathBuf {
 	let nanos =
 		std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
@@ -42,23 +42,51 @@ fn fresh_dir() -> PathBuf {
 	dir
 }
 
+/// A `commons-node` child process, killed (and its directory removed) if the test ends before
+/// stopping it.
+pub struct NodeProcess {
+	child: Option<Child>,
+	/// WebSocket RPC address.
+	pub url: String,
+	/// The RPC port.
+	pub rpc_port: u16,
+	/// The Prometheus port.
+	pub prometheus_port: u16,
+	/// The node's `--base-path`.
+	pub base_path: PathBuf,
+	/// Where its output goes.
+	pub log: PathBuf,
+	dir: PathBuf,
+}
+
 impl NodeProcess {
-	/// Starts `commons-node --dev` on free ports with a temporary database.
+	/// Starts `commons-node --dev` on free ports, with its database in a fresh directory.
 	pub fn start_dev() -> Self {
 		let dir = fresh_dir();
-		let rpc_port = free_port();
+		let base_path = dir.join("base");
+		let (rpc_port, prometheus_port) = (free_port(), free_port());
 		let log = dir.join("node.log");
 		let output = File::create(&log).unwrap();
 		let child = Command::new(NODE)
-			.args(["--dev", "--tmp", "--no-mdns", "--no-telemetry"])
+			.args(["--dev", "--no-mdns", "--no-telemetry"])
+			.arg("--base-path")
+			.arg(&base_path)
 			.args(["--rpc-port", &rpc_port.to_string()])
 			.args(["--port", &free_port().to_string()])
-			.args(["--prometheus-port", &free_port().to_string()])
+			.args(["--prometheus-port", &prometheus_port.to_string()])
 			.stdout(Stdio::from(output.try_clone().unwrap()))
 			.stderr(Stdio::from(output))
 			.spawn()
 			.expect("commons-node starts");
-		Self { child: Some(child), url: format!("ws://127.0.0.1:{rpc_port}"), log, dir }
+		Self {
+			child: Some(child),
+			url: format!("ws://127.0.0.1:{rpc_port}"),
+			rpc_port,
+			prometheus_port,
+			base_path,
+			log,
+			dir,
+		}
 	}
 
 	/// The node's output so far, for failure messages.
@@ -69,19 +97,24 @@ impl NodeProcess {
 	/// Sends SIGINT, as Ctrl-C does, and waits up to `timeout` for the process to exit.
 	pub fn interrupt(&mut self, timeout: Duration) -> ExitStatus {
 		let mut child = self.child.take().expect("node still running");
-		let status = Command::new("kill")
-			.args(["-INT", &child.id().to_string()])
+		// The shell's `kill` builtin: no dependency on procps.
+		let delivered = Command::new("sh")
+			.args(["-c", &format!("kill -INT {}", child.id())])
 			.status()
-			.expect("kill runs");
-		assert!(status.success(), "SIGINT delivered");
+			.map(|status| status.success())
+			.unwrap_or(false);
 		let deadline = Instant::now() + timeout;
 		loop {
 			if let Some(status) = child.try_wait().unwrap() {
 				return status;
 			}
-			if Instant::now() >= deadline {
+			if !delivered || Instant::now() >= deadline {
 				let _ = child.kill();
-				panic!("node did not exit within {timeout:?} of SIGINT:\n{}", self.output());
+				let _ = child.wait();
+				panic!(
+					"node did not exit within {timeout:?} of SIGINT (delivered: {delivered}):\n{}",
+					self.output()
+				);
 			}
 			std::thread::sleep(Duration::from_millis(100));
 		}

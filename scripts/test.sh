@@ -7,6 +7,9 @@ bash "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 
+echo "== model file (the engine's tests read the real SmolLM2 GGUF)"
+bash scripts/fetch-model.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

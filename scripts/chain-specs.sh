@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$REPO_ROOT/scripts/lib.sh"
 
-cargo build --release --workspace --manifest-path "$REPO_ROOT/Cargo.toml"
+build_release
 NODE="$COMMONS_BIN/commons-node"
 mkdir -p "$REPO_ROOT/chain-spec"
 for chain in dev local testnet; do

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$REPO_ROOT/scripts/lib.sh"
 cd "$REPO_ROOT"
 echo "== building commons-node and commons (release)"
-cargo build --release --workspace
+build_release
 NODE="$COMMONS_BIN/commons-node"
 CLI="$COMMONS_BIN/commons"
 

@@ -30,7 +30,6 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-pub use frame_support::{construct_runtime, parameter_types};
 pub use sp_runtime::{Perbill, Permill};
 
 /// The runtime's version: bump `spec_version` whenever the runtime's logic changes.

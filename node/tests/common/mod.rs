@@ -15,9 +15,11 @@ use std::{
 /// The node binary cargo built for these tests.
 pub const NODE: &str = env!("CARGO_BIN_EXE_commons-node");
 
-/// The repository root.
+/// The repository root, read at run time: clones sharing a target directory share these
+/// compiled tests, so a path baked in at compile time may name another clone.
 pub fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("node/ has a parent").to_path_buf()
+	let node_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+	Path::new(&node_dir).parent().expect("node/ has a parent").to_path_buf()
 }
 
 /// A port on loopback that was free a moment ago and that this test process has not handed

@@ -197,8 +197,11 @@ fn a_missing_file_names_its_path() {
 
 /// The real model, fetched by `scripts/fetch-model.sh` (which `scripts/test.sh` runs).
 fn smollm2() -> PathBuf {
-	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-		.join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+	// Read at run time: clones sharing a target directory share this compiled test, so a path
+	// baked in at compile time may name another clone.
+	let crate_dir =
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+	let path = PathBuf::from(crate_dir).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf");
 	assert!(path.exists(), "{} is missing: run scripts/fetch-model.sh", path.display());
 	path
 }

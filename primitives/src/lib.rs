@@ -1,0 +1,209 @@
+//! Types and traits shared by the Commons pallets, the worker and the client.
+//!
+//! The marketplace pallets never read each other's storage: `jobs` reaches the model registry
+//! through [`ModelRegistry`], the worker registry through [`WorkerRegistry`] and the reward
+//! accounting through [`WorkRewards`]. The hash definitions here are the ones a worker computes
+//! off chain and the chain checks on chain, so both sides link the same code.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::Get, BoundedVec};
+use scale_info::TypeInfo;
+use sp_runtime::{DispatchResult, Perbill};
+
+/// Identifies a registered model.
+pub type ModelId = u32;
+/// Identifies a job.
+pub type JobId = u64;
+/// A token id of a model's vocabulary.
+pub type TokenId = u32;
+/// A worker's commitment to an output: see [`commitment`].
+pub type Commitment = [u8; 32];
+/// The hash of an output: see [`output_hash`].
+pub type OutputHash = [u8; 32];
+/// The secret a worker mixes into its commitment so that nobody can guess it from the output.
+pub type Salt = [u8; 32];
+
+/// Where a model stands in the registry.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum ModelStatus {
+	/// New jobs may be posted for it.
+	Active,
+	/// No new jobs; jobs already posted finish.
+	Deprecated,
+	/// Banned by governance: no new jobs; jobs already posted finish.
+	Banned,
+}
+
+/// What a job needs to know about its model when it is posted.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ModelTerms<Balance> {
+	/// Whether new jobs are accepted.
+	pub status: ModelStatus,
+	/// The lowest price per replica a job may offer.
+	pub min_price: Balance,
+	/// The engine version whose kernels workers must run; part of the output hash.
+	pub engine_version: u32,
+}
+
+/// The model registry, as the jobs pallet sees it.
+pub trait ModelRegistry<Balance> {
+	/// The terms of `model`, or `None` if no such model is registered.
+	fn terms(model: ModelId) -> Option<ModelTerms<Balance>>;
+	/// A job for `model` was posted: the model cannot be deregistered until it finishes.
+	fn job_started(model: ModelId) -> DispatchResult;
+	/// A job for `model` finished (settled, expired or cancelled).
+	fn job_finished(model: ModelId);
+}
+
+/// A worker that may be assigned a job, as the worker registry's per-model index holds it.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Candidate<AccountId, Balance> {
+	/// The worker's account.
+	pub worker: AccountId,
+	/// Its bonded stake: the assignment weight.
+	pub stake: Balance,
+	/// The lowest price per replica it serves for.
+	pub price: Balance,
+}
+
+/// How a worker did in a settled job; kept as its reputation.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Outcome {
+	/// Revealed the accepted output and was paid.
+	Accepted,
+	/// Revealed an output that disagreed with the accepted one.
+	WrongResult,
+	/// Did not commit, or committed and did not reveal.
+	NoShow,
+}
+
+/// Where slashed stake went.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub struct Slashed<Balance> {
+	/// The whole amount taken from the worker's bonded and unbonding stake.
+	pub total: Balance,
+	/// The part paid to the beneficiary (the requester whose job suffered).
+	pub to_beneficiary: Balance,
+	/// The rest, paid to the treasury.
+	pub to_treasury: Balance,
+}
+
+/// The worker registry, as the jobs pallet sees it.
+pub trait WorkerRegistry<AccountId, Balance> {
+	/// The most candidates one model's index holds.
+	type MaxCandidates: Get<u32>;
+
+	/// The workers that may be assigned a job for `model` now: registered, online, staked at
+	/// least the minimum. Read from one bounded index, never by scanning all workers.
+	fn candidates(model: ModelId) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
+	/// Whether `who` is a registered worker.
+	fn is_registered(who: &AccountId) -> bool;
+	/// `who` was assigned a seat in a job: it cannot deregister or withdraw until released.
+	fn note_assigned(who: &AccountId) -> DispatchResult;
+	/// A job that `who` had a seat in was settled.
+	fn note_released(who: &AccountId);
+	/// Takes `fraction` of `who`'s stake, bonded first and then unbonding; pays up to
+	/// `beneficiary_cap` of it to `beneficiary` and the rest to the treasury.
+	fn slash(
+		who: &AccountId,
+		fraction: Perbill,
+		beneficiary: &AccountId,
+		beneficiary_cap: Balance,
+	) -> Slashed<Balance>;
+	/// Counts `outcome` in `who`'s reputation.
+	fn record_outcome(who: &AccountId, outcome: Outcome);
+}
+
+/// Protocol fees and the work that earns emission, as the jobs pallet sees them.
+pub trait WorkRewards<AccountId, Balance> {
+	/// The protocol fee owed on top of a payment of `payment` to a worker.
+	fn protocol_fee(payment: Balance) -> Balance;
+	/// The account that receives protocol fees.
+	fn fee_destination() -> AccountId;
+	/// `worker` was paid `payment` for verified work, and `fee` went to the treasury for it.
+	fn note_paid_work(worker: &AccountId, payment: Balance, fee: Balance);
+}
+
+/// The hash that replicas of a job must agree on: it covers the engine version, the model and
+/// the generated token ids, SCALE-encoded in that order (the token ids with their length).
+pub fn output_hash(engine_version: u32, model: ModelId, tokens: &[TokenId]) -> OutputHash {
+	sp_crypto_hashing::blake2_256(&(engine_version, model, tokens).encode())
+}
+
+/// A worker's commitment: `blake2_256(output_hash ‖ salt ‖ worker account)`, the account in its
+/// SCALE encoding. Binding the account stops a worker from copying another's commitment.
+pub fn commitment<AccountId: Encode>(
+	output_hash: &OutputHash,
+	salt: &Salt,
+	worker: &AccountId,
+) -> Commitment {
+	let mut preimage = alloc::vec::Vec::with_capacity(96);
+	preimage.extend_from_slice(output_hash);
+	preimage.extend_from_slice(salt);
+	worker.encode_to(&mut preimage);
+	sp_crypto_hashing::blake2_256(&preimage)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn output_hash_covers_engine_model_and_tokens() {
+		let base = output_hash(1, 0, &[1, 2, 3]);
+		assert_ne!(base, output_hash(2, 0, &[1, 2, 3]));
+		assert_ne!(base, output_hash(1, 1, &[1, 2, 3]));
+		assert_ne!(base, output_hash(1, 0, &[1, 2]));
+		assert_ne!(base, output_hash(1, 0, &[1, 2, 3, 0]));
+		assert_eq!(base, output_hash(1, 0, &[1, 2, 3]));
+	}
+
+	#[test]
+	fn commitment_binds_hash_salt_and_worker() {
+		let hash = output_hash(1, 0, &[7]);
+		let base = commitment(&hash, &[1; 32], &[9u8; 32]);
+		assert_ne!(base, commitment(&output_hash(1, 0, &[8]), &[1; 32], &[9u8; 32]));
+		assert_ne!(base, commitment(&hash, &[2; 32], &[9u8; 32]));
+		assert_ne!(base, commitment(&hash, &[1; 32], &[8u8; 32]));
+		let mut preimage = hash.to_vec();
+		preimage.extend_from_slice(&[1; 32]);
+		preimage.extend_from_slice(&[9; 32]);
+		assert_eq!(base, sp_crypto_hashing::blake2_256(&preimage));
+	}
+}

@@ -1,0 +1,171 @@
+//! Benchmarks of the worker registry's calls and of a slash, each in its worst case: a model
+//! index one short of full, so that every index update walks the longest list.
+
+use super::*;
+use commons_primitives::WorkerRegistry;
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate;
+use frame_system::RawOrigin;
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, index, 0);
+	let amount = T::MinWorkerStake::get()
+		.saturating_mul(1_000u32.into())
+		.saturating_add(T::Currency::minimum_balance().saturating_mul(1_000u32.into()))
+		.saturating_add(1_000_000u32.into());
+	let _ = T::Currency::mint_into(&who, amount);
+	who
+}
+
+fn stake<T: Config>() -> BalanceOf<T> {
+	T::MinWorkerStake::get().saturating_mul(10u32.into()).max(1_000u32.into())
+}
+
+fn model_list<T: Config>(count: u32) -> ModelsOf<T> {
+	BoundedVec::truncate_from((0..count).collect())
+}
+
+/// Fills every model's index to one short of full with other workers.
+fn fill_indexes<T: Config>(models: u32) -> Result<(), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let others = T::MaxWorkersPerModel::get().saturating_sub(1).min(T::MaxWorkers::get().saturating_sub(1));
+	for index in 0..others {
+		let other = funded::<T>("other", index);
+		Pallet::<T>::register(
+			RawOrigin::Signed(other).into(),
+			stake::<T>(),
+			model_list::<T>(models),
+			1u32.into(),
+		)?;
+	}
+	Ok(())
+}
+
+fn registered<T: Config>(models: u32) -> Result<T::AccountId, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	fill_indexes::<T>(models)?;
+	let worker = funded::<T>("worker", 0);
+	Pallet::<T>::register(
+		RawOrigin::Signed(worker.clone()).into(),
+		stake::<T>(),
+		model_list::<T>(models),
+		1u32.into(),
+	)?;
+	Ok(worker)
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
+		fill_indexes::<T>(m)?;
+		let worker = funded::<T>("worker", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), stake::<T>(), model_list::<T>(m), 1u32.into());
+		assert!(Workers::<T>::contains_key(&worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn bond_extra() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), stake::<T>());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn unbond() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), 1u32.into());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		for _ in 0..T::MaxUnbondingChunks::get() {
+			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
+		}
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get()),
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()));
+		assert!(Workers::<T>::get(&worker).is_some_and(|info| info.unbonding.is_empty()));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_models(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), model_list::<T>(m));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_price() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), 2u32.into());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn go_offline() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn go_online() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		Pallet::<T>::go_offline(RawOrigin::Signed(worker.clone()).into())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn deregister() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn slash() -> Result<(), BenchmarkError> {
+		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		for _ in 0..T::MaxUnbondingChunks::get() {
+			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
+		}
+		let beneficiary = funded::<T>("beneficiary", 0);
+		#[block]
+		{
+			let slashed = <Pallet<T> as WorkerRegistry<_, _>>::slash(
+				&worker,
+				Perbill::one(),
+				&beneficiary,
+				1u32.into(),
+			);
+			assert!(!slashed.total.is_zero());
+		}
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,716 @@
+//! # Worker registry
+//!
+//! Workers bond a stake (a `fungible` hold with this pallet's own reason), declare the models
+//! they serve and the lowest price per replica they accept, and go online or offline. Stake
+//! leaves through an unbonding queue released after [`Config::UnbondingPeriod`], and stays
+//! slashable until it is withdrawn.
+//!
+//! The jobs pallet sees this pallet through [`commons_primitives::WorkerRegistry`]: the eligible
+//! workers for a model come from one bounded index per model ([`Candidates`]), kept in step with
+//! every change of stake, price, models and status, so that assignment never scans all workers.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use commons_primitives::{
+	Candidate, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry,
+};
+use core::fmt::Debug;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+	},
+	CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+
+/// The balance type of the currency stake is held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The models a worker serves.
+pub type ModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerWorker>;
+
+/// One model's eligible workers.
+pub type CandidatesOf<T> = BoundedVec<
+	Candidate<<T as frame_system::Config>::AccountId, BalanceOf<T>>,
+	<T as Config>::MaxWorkersPerModel,
+>;
+
+/// Stake on its way out, withdrawable from `unlock_at`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Unbonding<Balance, BlockNumber> {
+	/// The amount.
+	pub amount: Balance,
+	/// The first block at which it can be withdrawn.
+	pub unlock_at: BlockNumber,
+}
+
+/// Verified outcomes of a worker's past jobs.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct Reputation {
+	/// Jobs in which it revealed the accepted output.
+	pub accepted: u32,
+	/// Jobs in which it revealed an output that disagreed with the accepted one.
+	pub wrong: u32,
+	/// Jobs in which it did not commit or did not reveal.
+	pub no_show: u32,
+}
+
+/// A registered worker.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct WorkerInfo<T: Config> {
+	/// Stake that backs new jobs: the assignment weight.
+	pub bonded: BalanceOf<T>,
+	/// Stake on its way out, oldest first; still slashable.
+	pub unbonding: BoundedVec<Unbonding<BalanceOf<T>, BlockNumberFor<T>>, T::MaxUnbondingChunks>,
+	/// The models it serves.
+	pub models: ModelsOf<T>,
+	/// The lowest price per replica it serves for.
+	pub price: BalanceOf<T>,
+	/// Whether it takes new jobs.
+	pub online: bool,
+	/// Live jobs it holds a seat in.
+	pub live_jobs: u32,
+	/// Verified outcomes.
+	pub reputation: Reputation,
+}
+
+impl<T: Config> WorkerInfo<T> {
+	/// Bonded plus unbonding: what the stake hold must equal.
+	pub fn total_stake(&self) -> BalanceOf<T> {
+		self.unbonding
+			.iter()
+			.fold(self.bonded, |total, chunk| total.saturating_add(chunk.amount))
+	}
+
+	/// Whether the per-model index lists it.
+	fn indexed(&self) -> bool {
+		self.online && !self.bonded.is_zero()
+	}
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency stake is held in.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The models a worker may declare.
+		type Models: ModelRegistry<BalanceOf<Self>>;
+		/// The least bonded stake that makes a worker eligible for jobs.
+		type MinWorkerStake: Get<BalanceOf<Self>>;
+		/// Blocks between unbonding stake and being able to withdraw it.
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+		/// Receives the part of a slash that does not compensate anyone.
+		type TreasuryAccount: Get<Self::AccountId>;
+		/// The most models one worker serves.
+		#[pallet::constant]
+		type MaxModelsPerWorker: Get<u32>;
+		/// The most eligible workers one model's index holds.
+		#[pallet::constant]
+		type MaxWorkersPerModel: Get<u32>;
+		/// The most unbonding chunks one worker has at a time.
+		#[pallet::constant]
+		type MaxUnbondingChunks: Get<u32>;
+		/// The most registered workers.
+		#[pallet::constant]
+		type MaxWorkers: Get<u32>;
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A worker's bonded and unbonding stake.
+		Stake,
+	}
+
+	/// Registered workers.
+	#[pallet::storage]
+	pub type Workers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, WorkerInfo<T>>;
+
+	/// How many workers are registered; bounded by [`Config::MaxWorkers`].
+	#[pallet::storage]
+	pub type WorkerCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Per model, the online workers with bonded stake that serve it, with stake and price.
+	#[pallet::storage]
+	pub type Candidates<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelId, CandidatesOf<T>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A worker registered and its stake was held.
+		WorkerRegistered {
+			worker: T::AccountId,
+			stake: BalanceOf<T>,
+			models: ModelsOf<T>,
+			price: BalanceOf<T>,
+		},
+		/// A worker bonded more stake.
+		StakeBonded { worker: T::AccountId, amount: BalanceOf<T> },
+		/// A worker started unbonding stake.
+		StakeUnbonding { worker: T::AccountId, amount: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// Unbonded stake was returned to the worker.
+		StakeWithdrawn { worker: T::AccountId, amount: BalanceOf<T> },
+		/// A worker's stake was slashed.
+		StakeSlashed { worker: T::AccountId, amount: BalanceOf<T> },
+		/// A worker changed the models it serves.
+		ModelsChanged { worker: T::AccountId, models: ModelsOf<T> },
+		/// A worker changed its price.
+		PriceChanged { worker: T::AccountId, price: BalanceOf<T> },
+		/// A worker stopped taking new jobs.
+		WentOffline { worker: T::AccountId },
+		/// A worker started taking new jobs.
+		WentOnline { worker: T::AccountId },
+		/// A worker left: its whole bonded stake is unbonding.
+		WorkerDeregistered { worker: T::AccountId, unlock_at: BlockNumberFor<T> },
+		/// A deregistered worker withdrew its last stake and its record was removed.
+		WorkerRemoved { worker: T::AccountId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a registered worker.
+		AlreadyRegistered,
+		/// The account is not a registered worker.
+		NotRegistered,
+		/// The bonded stake would be below the minimum worker stake.
+		StakeBelowMinimum,
+		/// The account cannot hold this much stake.
+		InsufficientBalance,
+		/// A worker must serve at least one model.
+		NoModels,
+		/// A model appears twice in the list.
+		DuplicateModel,
+		/// A model in the list is not registered.
+		UnknownModel,
+		/// The price per replica must not be zero.
+		ZeroPrice,
+		/// The amount must not be zero.
+		ZeroAmount,
+		/// The registry holds as many workers as it may.
+		TooManyWorkers,
+		/// A model's index of eligible workers is full.
+		TooManyWorkersForModel,
+		/// More is being unbonded than is bonded.
+		UnbondExceedsBonded,
+		/// The worker has as many unbonding chunks as it may: withdraw first.
+		TooManyUnbondingChunks,
+		/// No unbonding stake has reached its unlock block.
+		NothingToWithdraw,
+		/// The worker holds a seat in a live job.
+		WorkerHasLiveJobs,
+		/// The worker is already offline.
+		AlreadyOffline,
+		/// The worker is already online.
+		AlreadyOnline,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the signer as a worker, holding `stake`, serving `models` at `price` per
+		/// replica or more. The worker starts online.
+		///
+		/// Origin: signed. Emits [`Event::WorkerRegistered`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register(models.len() as u32))]
+		pub fn register(
+			origin: OriginFor<T>,
+			stake: BalanceOf<T>,
+			models: ModelsOf<T>,
+			price: BalanceOf<T>,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::AlreadyRegistered);
+			ensure!(stake >= T::MinWorkerStake::get(), Error::<T>::StakeBelowMinimum);
+			ensure!(!stake.is_zero(), Error::<T>::ZeroAmount);
+			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+			Self::check_models(&models)?;
+			let count = WorkerCount::<T>::get();
+			ensure!(count < T::MaxWorkers::get(), Error::<T>::TooManyWorkers);
+			let info = WorkerInfo::<T> {
+				bonded: stake,
+				unbonding: BoundedVec::new(),
+				models: models.clone(),
+				price,
+				online: true,
+				live_jobs: 0,
+				reputation: Reputation::default(),
+			};
+			Self::reindex(&worker, None, Some(&info))?;
+			T::Currency::hold(&HoldReason::Stake.into(), &worker, stake)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			Workers::<T>::insert(&worker, info);
+			WorkerCount::<T>::put(count.saturating_add(1));
+			Self::deposit_event(Event::WorkerRegistered { worker, stake, models, price });
+			Ok(())
+		}
+
+		/// Holds `amount` more as bonded stake.
+		///
+		/// Origin: signed by a worker. Emits [`Event::StakeBonded`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Self::update(&worker, |info| {
+				info.bonded = info.bonded.saturating_add(amount);
+				T::Currency::hold(&HoldReason::Stake.into(), &worker, amount)
+					.map_err(|_| Error::<T>::InsufficientBalance.into())
+			})?;
+			Self::deposit_event(Event::StakeBonded { worker, amount });
+			Ok(())
+		}
+
+		/// Moves `amount` of bonded stake into the unbonding queue; it stays slashable and can
+		/// be withdrawn after [`Config::UnbondingPeriod`]. A worker whose bonded stake falls
+		/// below the minimum is not assigned new jobs.
+		///
+		/// Origin: signed by a worker. Emits [`Event::StakeUnbonding`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let unlock_at = Self::unlock_block();
+			Self::update(&worker, |info| {
+				ensure!(amount <= info.bonded, Error::<T>::UnbondExceedsBonded);
+				info.bonded = info.bonded.saturating_sub(amount);
+				info.unbonding
+					.try_push(Unbonding { amount, unlock_at })
+					.map_err(|_| Error::<T>::TooManyUnbondingChunks)?;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::StakeUnbonding { worker, amount, unlock_at });
+			Ok(())
+		}
+
+		/// Returns every unbonding chunk that has reached its unlock block. A deregistered
+		/// worker with nothing left is removed.
+		///
+		/// Origin: signed by a worker with no live job. Emits [`Event::StakeWithdrawn`] and,
+		/// for a deregistered worker's last stake, [`Event::WorkerRemoved`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let mut info = Workers::<T>::get(&worker).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.live_jobs == 0, Error::<T>::WorkerHasLiveJobs);
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut amount = BalanceOf::<T>::zero();
+			info.unbonding.retain(|chunk| {
+				let due = chunk.unlock_at <= now;
+				if due {
+					amount = amount.saturating_add(chunk.amount);
+				}
+				!due
+			});
+			ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
+			T::Currency::release(&HoldReason::Stake.into(), &worker, amount, Precision::Exact)?;
+			Self::deposit_event(Event::StakeWithdrawn { worker: worker.clone(), amount });
+			if info.bonded.is_zero() && info.unbonding.is_empty() && !info.online {
+				Self::reindex(&worker, Workers::<T>::get(&worker).as_ref(), None)?;
+				Workers::<T>::remove(&worker);
+				WorkerCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+				Self::deposit_event(Event::WorkerRemoved { worker });
+			} else {
+				Workers::<T>::insert(&worker, info);
+			}
+			Ok(())
+		}
+
+		/// Replaces the models the worker serves.
+		///
+		/// Origin: signed by a worker. Emits [`Event::ModelsChanged`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_models(models.len() as u32))]
+		pub fn set_models(origin: OriginFor<T>, models: ModelsOf<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::check_models(&models)?;
+			Self::update(&worker, |info| {
+				info.models = models.clone();
+				Ok(())
+			})?;
+			Self::deposit_event(Event::ModelsChanged { worker, models });
+			Ok(())
+		}
+
+		/// Sets the lowest price per replica the worker serves for.
+		///
+		/// Origin: signed by a worker. Emits [`Event::PriceChanged`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(origin: OriginFor<T>, price: BalanceOf<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+			Self::update(&worker, |info| {
+				info.price = price;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::PriceChanged { worker, price });
+			Ok(())
+		}
+
+		/// Stops taking new jobs; jobs already assigned must still be served.
+		///
+		/// Origin: signed by a worker. Emits [`Event::WentOffline`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::go_offline())]
+		pub fn go_offline(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::update(&worker, |info| {
+				ensure!(info.online, Error::<T>::AlreadyOffline);
+				info.online = false;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::WentOffline { worker });
+			Ok(())
+		}
+
+		/// Starts taking new jobs again.
+		///
+		/// Origin: signed by a worker bonded at least the minimum. Emits [`Event::WentOnline`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::go_online())]
+		pub fn go_online(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::update(&worker, |info| {
+				ensure!(!info.online, Error::<T>::AlreadyOnline);
+				ensure!(info.bonded >= T::MinWorkerStake::get(), Error::<T>::StakeBelowMinimum);
+				ensure!(!info.bonded.is_zero(), Error::<T>::StakeBelowMinimum);
+				info.online = true;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::WentOnline { worker });
+			Ok(())
+		}
+
+		/// Leaves: goes offline and unbonds the whole bonded stake. The record is removed when
+		/// the last stake is withdrawn.
+		///
+		/// Origin: signed by a worker with no live job. Emits [`Event::WorkerDeregistered`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::deregister())]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let unlock_at = Self::unlock_block();
+			Self::update(&worker, |info| {
+				ensure!(info.live_jobs == 0, Error::<T>::WorkerHasLiveJobs);
+				if !info.bonded.is_zero() {
+					info.unbonding
+						.try_push(Unbonding { amount: info.bonded, unlock_at })
+						.map_err(|_| Error::<T>::TooManyUnbondingChunks)?;
+				}
+				info.bonded = Zero::zero();
+				info.online = false;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::WorkerDeregistered { worker, unlock_at });
+			Ok(())
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	fn unlock_block() -> BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get())
+	}
+
+	/// Every model in `models` is registered, and none appears twice.
+	fn check_models(models: &ModelsOf<T>) -> DispatchResult {
+		ensure!(!models.is_empty(), Error::<T>::NoModels);
+		for (position, model) in models.iter().enumerate() {
+			ensure!(
+				!models.iter().take(position).any(|earlier| earlier == model),
+				Error::<T>::DuplicateModel
+			);
+			ensure!(T::Models::terms(*model).is_some(), Error::<T>::UnknownModel);
+		}
+		Ok(())
+	}
+
+	/// Applies `change` to a registered worker and keeps the index in step; nothing is written
+	/// if `change` or the index update fails.
+	fn update(
+		worker: &T::AccountId,
+		change: impl FnOnce(&mut WorkerInfo<T>) -> DispatchResult,
+	) -> DispatchResult {
+		let old = Workers::<T>::get(worker).ok_or(Error::<T>::NotRegistered)?;
+		let mut new = old.clone();
+		frame_support::storage::with_storage_layer(|| {
+			change(&mut new)?;
+			Self::reindex(worker, Some(&old), Some(&new))?;
+			Workers::<T>::insert(worker, &new);
+			Ok(())
+		})
+	}
+
+	/// Brings the per-model index from `old` to `new` for `worker`: entries are removed from
+	/// models it left, updated in place where it stays, and added where it joined.
+	fn reindex(
+		worker: &T::AccountId,
+		old: Option<&WorkerInfo<T>>,
+		new: Option<&WorkerInfo<T>>,
+	) -> DispatchResult {
+		let listed = |info: Option<&WorkerInfo<T>>, model: &ModelId| {
+			info.is_some_and(|info| info.indexed() && info.models.contains(model))
+		};
+		if let Some(old) = old.filter(|old| old.indexed()) {
+			for model in old.models.iter().filter(|model| !listed(new, model)) {
+				Candidates::<T>::mutate(model, |list| list.retain(|entry| &entry.worker != worker));
+			}
+		}
+		if let Some(new) = new.filter(|new| new.indexed()) {
+			for model in new.models.iter() {
+				let entry =
+					Candidate { worker: worker.clone(), stake: new.bonded, price: new.price };
+				Candidates::<T>::try_mutate(model, |list| {
+					match list.iter_mut().find(|existing| &existing.worker == worker) {
+						Some(existing) => *existing = entry,
+						None =>
+							list.try_push(entry).map_err(|_| Error::<T>::TooManyWorkersForModel)?,
+					}
+					Ok::<_, Error<T>>(())
+				})?;
+			}
+		}
+		Ok(())
+	}
+
+	/// Takes up to `amount` from the worker's bookkeeping, bonded first and then the newest
+	/// unbonding chunks; returns how much was taken.
+	fn take_stake(info: &mut WorkerInfo<T>, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let from_bonded = amount.min(info.bonded);
+		info.bonded = info.bonded.saturating_sub(from_bonded);
+		let mut remaining = amount.saturating_sub(from_bonded);
+		for chunk in info.unbonding.iter_mut().rev() {
+			let take = remaining.min(chunk.amount);
+			chunk.amount = chunk.amount.saturating_sub(take);
+			remaining = remaining.saturating_sub(take);
+		}
+		info.unbonding.retain(|chunk| !chunk.amount.is_zero());
+		amount.saturating_sub(remaining)
+	}
+
+	/// Moves `amount` of `worker`'s held stake to `dest`'s free balance; returns what moved.
+	fn pay_from_stake(
+		worker: &T::AccountId,
+		dest: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		T::Currency::transfer_on_hold(
+			&HoldReason::Stake.into(),
+			worker,
+			dest,
+			amount,
+			Precision::BestEffort,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| Zero::zero())
+	}
+
+	/// Checks the registry's invariants: the stake hold of every worker equals its bonded plus
+	/// unbonding stake; the index lists exactly the online, bonded workers under each model
+	/// they serve, with their current stake and price; the count matches.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		let mut count: u32 = 0;
+		for (worker, info) in Workers::<T>::iter() {
+			count = count.saturating_add(1);
+			ensure!(
+				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(
+					&HoldReason::Stake.into(),
+					&worker
+				) == info.total_stake(),
+				"a worker's stake hold differs from its bonded plus unbonding stake"
+			);
+			for model in info.models.iter() {
+				let listed = Candidates::<T>::get(model)
+					.into_iter()
+					.filter(|entry| entry.worker == worker)
+					.collect::<alloc::vec::Vec<_>>();
+				if info.indexed() {
+					ensure!(listed.len() == 1, "an eligible worker is not indexed once");
+					ensure!(
+						listed.first().is_some_and(|entry| entry.stake == info.bonded &&
+							entry.price == info.price),
+						"an index entry has a stale stake or price"
+					);
+				} else {
+					ensure!(listed.is_empty(), "an ineligible worker is indexed");
+				}
+			}
+		}
+		ensure!(count == WorkerCount::<T>::get(), "WorkerCount differs from the workers stored");
+		for (model, list) in Candidates::<T>::iter() {
+			for entry in list {
+				ensure!(
+					Workers::<T>::get(&entry.worker)
+						.is_some_and(|info| info.indexed() && info.models.contains(&model)),
+					"an index entry names a worker that does not serve the model"
+				);
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	type MaxCandidates = T::MaxWorkersPerModel;
+
+	fn candidates(model: ModelId) -> CandidatesOf<T> {
+		let minimum = T::MinWorkerStake::get();
+		let mut list = Candidates::<T>::get(model);
+		// The minimum is a governed parameter: a raised minimum applies at once.
+		list.retain(|entry| entry.stake >= minimum);
+		list
+	}
+
+	fn is_registered(who: &T::AccountId) -> bool {
+		Workers::<T>::contains_key(who)
+	}
+
+	fn note_assigned(who: &T::AccountId) -> DispatchResult {
+		Workers::<T>::try_mutate(who, |entry| {
+			let info = entry.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			info.live_jobs = info.live_jobs.checked_add(1).ok_or(Error::<T>::WorkerHasLiveJobs)?;
+			Ok(())
+		})
+	}
+
+	fn note_released(who: &T::AccountId) {
+		Workers::<T>::mutate(who, |entry| {
+			if let Some(info) = entry.as_mut() {
+				info.live_jobs = info.live_jobs.saturating_sub(1);
+			}
+		});
+	}
+
+	fn slash(
+		who: &T::AccountId,
+		fraction: Perbill,
+		beneficiary: &T::AccountId,
+		beneficiary_cap: BalanceOf<T>,
+	) -> Slashed<BalanceOf<T>> {
+		let Some(old) = Workers::<T>::get(who) else { return Slashed::default() };
+		let mut new = old.clone();
+		let wanted = fraction.mul_floor(old.total_stake());
+		let taken = Self::take_stake(&mut new, wanted);
+		let to_beneficiary = Self::pay_from_stake(who, beneficiary, taken.min(beneficiary_cap));
+		let to_treasury =
+			Self::pay_from_stake(who, &T::TreasuryAccount::get(), taken.saturating_sub(to_beneficiary));
+		// Whatever could not be paid out (an account that cannot exist with so little) is burned,
+		// so that the hold always equals the bookkeeping.
+		let unpaid = taken.saturating_sub(to_beneficiary).saturating_sub(to_treasury);
+		if !unpaid.is_zero() {
+			let _ = T::Currency::burn_held(
+				&HoldReason::Stake.into(),
+				who,
+				unpaid,
+				Precision::BestEffort,
+				Fortitude::Force,
+			);
+		}
+		// Lowering a stake or leaving the index cannot overflow an index.
+		let _ = Self::reindex(who, Some(&old), Some(&new));
+		Workers::<T>::insert(who, new);
+		if !taken.is_zero() {
+			Self::deposit_event(Event::StakeSlashed { worker: who.clone(), amount: taken });
+		}
+		Slashed { total: taken, to_beneficiary, to_treasury }
+	}
+
+	fn record_outcome(who: &T::AccountId, outcome: Outcome) {
+		Workers::<T>::mutate(who, |entry| {
+			if let Some(info) = entry.as_mut() {
+				let counter = match outcome {
+					Outcome::Accepted => &mut info.reputation.accepted,
+					Outcome::WrongResult => &mut info.reputation.wrong,
+					Outcome::NoShow => &mut info.reputation.no_show,
+				};
+				*counter = counter.saturating_add(1);
+			}
+		});
+	}
+}

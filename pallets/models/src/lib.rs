@@ -383,7 +383,7 @@ pub mod pallet {
 
 		/// Checks the registry's invariants: the count matches the entries, every id is below
 		/// the next id, and every owner's deposit hold covers the deposits of its models.
-		#[cfg(any(feature = "try-runtime", test))]
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
 			use frame_support::traits::fungible::InspectHold;

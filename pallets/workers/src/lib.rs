@@ -592,7 +592,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks the registry's invariants: the stake hold of every worker equals its bonded plus
 	/// unbonding stake; the index lists exactly the online, bonded workers under each model
 	/// they serve, with their current stake and price; the count matches.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
 		let mut count: u32 = 0;

@@ -1,0 +1,818 @@
+//! # Jobs
+//!
+//! The life of an inference job: a requester posts it and the chain holds the payment in escrow;
+//! in a later block the chain draws staked workers for its seats, weighted by stake, from
+//! randomness nobody knew when the job was posted; each worker commits to its output, then
+//! reveals it; the chain settles the job when the last reveal arrives or the reveal window ends:
+//!
+//! - **Accepted**: more than half of the seats revealed the same output hash. They are paid the
+//!   price per replica each and the protocol fee goes to the treasury; a worker that revealed a
+//!   different output loses [`Config::WrongResultSlash`] of its stake, one that did not commit or
+//!   reveal loses [`Config::NoShowSlash`]. Slashed stake compensates the requester first (up to
+//!   the seat's price), the rest goes to the treasury. Unused escrow returns to the requester.
+//! - **NoQuorum**: no majority. The requester is refunded in full; nobody is slashed for
+//!   disagreeing (an event lists the distinct hashes), no-shows are still slashed.
+//! - **Expired**: nobody could be assigned before the deadline: full refund.
+//!
+//! Outputs stay for [`Config::RetentionPeriod`] after settlement; then the record goes and the
+//! storage deposit returns. Hooks do a bounded amount of work per block: assignment, settlement
+//! at window end and removal each walk a first-in first-out queue for at most a set number of
+//! jobs. The protocol is written down in `docs/protocol.md`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod assignment;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+mod queue;
+mod settlement;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use assignment::ParentBlockRandomness;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use commons_primitives::{
+	JobId, ModelId, ModelRegistry, ModelStatus, OutputHash, Salt, TokenId, WorkRewards,
+	WorkerRegistry,
+};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, MutateHold},
+		tokens::Precision,
+		Randomness,
+	},
+};
+use frame_system::pallet_prelude::*;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+
+/// The balance type of the currency escrow is held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A revealed output: token ids.
+pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
+
+type PendingQueue<T> = queue::Queue<PendingBounds<T>, PendingItems<T>>;
+type SettlementQueue<T> = queue::Queue<SettlementBounds<T>, SettlementItems<T>>;
+type RetentionQueue<T> = queue::Queue<RetentionBounds<T>, RetentionItems<T>>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency escrow and deposits are held in.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The model registry.
+		type Models: ModelRegistry<BalanceOf<Self>>;
+		/// The worker registry: candidates, slashing and reputation.
+		type Workers: WorkerRegistry<Self::AccountId, BalanceOf<Self>>;
+		/// Protocol fees and the work that earns emission.
+		type Rewards: WorkRewards<Self::AccountId, BalanceOf<Self>>;
+		/// Randomness for assignment, unknown when the job was posted.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Blocks after assignment in which workers commit (the assignment block included).
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks after the commit window in which workers reveal.
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks a settled job's record and outputs are kept.
+		type RetentionPeriod: Get<BlockNumberFor<Self>>;
+		/// The furthest ahead a job's assignment deadline may be.
+		type MaxAssignmentDelay: Get<BlockNumberFor<Self>>;
+		/// The share of its stake a worker loses for revealing a wrong output.
+		type WrongResultSlash: Get<Perbill>;
+		/// The share of its stake a worker loses for not committing or not revealing.
+		type NoShowSlash: Get<Perbill>;
+		/// The fewest replicas a job may ask for.
+		type MinReplicas: Get<u32>;
+		/// The most replicas a job may ask for; never more than [`Config::MaxSeats`].
+		type MaxReplicas: Get<u32>;
+		/// The storage deposit of every job.
+		type JobDepositBase: Get<BalanceOf<Self>>;
+		/// The storage deposit per byte of prompt and of possible output.
+		type JobDepositPerByte: Get<BalanceOf<Self>>;
+		/// The longest prompt, in bytes.
+		#[pallet::constant]
+		type MaxPromptLen: Get<u32>;
+		/// The most tokens a job may generate.
+		#[pallet::constant]
+		type MaxOutputTokens: Get<u32>;
+		/// The most seats a job record holds (the storage bound behind `MaxReplicas`).
+		#[pallet::constant]
+		type MaxSeats: Get<u32>;
+		/// The most job records stored at once (live and retained).
+		#[pallet::constant]
+		type MaxJobs: Get<u32>;
+		/// The most live jobs one worker holds seats in.
+		#[pallet::constant]
+		type MaxJobsPerWorker: Get<u32>;
+		/// The most pending jobs a block tries to assign.
+		#[pallet::constant]
+		type MaxAssignmentsPerBlock: Get<u32>;
+		/// The most jobs a block settles at the end of their reveal window.
+		#[pallet::constant]
+		type MaxSettlementsPerBlock: Get<u32>;
+		/// The most retained records a block removes.
+		#[pallet::constant]
+		type MaxRemovalsPerBlock: Get<u32>;
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Payment and protocol fee of a live job.
+		Escrow,
+		/// The storage deposit of a job record.
+		JobDeposit,
+	}
+
+	/// Jobs by id, from posting until their retention period ends.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Blake2_128Concat, JobId, Job<T>>;
+
+	/// The id the next posted job gets.
+	#[pallet::storage]
+	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
+
+	/// How many job records are stored; bounded by [`Config::MaxJobs`].
+	#[pallet::storage]
+	pub type JobCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Revealed outputs by job and output hash: one entry per distinct output.
+	#[pallet::storage]
+	pub type Outputs<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, JobId, Blake2_128Concat, OutputHash, OutputOf<T>>;
+
+	/// Per worker, the live jobs it holds a seat in.
+	#[pallet::storage]
+	pub type WorkerJobs<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<JobId, T::MaxJobsPerWorker>,
+		ValueQuery,
+	>;
+
+	// The queues' positions are counters written only by this pallet, so `Twox64Concat` is safe.
+	/// Head and tail of the queue of jobs waiting for assignment.
+	#[pallet::storage]
+	pub type PendingBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+	/// The queue of jobs waiting for assignment.
+	#[pallet::storage]
+	pub type PendingItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+	/// Head and tail of the queue of assigned jobs, in the order their windows end.
+	#[pallet::storage]
+	pub type SettlementBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+	/// The queue of assigned jobs, in the order their windows end.
+	#[pallet::storage]
+	pub type SettlementItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+	/// Head and tail of the queue of settled jobs, in the order they settled.
+	#[pallet::storage]
+	pub type RetentionBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+	/// The queue of settled jobs, in the order they settled.
+	#[pallet::storage]
+	pub type RetentionItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A job was posted; `escrow` (payment and fee) and `deposit` are held.
+		JobPosted {
+			job: JobId,
+			requester: T::AccountId,
+			model: ModelId,
+			replicas: u32,
+			price_per_replica: BalanceOf<T>,
+			escrow: BalanceOf<T>,
+			deposit: BalanceOf<T>,
+		},
+		/// A pending job was cancelled and everything held for it returned.
+		JobCancelled { job: JobId, refunded: BalanceOf<T> },
+		/// Workers were drawn for a job's seats.
+		JobAssigned {
+			job: JobId,
+			workers: BoundedVec<T::AccountId, T::MaxSeats>,
+			commit_end: BlockNumberFor<T>,
+			reveal_end: BlockNumberFor<T>,
+		},
+		/// A worker committed to an output.
+		ResultCommitted { job: JobId, worker: T::AccountId },
+		/// A worker revealed its output.
+		ResultRevealed { job: JobId, worker: T::AccountId, output_hash: OutputHash },
+		/// A majority agreed on `output_hash`; `agreeing_workers` were paid `paid` in all.
+		JobAccepted {
+			job: JobId,
+			output_hash: OutputHash,
+			agreeing_workers: BoundedVec<T::AccountId, T::MaxSeats>,
+			paid: BalanceOf<T>,
+			fee: BalanceOf<T>,
+		},
+		/// No output had a majority; these are the distinct hashes revealed.
+		JobNoQuorum { job: JobId, output_hashes: BoundedVec<OutputHash, T::MaxSeats> },
+		/// Nobody could be assigned before the deadline.
+		JobExpired { job: JobId },
+		/// A worker of the job was slashed.
+		WorkerSlashed { worker: T::AccountId, job: JobId, amount: BalanceOf<T>, reason: SlashReason },
+		/// The requester received slashed stake.
+		RequesterCompensated { job: JobId, requester: T::AccountId, amount: BalanceOf<T> },
+		/// Escrow the job did not spend returned to the requester.
+		EscrowRefunded { job: JobId, requester: T::AccountId, amount: BalanceOf<T> },
+		/// A settled job's record and outputs were removed and its deposit returned.
+		JobRemoved { job: JobId, deposit: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No model is registered under this id.
+		UnknownModel,
+		/// The model is deprecated or banned: it takes no new jobs.
+		ModelNotActive,
+		/// The prompt must not be empty.
+		EmptyPrompt,
+		/// The prompt is longer than the most allowed.
+		PromptTooLong,
+		/// Max tokens must be at least 1 and at most the most allowed.
+		MaxTokensOutOfRange,
+		/// Replicas must be within the allowed range.
+		ReplicasOutOfRange,
+		/// The price per replica is below the model's floor.
+		PriceBelowModelFloor,
+		/// Temperature or top-k is out of range.
+		InvalidSampling,
+		/// The deadline must be after this block and within the most allowed delay.
+		InvalidDeadline,
+		/// The requester cannot pay the escrow and deposit.
+		InsufficientBalance,
+		/// As many jobs are stored as may be: try again later.
+		TooManyJobs,
+		/// No job has this id.
+		JobNotFound,
+		/// Only the job's requester may do this.
+		NotRequester,
+		/// The job is no longer pending.
+		JobNotPending,
+		/// The job is not in its commit or reveal phase.
+		JobNotAssigned,
+		/// The signer holds no seat in this job.
+		NotAssignedToJob,
+		/// The commit window has closed.
+		CommitWindowClosed,
+		/// This seat has already committed.
+		AlreadyCommitted,
+		/// The reveal window opens when the commit window closes or every seat has committed.
+		RevealWindowNotOpen,
+		/// The reveal window has closed.
+		RevealWindowClosed,
+		/// This seat did not commit, so it cannot reveal.
+		NotCommitted,
+		/// This seat has already revealed.
+		AlreadyRevealed,
+		/// The output is longer than the job's max tokens.
+		OutputTooLong,
+		/// The output and salt do not match the commitment.
+		CommitmentMismatch,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let assigned = Self::assign_pending(now);
+			let settled = Self::settle_due(now);
+			let removed = Self::remove_expired_records(now);
+			assigned.saturating_add(settled).saturating_add(removed)
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxSeats::get() >= 1, "a job needs at least one seat");
+			assert!(T::MaxOutputTokens::get() >= 1, "a job must be able to generate a token");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Posts a job: holds `replicas × (price + fee)` in escrow and the storage deposit.
+		/// Workers are assigned in a later block.
+		///
+		/// Origin: signed, the requester. Emits [`Event::JobPosted`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::post_job(prompt.len() as u32))]
+		#[allow(clippy::too_many_arguments)]
+		pub fn post_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			prompt: Vec<u8>,
+			max_tokens: u32,
+			sampling: Sampling,
+			replicas: u32,
+			price_per_replica: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let requester = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(terms.status == ModelStatus::Active, Error::<T>::ModelNotActive);
+			ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
+			let prompt: BoundedVec<u8, T::MaxPromptLen> =
+				prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
+			ensure!(
+				(1..=T::MaxOutputTokens::get()).contains(&max_tokens),
+				Error::<T>::MaxTokensOutOfRange
+			);
+			ensure!(Self::replicas_allowed(replicas), Error::<T>::ReplicasOutOfRange);
+			ensure!(price_per_replica >= terms.min_price, Error::<T>::PriceBelowModelFloor);
+			ensure!(sampling.is_valid(), Error::<T>::InvalidSampling);
+			ensure!(
+				deadline > now && deadline <= now.saturating_add(T::MaxAssignmentDelay::get()),
+				Error::<T>::InvalidDeadline
+			);
+			let count = JobCount::<T>::get();
+			ensure!(count < T::MaxJobs::get(), Error::<T>::TooManyJobs);
+			let quote = Self::quote(price_per_replica, replicas, prompt.len() as u32, max_tokens);
+			let escrow = quote.payment.saturating_add(quote.fee);
+
+			let job = NextJobId::<T>::get();
+			frame_support::storage::with_storage_layer(|| {
+				T::Currency::hold(&HoldReason::Escrow.into(), &requester, escrow)
+					.map_err(|_| Error::<T>::InsufficientBalance)?;
+				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, quote.deposit)
+					.map_err(|_| Error::<T>::InsufficientBalance)?;
+				T::Models::job_started(model)
+			})?;
+			Jobs::<T>::insert(
+				job,
+				Job {
+					requester: requester.clone(),
+					model,
+					engine_version: terms.engine_version,
+					prompt,
+					max_tokens,
+					sampling,
+					replicas,
+					price_per_replica,
+					fee_per_replica: T::Rewards::protocol_fee(price_per_replica),
+					escrow,
+					deposit: quote.deposit,
+					deadline,
+					posted_at: now,
+					status: JobStatus::Pending,
+					seats: BoundedVec::new(),
+				},
+			);
+			NextJobId::<T>::put(job.saturating_add(1));
+			JobCount::<T>::put(count.saturating_add(1));
+			PendingQueue::<T>::push(job);
+			Self::deposit_event(Event::JobPosted {
+				job,
+				requester,
+				model,
+				replicas,
+				price_per_replica,
+				escrow,
+				deposit: quote.deposit,
+			});
+			Ok(())
+		}
+
+		/// Cancels a job that has no workers yet and returns everything held for it.
+		///
+		/// Origin: signed by the job's requester. Emits [`Event::JobCancelled`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::cancel_job())]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			ensure!(record.requester == who, Error::<T>::NotRequester);
+			ensure!(record.status == JobStatus::Pending, Error::<T>::JobNotPending);
+			let refunded = Self::release_escrow(&record, record.escrow)
+				.saturating_add(Self::release_deposit(&record));
+			T::Models::job_finished(record.model);
+			Jobs::<T>::remove(job);
+			JobCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+			// Its place in the pending queue is skipped when reached.
+			Self::deposit_event(Event::JobCancelled { job, refunded });
+			Ok(())
+		}
+
+		/// Commits the signer's seat to an output:
+		/// `commitment = blake2_256(output_hash ‖ salt ‖ worker account)`.
+		///
+		/// Origin: signed by a worker assigned to the job. Emits [`Event::ResultCommitted`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::commit_result())]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: commons_primitives::Commitment,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			Jobs::<T>::try_mutate(job, |entry| {
+				let record = entry.as_mut().ok_or(Error::<T>::JobNotFound)?;
+				let JobStatus::Assigned { commit_end, .. } = record.status else {
+					return Err(Error::<T>::JobNotAssigned);
+				};
+				let seat = record
+					.seats
+					.iter_mut()
+					.find(|seat| seat.worker == worker)
+					.ok_or(Error::<T>::NotAssignedToJob)?;
+				ensure!(now <= commit_end, Error::<T>::CommitWindowClosed);
+				ensure!(seat.commitment.is_none(), Error::<T>::AlreadyCommitted);
+				seat.commitment = Some(commitment);
+				Ok(())
+			})?;
+			Self::deposit_event(Event::ResultCommitted { job, worker });
+			Ok(())
+		}
+
+		/// Reveals the output the signer's seat committed to. The job settles when this is the
+		/// last reveal it can get.
+		///
+		/// Origin: signed by a worker assigned to the job. Emits [`Event::ResultRevealed`] and,
+		/// when the job settles, the settlement events.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::reveal_and_settle(output.len() as u32))]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			output: OutputOf<T>,
+			salt: Salt,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			let JobStatus::Assigned { commit_end, reveal_end, .. } = record.status else {
+				return Err(Error::<T>::JobNotAssigned.into());
+			};
+			let all_committed = record.seats.iter().all(|seat| seat.commitment.is_some());
+			ensure!(now > commit_end || all_committed, Error::<T>::RevealWindowNotOpen);
+			ensure!(now <= reveal_end, Error::<T>::RevealWindowClosed);
+			ensure!(output.len() as u32 <= record.max_tokens, Error::<T>::OutputTooLong);
+			let output_hash =
+				commons_primitives::output_hash(record.engine_version, record.model, &output);
+			let seat = record
+				.seats
+				.iter_mut()
+				.find(|seat| seat.worker == worker)
+				.ok_or(Error::<T>::NotAssignedToJob)?;
+			let commitment = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
+			ensure!(seat.revealed.is_none(), Error::<T>::AlreadyRevealed);
+			ensure!(
+				commons_primitives::commitment(&output_hash, &salt, &worker) == commitment,
+				Error::<T>::CommitmentMismatch
+			);
+			seat.revealed = Some(output_hash);
+			if !Outputs::<T>::contains_key(job, output_hash) {
+				Outputs::<T>::insert(job, output_hash, output.clone());
+			}
+			Self::deposit_event(Event::ResultRevealed { job, worker, output_hash });
+
+			// No more reveals can come once every committed seat has revealed and either every
+			// seat committed or the commit window is over.
+			let committed_all_revealed = record
+				.seats
+				.iter()
+				.all(|seat| seat.commitment.is_none() || seat.revealed.is_some());
+			if committed_all_revealed && (all_committed || now > commit_end) {
+				Self::settle(job, record, now);
+				Ok(().into())
+			} else {
+				Jobs::<T>::insert(job, record);
+				Ok(Some(T::WeightInfo::reveal_result(output.len() as u32)).into())
+			}
+		}
+	}
+
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// A job's record, if it is still stored.
+		pub fn job(job: JobId) -> Option<Job<T>> {
+			Jobs::<T>::get(job)
+		}
+
+		/// The accepted output of a settled job, while it is retained.
+		pub fn accepted_output(job: JobId) -> Option<OutputOf<T>> {
+			let record = Jobs::<T>::get(job)?;
+			match record.status {
+				JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } =>
+					Outputs::<T>::get(job, output_hash),
+				_ => None,
+			}
+		}
+
+		/// The live jobs a worker holds a seat in, with what it must do next for each.
+		pub fn duties(worker: T::AccountId) -> Vec<(JobId, Duty)> {
+			let now = frame_system::Pallet::<T>::block_number();
+			WorkerJobs::<T>::get(&worker)
+				.into_iter()
+				.filter_map(|job| {
+					let record = Jobs::<T>::get(job)?;
+					Self::duty(&record, &worker, now).map(|duty| (job, duty))
+				})
+				.collect()
+		}
+
+		/// What posting a job would hold, or `None` for an unknown model.
+		pub fn price_quote(
+			model: ModelId,
+			replicas: u32,
+			price_per_replica: BalanceOf<T>,
+			prompt_len: u32,
+			max_tokens: u32,
+		) -> Option<Quote<BalanceOf<T>>> {
+			let terms = T::Models::terms(model)?;
+			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
+			quote.min_price = terms.min_price;
+			Some(quote)
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	fn replicas_allowed(replicas: u32) -> bool {
+		let most = T::MaxReplicas::get().min(T::MaxSeats::get());
+		replicas >= T::MinReplicas::get().max(1) && replicas <= most
+	}
+
+	/// Payment, fee and deposit of a job; `min_price` is left zero.
+	fn quote(
+		price_per_replica: BalanceOf<T>,
+		replicas: u32,
+		prompt_len: u32,
+		max_tokens: u32,
+	) -> Quote<BalanceOf<T>> {
+		let payment = price_per_replica.saturating_mul(replicas.into());
+		let fee = T::Rewards::protocol_fee(price_per_replica).saturating_mul(replicas.into());
+		// Four bytes per output token; one output stored when the seats agree.
+		let bytes = prompt_len.saturating_add(max_tokens.saturating_mul(4));
+		let deposit = T::JobDepositBase::get()
+			.saturating_add(T::JobDepositPerByte::get().saturating_mul(bytes.into()));
+		Quote {
+			min_price: Zero::zero(),
+			payment,
+			fee,
+			deposit,
+			total: payment.saturating_add(fee).saturating_add(deposit),
+		}
+	}
+
+	fn duty(record: &Job<T>, worker: &T::AccountId, now: BlockNumberFor<T>) -> Option<Duty> {
+		let JobStatus::Assigned { at, commit_end, reveal_end } = record.status else {
+			return None;
+		};
+		let seat = record.seats.iter().find(|seat| &seat.worker == worker)?;
+		let block = |n: BlockNumberFor<T>| -> u64 { n.saturated_into() };
+		let all_committed = record.seats.iter().all(|seat| seat.commitment.is_some());
+		match (seat.commitment, seat.revealed) {
+			(None, _) if now <= commit_end => Some(Duty::Commit { until: block(commit_end) }),
+			(Some(_), None) if now <= reveal_end => {
+				let from = if all_committed { at.max(now) } else { commit_end.saturating_add(1u32.into()) };
+				if now >= from {
+					Some(Duty::Reveal { from: block(from), until: block(reveal_end) })
+				} else {
+					Some(Duty::Wait)
+				}
+			},
+			_ => None,
+		}
+	}
+
+	/// Releases up to `amount` of the job's escrow to the requester; returns what was released.
+	fn release_escrow(record: &Job<T>, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		T::Currency::release(
+			&HoldReason::Escrow.into(),
+			&record.requester,
+			amount,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero())
+	}
+
+	/// Releases the job's storage deposit to the requester; returns what was released.
+	fn release_deposit(record: &Job<T>) -> BalanceOf<T> {
+		if record.deposit.is_zero() {
+			return Zero::zero();
+		}
+		T::Currency::release(
+			&HoldReason::JobDeposit.into(),
+			&record.requester,
+			record.deposit,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero())
+	}
+
+	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs; a job nobody can serve yet
+	/// goes back to the end of the queue, and expires once its deadline has passed.
+	fn assign_pending(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = T::WeightInfo::on_initialize_idle();
+		let attempts = PendingQueue::<T>::len().min(T::MaxAssignmentsPerBlock::get().into());
+		for _ in 0..attempts {
+			let Some(job) = PendingQueue::<T>::pop() else { break };
+			let Some(mut record) = Jobs::<T>::get(job) else {
+				// Cancelled.
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
+				continue;
+			};
+			if record.status != JobStatus::Pending {
+				continue;
+			}
+			// Only randomness from after the posting block is unknown to the requester.
+			if record.posted_at >= now {
+				PendingQueue::<T>::push(job);
+				continue;
+			}
+			if now > record.deadline {
+				Self::settle(job, record, now);
+				weight.saturating_accrue(T::WeightInfo::expire_job());
+				continue;
+			}
+			weight.saturating_accrue(T::WeightInfo::assign_job());
+			match assignment::draw::<T>(job, &record) {
+				Some(workers) => {
+					let commit_end = now.saturating_add(T::CommitWindow::get());
+					let reveal_end = commit_end.saturating_add(T::RevealWindow::get());
+					for worker in &workers {
+						// The draw only returns workers with room for one more job.
+						let _ = WorkerJobs::<T>::try_mutate(worker, |jobs| jobs.try_push(job));
+						let _ = T::Workers::note_assigned(worker);
+					}
+					record.seats = BoundedVec::truncate_from(
+						workers
+							.iter()
+							.map(|worker| Seat {
+								worker: worker.clone(),
+								commitment: None,
+								revealed: None,
+							})
+							.collect(),
+					);
+					record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
+					Jobs::<T>::insert(job, record);
+					SettlementQueue::<T>::push(job);
+					Self::deposit_event(Event::JobAssigned {
+						job,
+						workers: BoundedVec::truncate_from(workers),
+						commit_end,
+						reveal_end,
+					});
+				},
+				None => PendingQueue::<T>::push(job),
+			}
+		}
+		weight
+	}
+
+	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended.
+	fn settle_due(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = Weight::zero();
+		for _ in 0..T::MaxSettlementsPerBlock::get() {
+			let Some(job) = SettlementQueue::<T>::peek() else { break };
+			let record = Jobs::<T>::get(job);
+			match record.as_ref().map(|record| record.status) {
+				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => break,
+				Some(JobStatus::Assigned { .. }) => {
+					SettlementQueue::<T>::pop();
+					if let Some(record) = record {
+						Self::settle(job, record, now);
+					}
+					weight.saturating_accrue(T::WeightInfo::settle_job());
+				},
+				// Settled early by its last reveal.
+				_ => {
+					SettlementQueue::<T>::pop();
+					weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
+				},
+			}
+		}
+		weight
+	}
+
+	/// Removes up to `MaxRemovalsPerBlock` settled records whose retention period has ended,
+	/// returning their deposits.
+	fn remove_expired_records(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = Weight::zero();
+		let retention = T::RetentionPeriod::get();
+		for _ in 0..T::MaxRemovalsPerBlock::get() {
+			let Some(job) = RetentionQueue::<T>::peek() else { break };
+			let Some(record) = Jobs::<T>::get(job) else {
+				RetentionQueue::<T>::pop();
+				continue;
+			};
+			let JobStatus::Settled { at, .. } = record.status else {
+				RetentionQueue::<T>::pop();
+				continue;
+			};
+			if at.saturating_add(retention) > now {
+				break;
+			}
+			RetentionQueue::<T>::pop();
+			let deposit = Self::release_deposit(&record);
+			let _ = Outputs::<T>::clear_prefix(job, T::MaxSeats::get(), None);
+			Jobs::<T>::remove(job);
+			JobCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+			Self::deposit_event(Event::JobRemoved { job, deposit });
+			weight.saturating_accrue(T::WeightInfo::remove_job());
+		}
+		weight
+	}
+
+	/// Checks the pallet's invariants: the escrow and deposit holds of every requester equal
+	/// what its stored jobs owe; every seat of a live job names a registered worker that lists
+	/// the job; the count matches the records; every queued job exists or was cancelled.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut count: u32 = 0;
+		for (job, record) in Jobs::<T>::iter() {
+			count = count.saturating_add(1);
+			let owed = escrow.entry(record.requester.clone()).or_default();
+			*owed = owed.saturating_add(record.escrow);
+			let owed = deposits.entry(record.requester.clone()).or_default();
+			*owed = owed.saturating_add(record.deposit);
+			match record.status {
+				JobStatus::Settled { .. } =>
+					ensure!(record.escrow.is_zero(), "a settled job still holds escrow"),
+				JobStatus::Pending => ensure!(record.seats.is_empty(), "a pending job has seats"),
+				JobStatus::Assigned { .. } =>
+					for seat in record.seats.iter() {
+						ensure!(
+							T::Workers::is_registered(&seat.worker),
+							"a seat names an unregistered worker"
+						);
+						ensure!(
+							WorkerJobs::<T>::get(&seat.worker).contains(&job),
+							"a seated worker does not list its job"
+						);
+					},
+			}
+		}
+		ensure!(count == JobCount::<T>::get(), "JobCount differs from the jobs stored");
+		for (requester, owed) in escrow {
+			ensure!(
+				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(
+					&HoldReason::Escrow.into(),
+					&requester
+				) == owed,
+				"an escrow hold differs from what the requester's jobs owe"
+			);
+		}
+		for (requester, owed) in deposits {
+			ensure!(
+				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(
+					&HoldReason::JobDeposit.into(),
+					&requester
+				) == owed,
+				"a deposit hold differs from the deposits of the requester's jobs"
+			);
+		}
+		for (worker, jobs) in WorkerJobs::<T>::iter() {
+			for job in jobs {
+				ensure!(
+					Jobs::<T>::get(job).is_some_and(|record| matches!(
+						record.status,
+						JobStatus::Assigned { .. }
+					) && record.seats.iter().any(|seat| seat.worker == worker)),
+					"a worker lists a job it holds no live seat in"
+				);
+			}
+		}
+		Ok(())
+	}
+}
+
+use sp_runtime::SaturatedConversion;

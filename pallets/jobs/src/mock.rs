@@ -1,0 +1,221 @@
+//! A runtime with the real model and worker registries and this pallet, for its tests. Rewards
+//! are a small recorder: a 10 % protocol fee to the treasury and a log of paid work.
+
+use crate as pallet_jobs;
+use commons_primitives::WorkRewards;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, Hooks},
+};
+use sp_runtime::{BuildStorage, Perbill};
+use std::cell::RefCell;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Models: pallet_models,
+		Workers: pallet_workers,
+		Jobs: pallet_jobs,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+parameter_types! {
+	pub const Treasury: AccountId = 99;
+	pub static ModelDeposit: Balance = 100;
+	pub static MinWorkerStake: Balance = 1_000;
+	pub static UnbondingPeriod: u64 = 50;
+	pub static CommitWindow: u64 = 3;
+	pub static RevealWindow: u64 = 3;
+	pub static RetentionPeriod: u64 = 10;
+	pub static MaxAssignmentDelay: u64 = 20;
+	pub static WrongResultSlash: Perbill = Perbill::from_percent(10);
+	pub static NoShowSlash: Perbill = Perbill::from_percent(5);
+	pub static MinReplicas: u32 = 1;
+	pub static MaxReplicas: u32 = 5;
+	pub static JobDepositBase: Balance = 10;
+	pub static JobDepositPerByte: Balance = 1;
+}
+
+impl pallet_models::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type ModelDeposit = ModelDeposit;
+	type MaxTextLen = ConstU32<16>;
+	type MaxModels = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+impl pallet_workers::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type MinWorkerStake = MinWorkerStake;
+	type UnbondingPeriod = UnbondingPeriod;
+	type TreasuryAccount = Treasury;
+	type MaxModelsPerWorker = ConstU32<4>;
+	type MaxWorkersPerModel = ConstU32<8>;
+	type MaxUnbondingChunks = ConstU32<4>;
+	type MaxWorkers = ConstU32<16>;
+	type WeightInfo = ();
+}
+
+thread_local! {
+	/// (worker, payment, fee) of every paid seat.
+	pub static PAID_WORK: RefCell<Vec<(AccountId, Balance, Balance)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A 10 % protocol fee paid to the treasury; paid work is logged.
+pub struct RecordingRewards;
+impl WorkRewards<AccountId, Balance> for RecordingRewards {
+	fn protocol_fee(payment: Balance) -> Balance {
+		Perbill::from_percent(10) * payment
+	}
+	fn fee_destination() -> AccountId {
+		Treasury::get()
+	}
+	fn note_paid_work(worker: &AccountId, payment: Balance, fee: Balance) {
+		PAID_WORK.with(|log| log.borrow_mut().push((*worker, payment, fee)));
+	}
+}
+
+impl pallet_jobs::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type Workers = Workers;
+	type Rewards = RecordingRewards;
+	type Randomness = pallet_jobs::ParentBlockRandomness<Test>;
+	type CommitWindow = CommitWindow;
+	type RevealWindow = RevealWindow;
+	type RetentionPeriod = RetentionPeriod;
+	type MaxAssignmentDelay = MaxAssignmentDelay;
+	type WrongResultSlash = WrongResultSlash;
+	type NoShowSlash = NoShowSlash;
+	type MinReplicas = MinReplicas;
+	type MaxReplicas = MaxReplicas;
+	type JobDepositBase = JobDepositBase;
+	type JobDepositPerByte = JobDepositPerByte;
+	type MaxPromptLen = ConstU32<64>;
+	type MaxOutputTokens = ConstU32<16>;
+	type MaxSeats = ConstU32<5>;
+	type MaxJobs = ConstU32<32>;
+	type MaxJobsPerWorker = ConstU32<4>;
+	type MaxAssignmentsPerBlock = ConstU32<4>;
+	type MaxSettlementsPerBlock = ConstU32<4>;
+	type MaxRemovalsPerBlock = ConstU32<4>;
+	type WeightInfo = ();
+}
+
+pub const REQUESTER: AccountId = 1;
+pub const POOR: AccountId = 2;
+pub const MODEL_OWNER: AccountId = 3;
+/// Workers are 10, 11, 12, …
+pub const FIRST_WORKER: AccountId = 10;
+pub const INITIAL_BALANCE: Balance = 100_000;
+pub const WORKER_STAKE: Balance = 10_000;
+/// The model every test registers: id 0, floor price 50, engine version 1.
+pub const MODEL: u32 = 0;
+pub const MIN_PRICE: Balance = 50;
+
+pub struct ExtBuilder {
+	workers: u64,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { workers: 3 }
+	}
+}
+
+impl ExtBuilder {
+	/// How many workers register for the model, each with the same stake and a price of 50.
+	pub fn workers(mut self, workers: u64) -> Self {
+		self.workers = workers;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let mut balances = vec![
+			(REQUESTER, INITIAL_BALANCE),
+			(POOR, 200),
+			(MODEL_OWNER, INITIAL_BALANCE),
+			(Treasury::get(), 1),
+		];
+		balances.extend((0..8).map(|i| (FIRST_WORKER + i, INITIAL_BALANCE)));
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		pallet_models::GenesisConfig::<Test> {
+			models: vec![pallet_models::GenesisModel {
+				owner: MODEL_OWNER,
+				name: "smol".into(),
+				architecture: "llama".into(),
+				quantisation: "Q4_1".into(),
+				weights_sha256: [1; 32],
+				weights_size: 1,
+				tokenizer_hash: [2; 32],
+				engine_version: 1,
+				min_price: MIN_PRICE,
+			}],
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			PAID_WORK.with(|log| log.borrow_mut().clear());
+			for i in 0..self.workers {
+				frame_support::assert_ok!(Workers::register(
+					RuntimeOrigin::signed(FIRST_WORKER + i),
+					WORKER_STAKE,
+					vec![MODEL].try_into().unwrap(),
+					50,
+				));
+			}
+		});
+		ext
+	}
+
+	/// Runs `test`, then checks the invariants of all three pallets.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			check_invariants();
+		});
+	}
+}
+
+pub fn check_invariants() {
+	Jobs::do_try_state().unwrap();
+	Workers::do_try_state().unwrap();
+	Models::do_try_state().unwrap();
+}
+
+/// Advances to block `n`, running each block's `on_initialize`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
+		Jobs::on_initialize(next);
+	}
+}

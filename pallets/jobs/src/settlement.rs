@@ -1,0 +1,161 @@
+//! Settlement: who is paid, who is slashed, what returns to the requester.
+
+use crate::*;
+use commons_primitives::Outcome;
+use frame_support::traits::tokens::{Fortitude, Restriction};
+
+impl<T: Config> Pallet<T> {
+	/// Settles a job: Expired if it never got workers, otherwise Accepted or NoQuorum by the
+	/// reveals. Infallible: a payment that cannot be made stays in escrow and returns to the
+	/// requester with the rest.
+	pub(crate) fn settle(job: JobId, mut record: Job<T>, now: BlockNumberFor<T>) {
+		let verdict = if record.seats.is_empty() {
+			Self::deposit_event(Event::JobExpired { job });
+			Verdict::Expired
+		} else {
+			match Self::majority(&record) {
+				Some(output_hash) => {
+					Self::pay_agreeing(job, &mut record, output_hash);
+					Self::slash_others(job, &record, Some(output_hash));
+					Verdict::Accepted { output_hash }
+				},
+				None => {
+					let mut hashes: BoundedVec<OutputHash, T::MaxSeats> = BoundedVec::new();
+					for hash in record.seats.iter().filter_map(|seat| seat.revealed) {
+						if !hashes.contains(&hash) {
+							let _ = hashes.try_push(hash);
+						}
+					}
+					Self::deposit_event(Event::JobNoQuorum { job, output_hashes: hashes });
+					Self::slash_others(job, &record, None);
+					Verdict::NoQuorum
+				},
+			}
+		};
+		if let Verdict::Accepted { output_hash } = verdict {
+			// Only the agreed output is kept.
+			let others: Vec<OutputHash> = Outputs::<T>::iter_key_prefix(job)
+				.filter(|hash| *hash != output_hash)
+				.take(T::MaxSeats::get() as usize)
+				.collect();
+			for hash in others {
+				Outputs::<T>::remove(job, hash);
+			}
+		}
+		let refund = record.escrow;
+		let refunded = Self::release_escrow(&record, refund);
+		record.escrow = record.escrow.saturating_sub(refunded);
+		if !refunded.is_zero() {
+			Self::deposit_event(Event::EscrowRefunded {
+				job,
+				requester: record.requester.clone(),
+				amount: refunded,
+			});
+		}
+		for seat in record.seats.iter() {
+			WorkerJobs::<T>::mutate(&seat.worker, |jobs| jobs.retain(|other| *other != job));
+			T::Workers::note_released(&seat.worker);
+		}
+		T::Models::job_finished(record.model);
+		record.status = JobStatus::Settled { at: now, verdict };
+		Jobs::<T>::insert(job, record);
+		RetentionQueue::<T>::push(job);
+	}
+
+	/// The output hash revealed by more than half of the seats, if any.
+	fn majority(record: &Job<T>) -> Option<OutputHash> {
+		let seats = record.seats.len();
+		record.seats.iter().filter_map(|seat| seat.revealed).find(|hash| {
+			let votes = record.seats.iter().filter(|seat| seat.revealed == Some(*hash)).count();
+			votes.saturating_mul(2) > seats
+		})
+	}
+
+	/// Pays each seat that revealed `output_hash` its price, and the protocol fee on it to the
+	/// treasury, out of the requester's escrow.
+	fn pay_agreeing(job: JobId, record: &mut Job<T>, output_hash: OutputHash) {
+		let mut agreeing: BoundedVec<T::AccountId, T::MaxSeats> = BoundedVec::new();
+		let mut paid = BalanceOf::<T>::zero();
+		let mut fees = BalanceOf::<T>::zero();
+		let treasury = T::Rewards::fee_destination();
+		for seat in record.seats.iter().filter(|seat| seat.revealed == Some(output_hash)) {
+			let payment =
+				Self::pay_from_escrow(&record.requester, &seat.worker, record.price_per_replica);
+			let fee = Self::pay_from_escrow(&record.requester, &treasury, record.fee_per_replica);
+			record.escrow = record.escrow.saturating_sub(payment).saturating_sub(fee);
+			paid = paid.saturating_add(payment);
+			fees = fees.saturating_add(fee);
+			T::Rewards::note_paid_work(&seat.worker, payment, fee);
+			T::Workers::record_outcome(&seat.worker, Outcome::Accepted);
+			let _ = agreeing.try_push(seat.worker.clone());
+		}
+		Self::deposit_event(Event::JobAccepted {
+			job,
+			output_hash,
+			agreeing_workers: agreeing,
+			paid,
+			fee: fees,
+		});
+	}
+
+	/// Slashes every seat that did not reveal `accepted`: a different reveal is a wrong result
+	/// (only when there is an accepted output), a missing commit or reveal is a no-show. The
+	/// requester is compensated first, up to the seat's price.
+	fn slash_others(job: JobId, record: &Job<T>, accepted: Option<OutputHash>) {
+		let mut compensation = BalanceOf::<T>::zero();
+		for seat in record.seats.iter() {
+			let (reason, fraction, outcome) = match (seat.revealed, accepted) {
+				(Some(hash), Some(accepted)) if hash == accepted => continue,
+				(Some(_), Some(_)) =>
+					(SlashReason::WrongResult, T::WrongResultSlash::get(), Outcome::WrongResult),
+				// Disagreement without a majority may be a determinism bug: not slashed.
+				(Some(_), None) => continue,
+				(None, _) => (SlashReason::NoShow, T::NoShowSlash::get(), Outcome::NoShow),
+			};
+			let slashed = T::Workers::slash(
+				&seat.worker,
+				fraction,
+				&record.requester,
+				record.price_per_replica,
+			);
+			T::Workers::record_outcome(&seat.worker, outcome);
+			compensation = compensation.saturating_add(slashed.to_beneficiary);
+			Self::deposit_event(Event::WorkerSlashed {
+				worker: seat.worker.clone(),
+				job,
+				amount: slashed.total,
+				reason,
+			});
+		}
+		if !compensation.is_zero() {
+			Self::deposit_event(Event::RequesterCompensated {
+				job,
+				requester: record.requester.clone(),
+				amount: compensation,
+			});
+		}
+	}
+
+	/// Moves `amount` from the requester's escrow hold to `dest`'s free balance; returns what
+	/// moved (nothing if the transfer is impossible, for example to an account that cannot
+	/// exist with so little).
+	fn pay_from_escrow(
+		requester: &T::AccountId,
+		dest: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		T::Currency::transfer_on_hold(
+			&HoldReason::Escrow.into(),
+			requester,
+			dest,
+			amount,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| Zero::zero())
+	}
+}

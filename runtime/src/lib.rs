@@ -38,7 +38,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -197,4 +197,17 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// The marketplace.
+	#[runtime::pallet_index(10)]
+	pub type Models = pallet_models;
+
+	#[runtime::pallet_index(11)]
+	pub type Workers = pallet_workers;
+
+	#[runtime::pallet_index(12)]
+	pub type Jobs = pallet_jobs;
+
+	#[runtime::pallet_index(13)]
+	pub type Rewards = pallet_rewards;
 }

@@ -128,7 +128,11 @@ fn development_and_local_endow_every_sr25519_and_ed25519_dev_account() {
 			// Twelve well-known keys (Alice to Ferdie and their stashes) in each of two schemes.
 			let accounts = genesis_config_presets::dev_accounts();
 			assert_eq!(accounts.len(), 24);
-			assert_eq!(Balances::total_issuance(), 24 * DEV_ENDOWMENT, "{preset}: nobody else");
+			assert_eq!(
+				Balances::total_issuance(),
+				24 * DEV_ENDOWMENT + EXISTENTIAL_DEPOSIT,
+				"{preset}: nobody else but the treasury"
+			);
 		});
 	}
 }
@@ -140,7 +144,10 @@ fn testnet_endows_only_its_four_validators() {
 			let account = dev_key(name, Scheme::Sr25519).account_id();
 			assert_eq!(Balances::balance(&account), TESTNET_VALIDATOR_ENDOWMENT, "{name}");
 		}
-		assert_eq!(Balances::total_issuance(), 4 * TESTNET_VALIDATOR_ENDOWMENT);
+		assert_eq!(
+			Balances::total_issuance(),
+			4 * TESTNET_VALIDATOR_ENDOWMENT + EXISTENTIAL_DEPOSIT
+		);
 	});
 }
 

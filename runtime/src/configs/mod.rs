@@ -3,9 +3,26 @@
 mod aura;
 mod balances;
 mod grandpa;
+mod jobs;
+mod models;
+mod rewards;
 mod sudo;
 mod system;
 mod timestamp;
 mod transaction_payment;
+mod workers;
 
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
+
+use frame_support::{parameter_types, PalletId};
+use sp_runtime::traits::AccountIdConversion;
+
+use crate::AccountId;
+
+parameter_types! {
+	/// The treasury's pallet id: the one FRAME's treasury pallet uses, so that its account is
+	/// the one protocol fees and slashes have been paid to.
+	pub const TreasuryPalletId: PalletId = PalletId(*b"py/trsry");
+	/// Receives protocol fees and the part of slashes that compensates nobody.
+	pub TreasuryAccount: AccountId = TreasuryPalletId::get().into_account_truncating();
+}

@@ -1,0 +1,396 @@
+//! The marketplace pallets together in the real runtime, from the development preset: a job's
+//! whole life in each verdict, with every figure reconciled against balances and issuance.
+
+#![allow(
+	clippy::unwrap_used,
+	clippy::expect_used,
+	clippy::panic,
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing
+)]
+
+use commons_primitives::{commitment, output_hash, JobId, ModelStatus, OutputHash, Salt};
+use commons_runtime::{
+	configs::TreasuryAccount,
+	currency::UNIT,
+	genesis_config_presets::{self, smollm2},
+	AccountId, AllPalletsWithSystem, Balance, Balances, Jobs, Models, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, System, Workers,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, OnInitialize},
+};
+use pallet_jobs::{JobStatus, Sampling, Verdict};
+use serde_json::Value;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::{BuildStorage, Perbill};
+
+const MODEL: u32 = 0;
+const PRICE: Balance = UNIT;
+const STAKE: Balance = 1_000 * UNIT;
+
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn development() -> sp_io::TestExternalities {
+	let patch = genesis_config_presets::get_preset(&"development".into()).unwrap();
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+	let mut ext: sp_io::TestExternalities = config.build_storage().unwrap().into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+fn requester() -> AccountId {
+	Sr25519Keyring::Bob.to_account_id()
+}
+
+/// Workers use ed25519 keys, as `commons-worker` does.
+fn workers() -> Vec<AccountId> {
+	[Ed25519Keyring::Charlie, Ed25519Keyring::Dave, Ed25519Keyring::Eve, Ed25519Keyring::Ferdie]
+		.into_iter()
+		.map(|key| key.to_account_id())
+		.collect()
+}
+
+fn signed(who: &AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who.clone())
+}
+
+fn register_workers(count: usize) {
+	for worker in workers().iter().take(count) {
+		assert_ok!(Workers::register(
+			signed(worker),
+			STAKE,
+			vec![MODEL].try_into().unwrap(),
+			PRICE
+		));
+	}
+}
+
+fn next_block() {
+	let next = System::block_number() + 1;
+	System::set_block_number(next);
+	System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
+	AllPalletsWithSystem::on_initialize(next);
+}
+
+fn post(replicas: u32) -> JobId {
+	let job = pallet_jobs::NextJobId::<Runtime>::get();
+	assert_ok!(Jobs::post_job(
+		signed(&requester()),
+		MODEL,
+		b"What is the capital of France?".to_vec(),
+		16,
+		Sampling::Greedy,
+		replicas,
+		PRICE,
+		System::block_number() + 10,
+	));
+	job
+}
+
+fn seats(job: JobId) -> Vec<AccountId> {
+	pallet_jobs::Jobs::<Runtime>::get(job)
+		.unwrap()
+		.seats
+		.iter()
+		.map(|seat| seat.worker.clone())
+		.collect()
+}
+
+fn status(job: JobId) -> JobStatus<u32> {
+	pallet_jobs::Jobs::<Runtime>::get(job).unwrap().status
+}
+
+fn salt_of(worker: &AccountId) -> Salt {
+	sp_io::hashing::blake2_256(worker.as_ref())
+}
+
+fn hash_of(tokens: &[u32]) -> OutputHash {
+	output_hash(smollm2::ENGINE_VERSION, MODEL, tokens)
+}
+
+fn commit(worker: &AccountId, job: JobId, tokens: &[u32]) {
+	let commitment = commitment(&hash_of(tokens), &salt_of(worker), worker);
+	assert_ok!(Jobs::commit_result(signed(worker), job, commitment));
+}
+
+fn reveal(worker: &AccountId, job: JobId, tokens: &[u32]) {
+	assert_ok!(Jobs::reveal_result(
+		signed(worker),
+		job,
+		tokens.to_vec().try_into().unwrap(),
+		salt_of(worker)
+	));
+}
+
+fn free(who: &AccountId) -> Balance {
+	Balances::balance(who)
+}
+
+fn fee() -> Balance {
+	<Runtime as pallet_rewards::Config>::ProtocolFee::get() * PRICE
+}
+
+fn stake(who: &AccountId) -> Balance {
+	pallet_workers::Workers::<Runtime>::get(who).unwrap().total_stake()
+}
+
+fn check_invariants() {
+	pallet_models::Pallet::<Runtime>::do_try_state().unwrap();
+	pallet_workers::Pallet::<Runtime>::do_try_state().unwrap();
+	pallet_jobs::Pallet::<Runtime>::do_try_state().unwrap();
+	pallet_rewards::Pallet::<Runtime>::do_try_state().unwrap();
+}
+
+fn market_events() -> Vec<RuntimeEvent> {
+	System::events().into_iter().map(|record| record.event).collect()
+}
+
+#[test]
+fn every_preset_registers_smollm2() {
+	for preset in ["development", "local_testnet", "testnet"] {
+		let patch = genesis_config_presets::get_preset(&preset.into()).unwrap();
+		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+		merge(&mut config, serde_json::from_slice(&patch).unwrap());
+		let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+		sp_io::TestExternalities::from(config.build_storage().unwrap()).execute_with(|| {
+			let model = pallet_models::Models::<Runtime>::get(MODEL).unwrap();
+			assert_eq!(&model.spec.name[..], b"SmolLM2-135M-Instruct", "{preset}");
+			assert_eq!(model.spec.weights_size, 98_362_432);
+			assert_eq!(
+				hex::encode(model.spec.weights_sha256),
+				"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+			);
+			assert_eq!(&model.spec.quantisation[..], b"Q4_1");
+			assert_eq!(model.status, ModelStatus::Active);
+			assert_eq!(
+				free(&TreasuryAccount::get()),
+				commons_runtime::currency::EXISTENTIAL_DEPOSIT
+			);
+		});
+	}
+}
+
+#[test]
+fn three_honest_workers_are_accepted_and_every_figure_reconciles() {
+	development().execute_with(|| {
+		register_workers(3);
+		let issuance = Balances::total_issuance();
+		let requester_before = free(&requester());
+		let treasury_before = free(&TreasuryAccount::get());
+		let job = post(3);
+		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
+		next_block();
+		let seated = seats(job);
+		assert_eq!(seated.len(), 3);
+		let before: Vec<_> = seated.iter().map(free).collect();
+		let tokens = [504, 3575, 314, 4649, 30];
+		for worker in &seated {
+			commit(worker, job, &tokens);
+		}
+		for worker in &seated {
+			reveal(worker, job, &tokens);
+		}
+		assert!(matches!(
+			status(job),
+			JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } if output_hash == hash_of(&tokens)
+		));
+		for (worker, before) in seated.iter().zip(before) {
+			assert_eq!(free(worker), before + PRICE);
+		}
+		assert_eq!(requester_before - free(&requester()), 3 * (PRICE + fee()) + deposit);
+		assert_eq!(free(&TreasuryAccount::get()), treasury_before + 3 * fee());
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert!(market_events().contains(&RuntimeEvent::Jobs(pallet_jobs::Event::JobAccepted {
+			job,
+			output_hash: hash_of(&tokens),
+			agreeing_workers: seated.clone().try_into().unwrap(),
+			paid: 3 * PRICE,
+			fee: 3 * fee(),
+		})));
+		assert_eq!(Jobs::accepted_output(job).unwrap().to_vec(), tokens.to_vec());
+		check_invariants();
+	});
+}
+
+#[test]
+fn two_of_four_agreeing_is_no_quorum_and_only_the_no_show_is_slashed() {
+	development().execute_with(|| {
+		register_workers(4);
+		let job = post(4);
+		next_block();
+		let seated = seats(job);
+		let (honest, cheat, absent) = (&seated[..2], &seated[2], &seated[3]);
+		for worker in honest {
+			commit(worker, job, &[1, 2, 3]);
+		}
+		commit(cheat, job, &[6, 6, 6]);
+		// Past the commit window: the absent worker can no longer commit.
+		for _ in 0..31 {
+			next_block();
+		}
+		let requester_before = free(&requester());
+		for worker in honest {
+			reveal(worker, job, &[1, 2, 3]);
+		}
+		let treasury_before = free(&TreasuryAccount::get());
+		// Two of four is not a majority: the job waits for the cheat's reveal.
+		reveal(cheat, job, &[6, 6, 6]);
+		// Three of four revealed, the absent one never committed: settled now. 2 of 4 agree —
+		// not more than half — so this is NoQuorum, and only the absent worker is slashed.
+		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::NoQuorum, .. }));
+		let no_show = <Runtime as pallet_jobs::Config>::NoShowSlash::get() * STAKE;
+		assert_eq!(stake(absent), STAKE - no_show);
+		assert_eq!(stake(cheat), STAKE);
+		// Full refund of 4 × (price + fee) and the absent worker's compensation (one price).
+		assert_eq!(free(&requester()), requester_before + 4 * (PRICE + fee()) + PRICE);
+		assert_eq!(free(&TreasuryAccount::get()), treasury_before + no_show - PRICE);
+		check_invariants();
+	});
+}
+
+#[test]
+fn two_honest_one_wrong_is_accepted_and_the_cheat_compensates_the_requester() {
+	development().execute_with(|| {
+		register_workers(3);
+		let issuance = Balances::total_issuance();
+		let job = post(3);
+		next_block();
+		let seated = seats(job);
+		commit(&seated[0], job, &[7, 8]);
+		commit(&seated[1], job, &[7, 8]);
+		commit(&seated[2], job, &[9]);
+		let requester_before = free(&requester());
+		let treasury_before = free(&TreasuryAccount::get());
+		reveal(&seated[0], job, &[7, 8]);
+		reveal(&seated[1], job, &[7, 8]);
+		reveal(&seated[2], job, &[9]);
+		assert!(matches!(
+			status(job),
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
+		let wrong = <Runtime as pallet_jobs::Config>::WrongResultSlash::get() * STAKE;
+		assert_eq!(wrong, Perbill::from_percent(10) * STAKE);
+		assert_eq!(stake(&seated[2]), STAKE - wrong);
+		// Refund of the unpaid seat plus compensation of one price; the rest to the treasury.
+		assert_eq!(free(&requester()), requester_before + (PRICE + fee()) + PRICE);
+		assert_eq!(free(&TreasuryAccount::get()), treasury_before + 2 * fee() + wrong - PRICE);
+		assert_eq!(Balances::total_issuance(), issuance);
+		let reputation = pallet_workers::Workers::<Runtime>::get(&seated[2]).unwrap().reputation;
+		assert_eq!((reputation.accepted, reputation.wrong, reputation.no_show), (0, 1, 0));
+		check_invariants();
+	});
+}
+
+#[test]
+fn a_job_nobody_serves_expires_and_is_refunded() {
+	development().execute_with(|| {
+		let before = free(&requester());
+		let job = post(3);
+		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
+		for _ in 0..11 {
+			next_block();
+		}
+		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::Expired, .. }));
+		assert_eq!(free(&requester()), before - deposit);
+		check_invariants();
+	});
+}
+
+#[test]
+fn bad_posts_are_refused_by_name_and_hold_nothing() {
+	development().execute_with(|| {
+		let before = free(&requester());
+		let post = |model: u32, prompt: Vec<u8>, replicas: u32, price: Balance| {
+			Jobs::post_job(
+				signed(&requester()),
+				model,
+				prompt,
+				16,
+				Sampling::Greedy,
+				replicas,
+				price,
+				20,
+			)
+		};
+		assert_noop!(
+			post(9, b"hi".to_vec(), 3, PRICE),
+			pallet_jobs::Error::<Runtime>::UnknownModel
+		);
+		assert_noop!(
+			post(MODEL, vec![b'a'; 8193], 3, PRICE),
+			pallet_jobs::Error::<Runtime>::PromptTooLong
+		);
+		assert_noop!(
+			post(MODEL, b"hi".to_vec(), 6, PRICE),
+			pallet_jobs::Error::<Runtime>::ReplicasOutOfRange
+		);
+		assert_noop!(
+			post(MODEL, b"hi".to_vec(), 3, smollm2::MIN_PRICE - 1),
+			pallet_jobs::Error::<Runtime>::PriceBelowModelFloor
+		);
+		assert_noop!(
+			post(MODEL, b"hi".to_vec(), 3, 1_000_000 * UNIT),
+			pallet_jobs::Error::<Runtime>::InsufficientBalance
+		);
+		assert_ok!(Models::set_model_status(RuntimeOrigin::root(), MODEL, ModelStatus::Banned));
+		assert_noop!(
+			post(MODEL, b"hi".to_vec(), 3, PRICE),
+			pallet_jobs::Error::<Runtime>::ModelNotActive
+		);
+		assert_eq!(free(&requester()), before);
+	});
+}
+
+#[test]
+fn emission_pays_workers_their_capped_share_at_the_end_of_the_era() {
+	development().execute_with(|| {
+		register_workers(3);
+		let job = post(3);
+		next_block();
+		let seated = seats(job);
+		for worker in &seated {
+			commit(worker, job, &[1]);
+		}
+		for worker in &seated {
+			reveal(worker, job, &[1]);
+		}
+		let before: Vec<_> = seated.iter().map(free).collect();
+		let issuance = Balances::total_issuance();
+		let era_length: u32 = <Runtime as pallet_rewards::Config>::EraLength::get();
+		while System::block_number() < era_length + 2 {
+			next_block();
+		}
+		// Each worker's share of the emission is a third, far above its cap: half the fees its
+		// work paid.
+		let cap = Perbill::from_percent(50) * fee();
+		for (worker, before) in seated.iter().zip(before) {
+			assert_eq!(free(worker), before + cap);
+		}
+		assert_eq!(Balances::total_issuance(), issuance + 3 * cap);
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_marketplace_calls_are_in_the_runtime() {
+	// Indices are part of every encoded call: they must not move.
+	let call = RuntimeCall::Jobs(pallet_jobs::Call::cancel_job { job: 0 });
+	assert_eq!(codec::Encode::encode(&call)[0], 12);
+	let call = RuntimeCall::Workers(pallet_workers::Call::go_offline {});
+	assert_eq!(codec::Encode::encode(&call)[0], 11);
+	let call = RuntimeCall::Models(pallet_models::Call::deregister_model { model: 0 });
+	assert_eq!(codec::Encode::encode(&call)[0], 10);
+}

@@ -72,15 +72,7 @@ pub trait ModelRegistry<Balance> {
 
 /// A worker that may be assigned a job, as the worker registry's per-model index holds it.
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct Candidate<AccountId, Balance> {
 	/// The worker's account.
@@ -131,7 +123,8 @@ pub trait WorkerRegistry<AccountId, Balance> {
 
 	/// The workers that may be assigned a job for `model` now: registered, online, staked at
 	/// least the minimum. Read from one bounded index, never by scanning all workers.
-	fn candidates(model: ModelId) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
+	fn candidates(model: ModelId)
+		-> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
 	/// Whether `who` is a registered worker.
 	fn is_registered(who: &AccountId) -> bool;
 	/// `who` was assigned a seat in a job: it cannot deregister or withdraw until released.

@@ -13,9 +13,7 @@ use sp_runtime::traits::{Hash as _, UniqueSaturatedInto};
 /// bias allows is written down in `docs/security.md`.
 pub struct ParentBlockRandomness<T>(core::marker::PhantomData<T>);
 
-impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>>
-	for ParentBlockRandomness<T>
-{
+impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>> for ParentBlockRandomness<T> {
 	fn random(subject: &[u8]) -> (T::Hash, BlockNumberFor<T>) {
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let now = frame_system::Pallet::<T>::block_number();
@@ -32,9 +30,9 @@ pub(crate) fn draw<T: Config>(job: JobId, record: &Job<T>) -> Option<Vec<T::Acco
 	let mut pool: Vec<Candidate<T::AccountId, BalanceOf<T>>> = T::Workers::candidates(record.model)
 		.into_iter()
 		.filter(|candidate| {
-			candidate.price <= record.price_per_replica &&
-				candidate.worker != record.requester &&
-				!candidate.stake.is_zero()
+			candidate.price <= record.price_per_replica
+				&& candidate.worker != record.requester
+				&& !candidate.stake.is_zero()
 		})
 		.collect();
 	if pool.len() < needed {
@@ -62,8 +60,8 @@ pub(crate) fn draw<T: Config>(job: JobId, record: &Job<T>) -> Option<Vec<T::Acco
 		}
 		let candidate = pool.swap_remove(position);
 		// A worker with a full job list is passed over; the pool shrinks either way.
-		if WorkerJobs::<T>::decode_len(&candidate.worker).unwrap_or(0) <
-			T::MaxJobsPerWorker::get() as usize
+		if WorkerJobs::<T>::decode_len(&candidate.worker).unwrap_or(0)
+			< T::MaxJobsPerWorker::get() as usize
 		{
 			chosen.push(candidate.worker);
 		}

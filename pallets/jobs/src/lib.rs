@@ -235,7 +235,12 @@ pub mod pallet {
 		/// Nobody could be assigned before the deadline.
 		JobExpired { job: JobId },
 		/// A worker of the job was slashed.
-		WorkerSlashed { worker: T::AccountId, job: JobId, amount: BalanceOf<T>, reason: SlashReason },
+		WorkerSlashed {
+			worker: T::AccountId,
+			job: JobId,
+			amount: BalanceOf<T>,
+			reason: SlashReason,
+		},
 		/// The requester received slashed stake.
 		RequesterCompensated { job: JobId, requester: T::AccountId, amount: BalanceOf<T> },
 		/// Escrow the job did not spend returned to the requester.
@@ -522,8 +527,9 @@ pub mod pallet {
 		pub fn accepted_output(job: JobId) -> Option<OutputOf<T>> {
 			let record = Jobs::<T>::get(job)?;
 			match record.status {
-				JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } =>
-					Outputs::<T>::get(job, output_hash),
+				JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } => {
+					Outputs::<T>::get(job, output_hash)
+				},
 				_ => None,
 			}
 		}
@@ -594,7 +600,11 @@ impl<T: Config> Pallet<T> {
 		match (seat.commitment, seat.revealed) {
 			(None, _) if now <= commit_end => Some(Duty::Commit { until: block(commit_end) }),
 			(Some(_), None) if now <= reveal_end => {
-				let from = if all_committed { at.max(now) } else { commit_end.saturating_add(1u32.into()) };
+				let from = if all_committed {
+					at.max(now)
+				} else {
+					commit_end.saturating_add(1u32.into())
+				};
 				if now >= from {
 					Some(Duty::Reveal { from: block(from), until: block(reveal_end) })
 				} else {
@@ -765,10 +775,11 @@ impl<T: Config> Pallet<T> {
 			let owed = deposits.entry(record.requester.clone()).or_default();
 			*owed = owed.saturating_add(record.deposit);
 			match record.status {
-				JobStatus::Settled { .. } =>
-					ensure!(record.escrow.is_zero(), "a settled job still holds escrow"),
+				JobStatus::Settled { .. } => {
+					ensure!(record.escrow.is_zero(), "a settled job still holds escrow")
+				},
 				JobStatus::Pending => ensure!(record.seats.is_empty(), "a pending job has seats"),
-				JobStatus::Assigned { .. } =>
+				JobStatus::Assigned { .. } => {
 					for seat in record.seats.iter() {
 						ensure!(
 							T::Workers::is_registered(&seat.worker),
@@ -778,7 +789,8 @@ impl<T: Config> Pallet<T> {
 							WorkerJobs::<T>::get(&seat.worker).contains(&job),
 							"a seated worker does not list its job"
 						);
-					},
+					}
+				},
 			}
 		}
 		ensure!(count == JobCount::<T>::get(), "JobCount differs from the jobs stored");
@@ -806,7 +818,10 @@ impl<T: Config> Pallet<T> {
 					Jobs::<T>::get(job).is_some_and(|record| matches!(
 						record.status,
 						JobStatus::Assigned { .. }
-					) && record.seats.iter().any(|seat| seat.worker == worker)),
+					) && record
+						.seats
+						.iter()
+						.any(|seat| seat.worker == worker)),
 					"a worker lists a job it holds no live seat in"
 				);
 			}

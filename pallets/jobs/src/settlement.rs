@@ -106,8 +106,9 @@ impl<T: Config> Pallet<T> {
 		for seat in record.seats.iter() {
 			let (reason, fraction, outcome) = match (seat.revealed, accepted) {
 				(Some(hash), Some(accepted)) if hash == accepted => continue,
-				(Some(_), Some(_)) =>
-					(SlashReason::WrongResult, T::WrongResultSlash::get(), Outcome::WrongResult),
+				(Some(_), Some(_)) => {
+					(SlashReason::WrongResult, T::WrongResultSlash::get(), Outcome::WrongResult)
+				},
 				// Disagreement without a majority may be a determinism bug: not slashed.
 				(Some(_), None) => continue,
 				(None, _) => (SlashReason::NoShow, T::NoShowSlash::get(), Outcome::NoShow),

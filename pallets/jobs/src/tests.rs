@@ -152,8 +152,14 @@ fn post_job_refuses_bad_input_and_holds_nothing() {
 		};
 		let prompt = || b"hi".to_vec();
 		let greedy = Sampling::Greedy;
-		assert_noop!(post(REQUESTER, 7, prompt(), 8, greedy, 3, PRICE, 5), Error::<Test>::UnknownModel);
-		assert_noop!(post(REQUESTER, MODEL, vec![], 8, greedy, 3, PRICE, 5), Error::<Test>::EmptyPrompt);
+		assert_noop!(
+			post(REQUESTER, 7, prompt(), 8, greedy, 3, PRICE, 5),
+			Error::<Test>::UnknownModel
+		);
+		assert_noop!(
+			post(REQUESTER, MODEL, vec![], 8, greedy, 3, PRICE, 5),
+			Error::<Test>::EmptyPrompt
+		);
 		assert_noop!(
 			post(REQUESTER, MODEL, vec![b'a'; 65], 8, greedy, 3, PRICE, 5),
 			Error::<Test>::PromptTooLong
@@ -242,8 +248,14 @@ fn post_job_is_bounded_by_the_job_store() {
 fn cancel_job_while_pending_refunds_everything() {
 	ExtBuilder::default().build_and_execute(|| {
 		let job = post(3);
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(POOR), job), Error::<Test>::NotRequester);
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(REQUESTER), 9), Error::<Test>::JobNotFound);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(POOR), job),
+			Error::<Test>::NotRequester
+		);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(REQUESTER), 9),
+			Error::<Test>::JobNotFound
+		);
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(REQUESTER), job));
 		System::assert_last_event(Event::JobCancelled { job, refunded: 330 + DEPOSIT }.into());
 		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE);
@@ -437,10 +449,7 @@ fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
 			JobStatus::Settled { at: 6, verdict: Verdict::Accepted { .. } }
 		));
 		assert_eq!(stake(workers[2]), WORKER_STAKE - 500);
-		assert_eq!(
-			pallet_workers::Workers::<Test>::get(workers[2]).unwrap().reputation.no_show,
-			1
-		);
+		assert_eq!(pallet_workers::Workers::<Test>::get(workers[2]).unwrap().reputation.no_show, 1);
 		assert!(events().contains(&Event::WorkerSlashed {
 			worker: workers[2],
 			job,
@@ -476,10 +485,8 @@ fn three_different_outputs_are_no_quorum_with_a_full_refund() {
 		// Full refund of the escrow, plus the no-show's compensation; the deposit waits.
 		assert_eq!(Balances::free_balance(REQUESTER), before - DEPOSIT + 100);
 		let hashes: Vec<_> = (0..3u32).map(|i| output_hash(1, MODEL, &[i])).collect();
-		assert!(events().contains(&Event::JobNoQuorum {
-			job,
-			output_hashes: hashes.try_into().unwrap()
-		}));
+		assert!(events()
+			.contains(&Event::JobNoQuorum { job, output_hashes: hashes.try_into().unwrap() }));
 		assert_eq!(Jobs::accepted_output(job), None);
 	});
 }
@@ -592,18 +599,39 @@ fn reveal_failures_change_nothing() {
 		let reveal_as = |who: AccountId, tokens: Vec<u32>, salt: Salt| {
 			Jobs::reveal_result(RuntimeOrigin::signed(who), job, tokens.try_into().unwrap(), salt)
 		};
-		assert_noop!(reveal_as(workers[0], vec![1, 3], salt(workers[0])), Error::<Test>::CommitmentMismatch);
+		assert_noop!(
+			reveal_as(workers[0], vec![1, 3], salt(workers[0])),
+			Error::<Test>::CommitmentMismatch
+		);
 		assert_noop!(reveal_as(workers[0], vec![1, 2], [0; 32]), Error::<Test>::CommitmentMismatch);
 		// Another worker's output and salt do not open this worker's commitment.
-		assert_noop!(reveal_as(workers[1], vec![1, 2], salt(workers[0])), Error::<Test>::CommitmentMismatch);
-		assert_noop!(reveal_as(workers[2], vec![1, 2], salt(workers[2])), Error::<Test>::NotCommitted);
-		assert_noop!(reveal_as(REQUESTER, vec![1, 2], salt(REQUESTER)), Error::<Test>::NotAssignedToJob);
-		assert_noop!(reveal_as(workers[0], vec![0; 9], salt(workers[0])), Error::<Test>::OutputTooLong);
+		assert_noop!(
+			reveal_as(workers[1], vec![1, 2], salt(workers[0])),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_noop!(
+			reveal_as(workers[2], vec![1, 2], salt(workers[2])),
+			Error::<Test>::NotCommitted
+		);
+		assert_noop!(
+			reveal_as(REQUESTER, vec![1, 2], salt(REQUESTER)),
+			Error::<Test>::NotAssignedToJob
+		);
+		assert_noop!(
+			reveal_as(workers[0], vec![0; 9], salt(workers[0])),
+			Error::<Test>::OutputTooLong
+		);
 		reveal(workers[0], job, &[1, 2]);
-		assert_noop!(reveal_as(workers[0], vec![1, 2], salt(workers[0])), Error::<Test>::AlreadyRevealed);
+		assert_noop!(
+			reveal_as(workers[0], vec![1, 2], salt(workers[0])),
+			Error::<Test>::AlreadyRevealed
+		);
 		run_to_block(9);
 		// Settled by the hook: the job is no longer taking reveals.
-		assert_noop!(reveal_as(workers[1], vec![1, 2], salt(workers[1])), Error::<Test>::JobNotAssigned);
+		assert_noop!(
+			reveal_as(workers[1], vec![1, 2], salt(workers[1])),
+			Error::<Test>::JobNotAssigned
+		);
 	});
 }
 
@@ -686,7 +714,9 @@ fn assignment_work_per_block_is_bounded() {
 		let jobs: Vec<_> = (0..6).map(|_| post(1)).collect();
 		run_to_block(2);
 		let assigned = |jobs: &[JobId]| {
-			jobs.iter().filter(|job| matches!(record(**job).status, JobStatus::Assigned { .. })).count()
+			jobs.iter()
+				.filter(|job| matches!(record(**job).status, JobStatus::Assigned { .. }))
+				.count()
 		};
 		assert_eq!(assigned(&jobs), 4);
 		run_to_block(3);

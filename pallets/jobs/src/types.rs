@@ -2,9 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_primitives::{Commitment, ModelId, OutputHash};
-use frame_support::{
-	pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
-};
+use frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 
@@ -49,8 +47,9 @@ impl Sampling {
 	pub fn is_valid(&self) -> bool {
 		match *self {
 			Sampling::Greedy => true,
-			Sampling::TopK { temperature, top_k, .. } =>
-				(1..=MAX_TEMPERATURE).contains(&temperature) && (1..=MAX_TOP_K).contains(&top_k),
+			Sampling::TopK { temperature, top_k, .. } => {
+				(1..=MAX_TEMPERATURE).contains(&temperature) && (1..=MAX_TOP_K).contains(&top_k)
+			},
 		}
 	}
 }
@@ -116,15 +115,7 @@ pub enum JobStatus<BlockNumber> {
 
 /// A worker's seat in a job.
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct Seat<AccountId> {
 	/// The assigned worker.

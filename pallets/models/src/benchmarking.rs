@@ -6,7 +6,9 @@ use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 
 fn spec<T: Config>() -> ModelSpec<BalanceOf<T>, T::MaxTextLen> {
-	let text = || BoundedVec::try_from(alloc::vec![b'a'; T::MaxTextLen::get() as usize]).unwrap_or_default();
+	let text = || {
+		BoundedVec::try_from(alloc::vec![b'a'; T::MaxTextLen::get() as usize]).unwrap_or_default()
+	};
 	ModelSpec {
 		name: text(),
 		architecture: text(),

@@ -26,6 +26,7 @@ pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_primitives::{ModelId, ModelRegistry, ModelStatus, ModelTerms};
+use core::fmt::Debug;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -33,7 +34,6 @@ use frame_support::{
 		tokens::Precision,
 	},
 };
-use core::fmt::Debug;
 use frame_support::{CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use scale_info::TypeInfo;
 use sp_runtime::traits::Zero;
@@ -281,9 +281,9 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(
-				!spec.name.is_empty() &&
-					!spec.architecture.is_empty() &&
-					!spec.quantisation.is_empty(),
+				!spec.name.is_empty()
+					&& !spec.architecture.is_empty()
+					&& !spec.quantisation.is_empty(),
 				Error::<T>::EmptyText
 			);
 			ensure!(spec.weights_size > 0, Error::<T>::ZeroWeightsSize);

@@ -184,7 +184,10 @@ fn registry_trait_reports_terms_and_counts_jobs() {
 		assert_noop!(Models::job_started(0), Error::<Test>::ModelNotFound);
 		assert_ok!(Models::register_model(RuntimeOrigin::signed(ALICE), spec("smol")));
 		let terms = Models::terms(0).unwrap();
-		assert_eq!((terms.status, terms.min_price, terms.engine_version), (ModelStatus::Active, 10, 1));
+		assert_eq!(
+			(terms.status, terms.min_price, terms.engine_version),
+			(ModelStatus::Active, 10, 1)
+		);
 		assert_ok!(Models::job_started(0));
 		assert_ok!(Models::job_started(0));
 		assert_eq!(crate::Models::<Test>::get(0).unwrap().live_jobs, 2);

@@ -33,7 +33,8 @@ fn fill_indexes<T: Config>(models: u32) -> Result<(), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let others = T::MaxWorkersPerModel::get().saturating_sub(1).min(T::MaxWorkers::get().saturating_sub(1));
+	let others =
+		T::MaxWorkersPerModel::get().saturating_sub(1).min(T::MaxWorkers::get().saturating_sub(1));
 	for index in 0..others {
 		let other = funded::<T>("other", index);
 		Pallet::<T>::register(

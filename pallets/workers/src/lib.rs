@@ -26,9 +26,7 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use commons_primitives::{
-	Candidate, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry,
-};
+use commons_primitives::{Candidate, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry};
 use core::fmt::Debug;
 use frame_support::{
 	pallet_prelude::*,
@@ -134,9 +132,7 @@ pub struct WorkerInfo<T: Config> {
 impl<T: Config> WorkerInfo<T> {
 	/// Bonded plus unbonding: what the stake hold must equal.
 	pub fn total_stake(&self) -> BalanceOf<T> {
-		self.unbonding
-			.iter()
-			.fold(self.bonded, |total, chunk| total.saturating_add(chunk.amount))
+		self.unbonding.iter().fold(self.bonded, |total, chunk| total.saturating_add(chunk.amount))
 	}
 
 	/// Whether the per-model index lists it.
@@ -543,8 +539,9 @@ impl<T: Config> Pallet<T> {
 				Candidates::<T>::try_mutate(model, |list| {
 					match list.iter_mut().find(|existing| &existing.worker == worker) {
 						Some(existing) => *existing = entry,
-						None =>
-							list.try_push(entry).map_err(|_| Error::<T>::TooManyWorkersForModel)?,
+						None => {
+							list.try_push(entry).map_err(|_| Error::<T>::TooManyWorkersForModel)?
+						},
 					}
 					Ok::<_, Error<T>>(())
 				})?;
@@ -613,8 +610,9 @@ impl<T: Config> Pallet<T> {
 				if info.indexed() {
 					ensure!(listed.len() == 1, "an eligible worker is not indexed once");
 					ensure!(
-						listed.first().is_some_and(|entry| entry.stake == info.bonded &&
-							entry.price == info.price),
+						listed.first().is_some_and(
+							|entry| entry.stake == info.bonded && entry.price == info.price
+						),
 						"an index entry has a stale stake or price"
 					);
 				} else {
@@ -678,8 +676,11 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let wanted = fraction.mul_floor(old.total_stake());
 		let taken = Self::take_stake(&mut new, wanted);
 		let to_beneficiary = Self::pay_from_stake(who, beneficiary, taken.min(beneficiary_cap));
-		let to_treasury =
-			Self::pay_from_stake(who, &T::TreasuryAccount::get(), taken.saturating_sub(to_beneficiary));
+		let to_treasury = Self::pay_from_stake(
+			who,
+			&T::TreasuryAccount::get(),
+			taken.saturating_sub(to_beneficiary),
+		);
 		// Whatever could not be paid out (an account that cannot exist with so little) is burned,
 		// so that the hold always equals the bookkeeping.
 		let unpaid = taken.saturating_sub(to_beneficiary).saturating_sub(to_treasury);

@@ -38,8 +38,13 @@ fn register_holds_stake_and_indexes_the_worker() {
 		assert_eq!(listed(2), vec![(ALICE, 500, 7)]);
 		assert_eq!(WorkerCount::<Test>::get(), 1);
 		System::assert_last_event(
-			Event::WorkerRegistered { worker: ALICE, stake: 500, models: models(&[0, 2]), price: 7 }
-				.into(),
+			Event::WorkerRegistered {
+				worker: ALICE,
+				stake: 500,
+				models: models(&[0, 2]),
+				price: 7,
+			}
+			.into(),
 		);
 	});
 }
@@ -52,7 +57,10 @@ fn register_failures_hold_nothing() {
 			Workers::register(signed(ALICE), 99, models(&[0]), 1),
 			Error::<Test>::StakeBelowMinimum
 		);
-		assert_noop!(Workers::register(signed(ALICE), 100, models(&[]), 1), Error::<Test>::NoModels);
+		assert_noop!(
+			Workers::register(signed(ALICE), 100, models(&[]), 1),
+			Error::<Test>::NoModels
+		);
 		assert_noop!(
 			Workers::register(signed(ALICE), 100, models(&[1, 1]), 1),
 			Error::<Test>::DuplicateModel
@@ -61,7 +69,10 @@ fn register_failures_hold_nothing() {
 			Workers::register(signed(ALICE), 100, models(&[0, 3]), 1),
 			Error::<Test>::UnknownModel
 		);
-		assert_noop!(Workers::register(signed(ALICE), 100, models(&[0]), 0), Error::<Test>::ZeroPrice);
+		assert_noop!(
+			Workers::register(signed(ALICE), 100, models(&[0]), 0),
+			Error::<Test>::ZeroPrice
+		);
 		assert_noop!(
 			Workers::register(signed(ALICE), INITIAL_BALANCE + 1, models(&[0]), 1),
 			Error::<Test>::InsufficientBalance
@@ -110,7 +121,10 @@ fn bond_extra_adds_stake_and_updates_the_index() {
 		assert_eq!(stake_held(ALICE), 150);
 		assert_eq!(listed(0), vec![(ALICE, 150, 1)]);
 		System::assert_last_event(Event::StakeBonded { worker: ALICE, amount: 50 }.into());
-		assert_noop!(Workers::bond_extra(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Workers::bond_extra(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Workers::bond_extra(RuntimeOrigin::signed(BOB), 10),
 			Error::<Test>::NotRegistered
@@ -213,7 +227,10 @@ fn set_models_moves_the_worker_between_indexes() {
 		);
 		let signed = RuntimeOrigin::signed;
 		assert_noop!(Workers::set_models(signed(ALICE), models(&[])), Error::<Test>::NoModels);
-		assert_noop!(Workers::set_models(signed(ALICE), models(&[2, 2])), Error::<Test>::DuplicateModel);
+		assert_noop!(
+			Workers::set_models(signed(ALICE), models(&[2, 2])),
+			Error::<Test>::DuplicateModel
+		);
 		assert_noop!(Workers::set_models(signed(ALICE), models(&[5])), Error::<Test>::UnknownModel);
 		assert_noop!(Workers::set_models(signed(BOB), models(&[0])), Error::<Test>::NotRegistered);
 		register(BOB, 100, &[0], 1);
@@ -235,7 +252,10 @@ fn set_price_updates_the_index() {
 		assert_eq!(listed(0), vec![(ALICE, 100, 9)]);
 		System::assert_last_event(Event::PriceChanged { worker: ALICE, price: 9 }.into());
 		assert_noop!(Workers::set_price(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::ZeroPrice);
-		assert_noop!(Workers::set_price(RuntimeOrigin::signed(BOB), 2), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Workers::set_price(RuntimeOrigin::signed(BOB), 2),
+			Error::<Test>::NotRegistered
+		);
 	});
 }
 
@@ -246,11 +266,17 @@ fn going_offline_and_online() {
 		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
 		System::assert_last_event(Event::WentOffline { worker: ALICE }.into());
 		assert_eq!(listed(0), vec![]);
-		assert_noop!(Workers::go_offline(RuntimeOrigin::signed(ALICE)), Error::<Test>::AlreadyOffline);
+		assert_noop!(
+			Workers::go_offline(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::AlreadyOffline
+		);
 		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
 		System::assert_last_event(Event::WentOnline { worker: ALICE }.into());
 		assert_eq!(listed(0), vec![(ALICE, 100, 1)]);
-		assert_noop!(Workers::go_online(RuntimeOrigin::signed(ALICE)), Error::<Test>::AlreadyOnline);
+		assert_noop!(
+			Workers::go_online(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::AlreadyOnline
+		);
 		assert_noop!(Workers::go_online(RuntimeOrigin::signed(BOB)), Error::<Test>::NotRegistered);
 		assert_noop!(Workers::go_offline(RuntimeOrigin::signed(BOB)), Error::<Test>::NotRegistered);
 		// Below the minimum a worker cannot come back online.
@@ -270,7 +296,9 @@ fn deregister_unbonds_everything_and_the_record_goes_with_the_last_withdrawal() 
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 100));
 		System::set_block_number(5);
 		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ALICE)));
-		System::assert_last_event(Event::WorkerDeregistered { worker: ALICE, unlock_at: 15 }.into());
+		System::assert_last_event(
+			Event::WorkerDeregistered { worker: ALICE, unlock_at: 15 }.into(),
+		);
 		assert_eq!(listed(0), vec![]);
 		assert_eq!(info(ALICE).bonded, 0);
 		assert_eq!(stake_held(ALICE), 300);
@@ -290,7 +318,10 @@ fn deregister_unbonds_everything_and_the_record_goes_with_the_last_withdrawal() 
 #[test]
 fn deregister_failures() {
 	build_and_execute(|| {
-		assert_noop!(Workers::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Workers::deregister(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NotRegistered
+		);
 		register(ALICE, 300, &[0], 1);
 		assert_ok!(Workers::note_assigned(&ALICE));
 		assert_noop!(

@@ -1,6 +1,8 @@
 //! A runtime with the real model and worker registries and this pallet, for its tests. Rewards
 //! are a small recorder: a 10 % protocol fee to the treasury and a log of paid work.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate as pallet_jobs;
 use commons_primitives::WorkRewards;
 use frame_support::{

@@ -1,6 +1,8 @@
 //! Tests of the job life: every call's success and failure paths, settlement in each verdict,
 //! slashing, retention and the bounded hooks.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{
 	mock::*, Duty, Error, Event, HoldReason, JobCount, JobStatus, Jobs as JobRecords, Outputs,
 	Sampling, SlashReason, Verdict, WorkerJobs,

@@ -1,5 +1,7 @@
 //! A runtime with System, Balances and the model registry, for this pallet's tests.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate as pallet_models;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use sp_runtime::BuildStorage;

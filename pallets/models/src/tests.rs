@@ -1,5 +1,7 @@
 //! Tests of every call of the model registry, success and failure.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{mock::*, Error, Event, HoldReason, ModelCount, ModelSpec};
 use commons_primitives::{ModelRegistry, ModelStatus};
 use frame_support::{

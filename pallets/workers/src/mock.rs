@@ -1,5 +1,7 @@
 //! A runtime with System, Balances and the worker registry, for this pallet's tests.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate as pallet_workers;
 use commons_primitives::{ModelId, ModelRegistry, ModelStatus, ModelTerms};
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};

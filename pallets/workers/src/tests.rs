@@ -1,5 +1,7 @@
 //! Tests of every call of the worker registry, success and failure, and of the registry trait.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{mock::*, Candidates, Error, Event, HoldReason, Reputation, Unbonding, WorkerCount};
 use commons_primitives::{Outcome, WorkerRegistry};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};

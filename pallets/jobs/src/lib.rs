@@ -60,6 +60,15 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// Sets up the other registries for this pallet's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Balance> {
+	/// Registers an active model with floor price `min_price` and returns its id.
+	fn register_model(min_price: Balance) -> ModelId;
+	/// Funds `worker` and registers it for `model` with `stake` at `price`.
+	fn register_worker(worker: &AccountId, model: ModelId, stake: Balance, price: Balance);
+}
+
 /// The balance type of the currency escrow is held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -142,6 +151,10 @@ pub mod pallet {
 		type MaxRemovalsPerBlock: Get<u32>;
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
+		/// Registers models and workers for the benchmarks, which see the registries only
+		/// through their traits.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
 	}
 
 	/// Why this pallet holds funds.
@@ -649,7 +662,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs; a job nobody can serve yet
 	/// goes back to the end of the queue, and expires once its deadline has passed.
-	fn assign_pending(now: BlockNumberFor<T>) -> Weight {
+	pub(crate) fn assign_pending(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		let attempts = PendingQueue::<T>::len().min(T::MaxAssignmentsPerBlock::get().into());
 		for _ in 0..attempts {
@@ -709,7 +722,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended.
-	fn settle_due(now: BlockNumberFor<T>) -> Weight {
+	pub(crate) fn settle_due(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
 		for _ in 0..T::MaxSettlementsPerBlock::get() {
 			let Some(job) = SettlementQueue::<T>::peek() else { break };
@@ -735,7 +748,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Removes up to `MaxRemovalsPerBlock` settled records whose retention period has ended,
 	/// returning their deposits.
-	fn remove_expired_records(now: BlockNumberFor<T>) -> Weight {
+	pub(crate) fn remove_expired_records(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
 		let retention = T::RetentionPeriod::get();
 		for _ in 0..T::MaxRemovalsPerBlock::get() {

@@ -124,6 +124,8 @@ impl pallet_jobs::Config for Test {
 	type MaxSettlementsPerBlock = ConstU32<4>;
 	type MaxRemovalsPerBlock = ConstU32<4>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
 }
 
 pub const REQUESTER: AccountId = 1;
@@ -219,5 +221,42 @@ pub fn run_to_block(n: u64) {
 		System::set_block_number(next);
 		System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
 		Jobs::on_initialize(next);
+	}
+}
+
+/// Registers through the real registries of this mock.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId, Balance> for MockBenchmarkHelper {
+	fn register_model(min_price: Balance) -> u32 {
+		use frame_support::traits::fungible::Mutate;
+		let model = pallet_models::NextModelId::<Test>::get();
+		let _ = Balances::mint_into(&MODEL_OWNER, 1_000);
+		frame_support::assert_ok!(Models::register_model(
+			RuntimeOrigin::signed(MODEL_OWNER),
+			pallet_models::ModelSpec {
+				name: b"bench".to_vec().try_into().unwrap(),
+				architecture: b"llama".to_vec().try_into().unwrap(),
+				quantisation: b"Q4_1".to_vec().try_into().unwrap(),
+				weights_sha256: [0; 32],
+				weights_size: 1,
+				tokenizer_hash: [0; 32],
+				engine_version: 1,
+				min_price,
+			}
+		));
+		model
+	}
+
+	fn register_worker(worker: &AccountId, model: u32, stake: Balance, price: Balance) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::mint_into(worker, stake * 2);
+		frame_support::assert_ok!(Workers::register(
+			RuntimeOrigin::signed(*worker),
+			stake,
+			vec![model].try_into().unwrap(),
+			price,
+		));
 	}
 }

@@ -52,4 +52,46 @@ impl pallet_jobs::Config for Runtime {
 	type MaxSettlementsPerBlock = ConstU32<128>;
 	type MaxRemovalsPerBlock = ConstU32<128>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryHelper;
+}
+
+/// Registers models and workers through the runtime's own registries for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegistryHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_jobs::BenchmarkHelper<crate::AccountId, Balance> for RegistryHelper {
+	fn register_model(min_price: Balance) -> u32 {
+		use frame_support::traits::fungible::Mutate;
+		let owner: crate::AccountId = frame_benchmarking::account("model-owner", 0, 0);
+		let model = pallet_models::NextModelId::<Runtime>::get();
+		let _ = Balances::mint_into(&owner, 1_000 * crate::currency::UNIT);
+		let text = |text: &[u8]| frame_support::BoundedVec::truncate_from(text.to_vec());
+		let _ = Models::register_model(
+			crate::RuntimeOrigin::signed(owner),
+			pallet_models::ModelSpec {
+				name: text(b"benchmark"),
+				architecture: text(b"llama"),
+				quantisation: text(b"Q4_1"),
+				weights_sha256: [0; 32],
+				weights_size: 1,
+				tokenizer_hash: [0; 32],
+				engine_version: 1,
+				min_price,
+			},
+		);
+		model
+	}
+
+	fn register_worker(worker: &crate::AccountId, model: u32, stake: Balance, price: Balance) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::mint_into(worker, stake.saturating_mul(2));
+		let _ = Workers::register(
+			crate::RuntimeOrigin::signed(worker.clone()),
+			stake,
+			frame_support::BoundedVec::truncate_from(alloc::vec![model]),
+			price,
+		);
+	}
 }

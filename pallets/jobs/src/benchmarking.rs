@@ -1,0 +1,286 @@
+//! Benchmarks of the job calls and hooks, each in its worst case: the most seats, the longest
+//! prompt and output, a full candidate index, and settlements that pay, slash and refund.
+
+use super::*;
+use commons_primitives::{commitment, output_hash};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Hooks};
+use sp_runtime::Saturating;
+use frame_system::RawOrigin;
+
+fn seats<T: Config>() -> u32 {
+	T::MaxReplicas::get().min(T::MaxSeats::get()).max(1)
+}
+
+fn price<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance().saturating_mul(1_000u32.into()).max(1_000u32.into())
+}
+
+fn stake<T: Config>() -> BalanceOf<T> {
+	price::<T>().saturating_mul(1_000_000u32.into())
+}
+
+fn requester<T: Config>() -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account("requester", 0, 0);
+	let _ = T::Currency::mint_into(&who, price::<T>().saturating_mul(1_000_000_000u32.into()));
+	who
+}
+
+/// A model with a full index of candidates.
+fn market<T: Config>() -> ModelId {
+	let model = T::BenchmarkHelper::register_model(price::<T>());
+	let candidates = <T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxCandidates::get();
+	for index in 0..candidates {
+		let worker: T::AccountId = account("worker", index, 0);
+		T::BenchmarkHelper::register_worker(&worker, model, stake::<T>(), price::<T>());
+	}
+	model
+}
+
+fn post<T: Config>(requester: &T::AccountId, model: ModelId, prompt_len: u32) -> JobId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let job = NextJobId::<T>::get();
+	let now = frame_system::Pallet::<T>::block_number();
+	let posted = Pallet::<T>::post_job(
+		RawOrigin::Signed(requester.clone()).into(),
+		model,
+		alloc::vec![b'a'; prompt_len.max(1) as usize],
+		T::MaxOutputTokens::get(),
+		Sampling::Greedy,
+		seats::<T>(),
+		price::<T>(),
+		now.saturating_add(T::MaxAssignmentDelay::get()),
+	);
+	assert!(posted.is_ok(), "posting a benchmark job failed: {posted:?}");
+	job
+}
+
+fn next_block<T: Config>() -> BlockNumberFor<T> {
+	let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
+	frame_system::Pallet::<T>::set_block_number(next);
+	next
+}
+
+/// A posted job, assigned in the next block.
+fn assigned<T: Config>() -> (JobId, Vec<T::AccountId>)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let model = market::<T>();
+	let job = post::<T>(&requester::<T>(), model, T::MaxPromptLen::get());
+	let now = next_block::<T>();
+	Pallet::<T>::assign_pending(now);
+	let workers = Jobs::<T>::get(job)
+		.map(|record| record.seats.iter().map(|seat| seat.worker.clone()).collect())
+		.unwrap_or_default();
+	(job, workers)
+}
+
+fn output<T: Config>(tokens: u32, fill: u32) -> OutputOf<T> {
+	BoundedVec::truncate_from(alloc::vec![fill; tokens as usize])
+}
+
+fn salt(index: usize) -> Salt {
+	[index as u8; 32]
+}
+
+fn commit<T: Config>(job: JobId, worker: &T::AccountId, index: usize, output: &OutputOf<T>) {
+	let engine = Jobs::<T>::get(job).map(|record| (record.engine_version, record.model));
+	let (engine_version, model) = engine.unwrap_or_default();
+	let hash = output_hash(engine_version, model, output);
+	let committed = Pallet::<T>::commit_result(
+		RawOrigin::Signed(worker.clone()).into(),
+		job,
+		commitment(&hash, &salt(index), worker),
+	);
+	assert!(committed.is_ok(), "commit failed: {committed:?}");
+}
+
+/// The output each seat reveals in the worst settlement: a bare majority agrees, the others
+/// reveal something else and are slashed for it.
+fn mixed_output<T: Config>(index: usize, seats: usize, tokens: u32) -> OutputOf<T> {
+	let majority = seats / 2 + 1;
+	output::<T>(tokens, if index < majority { 1 } else { 2 + index as u32 })
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn post_job(p: Linear<1, { T::MaxPromptLen::get() }>) {
+		let model = market::<T>();
+		let requester = requester::<T>();
+		let deadline = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::MaxAssignmentDelay::get());
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(requester),
+			model,
+			alloc::vec![b'a'; p as usize],
+			T::MaxOutputTokens::get(),
+			Sampling::Greedy,
+			seats::<T>(),
+			price::<T>(),
+			deadline,
+		);
+		assert_eq!(JobCount::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn cancel_job() {
+		let model = market::<T>();
+		let requester = requester::<T>();
+		let job = post::<T>(&requester, model, T::MaxPromptLen::get());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), job);
+		assert!(Jobs::<T>::get(job).is_none());
+	}
+
+	#[benchmark]
+	fn commit_result() {
+		let (job, workers) = assigned::<T>();
+		let last = workers.len().saturating_sub(1);
+		let worker = workers.get(last).cloned().unwrap_or_else(|| account("none", 0, 0));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), job, [7u8; 32]);
+	}
+
+	#[benchmark]
+	fn reveal_result(t: Linear<1, { T::MaxOutputTokens::get() }>) {
+		let (job, workers) = assigned::<T>();
+		let tokens = output::<T>(t, 1);
+		for (index, worker) in workers.iter().enumerate() {
+			commit::<T>(job, worker, index, &tokens);
+		}
+		let first = workers.first().cloned().unwrap_or_else(|| account("none", 0, 0));
+		#[extrinsic_call]
+		reveal_result(RawOrigin::Signed(first), job, tokens, salt(0));
+		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Assigned { .. })));
+	}
+
+	#[benchmark]
+	fn reveal_and_settle(t: Linear<1, { T::MaxOutputTokens::get() }>) {
+		let (job, workers) = assigned::<T>();
+		let count = workers.len();
+		for (index, worker) in workers.iter().enumerate() {
+			commit::<T>(job, worker, index, &mixed_output::<T>(index, count, t));
+		}
+		let last = count.saturating_sub(1);
+		for (index, worker) in workers.iter().enumerate().take(last) {
+			let revealed = Pallet::<T>::reveal_result(
+				RawOrigin::Signed(worker.clone()).into(),
+				job,
+				mixed_output::<T>(index, count, t),
+				salt(index),
+			);
+			assert!(revealed.is_ok());
+		}
+		let worker = workers.get(last).cloned().unwrap_or_else(|| account("none", 0, 0));
+		#[extrinsic_call]
+		reveal_result(RawOrigin::Signed(worker), job, mixed_output::<T>(last, count, t), salt(last));
+		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		let now = next_block::<T>();
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn assign_job() {
+		let model = market::<T>();
+		let job = post::<T>(&requester::<T>(), model, T::MaxPromptLen::get());
+		let now = next_block::<T>();
+		#[block]
+		{
+			Pallet::<T>::assign_pending(now);
+		}
+		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Assigned { .. })));
+	}
+
+	#[benchmark]
+	fn expire_job() {
+		let model = T::BenchmarkHelper::register_model(price::<T>());
+		let job = post::<T>(&requester::<T>(), model, T::MaxPromptLen::get());
+		let deadline = Jobs::<T>::get(job).map(|r| r.deadline).unwrap_or_default();
+		let now = deadline.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::assign_pending(now);
+		}
+		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
+	}
+
+	#[benchmark]
+	fn settle_job() {
+		let (job, workers) = assigned::<T>();
+		let count = workers.len();
+		let majority = count / 2 + 1;
+		// A bare majority reveals; the rest commit and never reveal: paid, slashed, refunded.
+		for (index, worker) in workers.iter().enumerate() {
+			commit::<T>(job, worker, index, &output::<T>(T::MaxOutputTokens::get(), 1));
+		}
+		let reveal_end = match Jobs::<T>::get(job).map(|r| r.status) {
+			Some(JobStatus::Assigned { reveal_end, .. }) => reveal_end,
+			_ => Default::default(),
+		};
+		frame_system::Pallet::<T>::set_block_number(reveal_end);
+		for (index, worker) in workers.iter().enumerate().take(majority) {
+			let revealed = Pallet::<T>::reveal_result(
+				RawOrigin::Signed(worker.clone()).into(),
+				job,
+				output::<T>(T::MaxOutputTokens::get(), 1),
+				salt(index),
+			);
+			assert!(revealed.is_ok());
+		}
+		let now = reveal_end.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::settle_due(now);
+		}
+		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
+	}
+
+	#[benchmark]
+	fn remove_job() {
+		let (job, workers) = assigned::<T>();
+		let count = workers.len();
+		for (index, worker) in workers.iter().enumerate() {
+			commit::<T>(job, worker, index, &mixed_output::<T>(index, count, T::MaxOutputTokens::get()));
+		}
+		for (index, worker) in workers.iter().enumerate() {
+			let _ = Pallet::<T>::reveal_result(
+				RawOrigin::Signed(worker.clone()).into(),
+				job,
+				mixed_output::<T>(index, count, T::MaxOutputTokens::get()),
+				salt(index),
+			);
+		}
+		let settled_at = match Jobs::<T>::get(job).map(|r| r.status) {
+			Some(JobStatus::Settled { at, .. }) => at,
+			_ => Default::default(),
+		};
+		let now = settled_at.saturating_add(T::RetentionPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::remove_expired_records(now);
+		}
+		assert!(Jobs::<T>::get(job).is_none());
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().workers(0).build(), crate::mock::Test);
+}

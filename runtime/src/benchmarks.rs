@@ -1,0 +1,10 @@
+//! The pallets whose benchmarks `scripts/benchmark.sh` runs to generate their `weights.rs`.
+
+frame_benchmarking::define_benchmarks!(
+	[pallet_models, Models]
+	[pallet_workers, Workers]
+	[pallet_jobs, Jobs]
+	[pallet_rewards, Rewards]
+);
+
+pub use crate::{Jobs, Models, Rewards, Workers};

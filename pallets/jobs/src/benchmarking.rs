@@ -5,8 +5,8 @@ use super::*;
 use commons_primitives::{commitment, output_hash};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Hooks};
-use sp_runtime::Saturating;
 use frame_system::RawOrigin;
+use sp_runtime::Saturating;
 
 fn seats<T: Config>() -> u32 {
 	T::MaxReplicas::get().min(T::MaxSeats::get()).max(1)
@@ -32,7 +32,8 @@ where
 /// A model with a full index of candidates.
 fn market<T: Config>() -> ModelId {
 	let model = T::BenchmarkHelper::register_model(price::<T>());
-	let candidates = <T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxCandidates::get();
+	let candidates =
+		<T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxCandidates::get();
 	for index in 0..candidates {
 		let worker: T::AccountId = account("worker", index, 0);
 		T::BenchmarkHelper::register_worker(&worker, model, stake::<T>(), price::<T>());
@@ -116,8 +117,8 @@ mod benchmarks {
 	fn post_job(p: Linear<1, { T::MaxPromptLen::get() }>) {
 		let model = market::<T>();
 		let requester = requester::<T>();
-		let deadline = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::MaxAssignmentDelay::get());
+		let deadline =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxAssignmentDelay::get());
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(requester),
@@ -183,7 +184,12 @@ mod benchmarks {
 		}
 		let worker = workers.get(last).cloned().unwrap_or_else(|| account("none", 0, 0));
 		#[extrinsic_call]
-		reveal_result(RawOrigin::Signed(worker), job, mixed_output::<T>(last, count, t), salt(last));
+		reveal_result(
+			RawOrigin::Signed(worker),
+			job,
+			mixed_output::<T>(last, count, t),
+			salt(last),
+		);
 		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
 	}
 
@@ -259,7 +265,12 @@ mod benchmarks {
 		let (job, workers) = assigned::<T>();
 		let count = workers.len();
 		for (index, worker) in workers.iter().enumerate() {
-			commit::<T>(job, worker, index, &mixed_output::<T>(index, count, T::MaxOutputTokens::get()));
+			commit::<T>(
+				job,
+				worker,
+				index,
+				&mixed_output::<T>(index, count, T::MaxOutputTokens::get()),
+			);
 		}
 		for (index, worker) in workers.iter().enumerate() {
 			let _ = Pallet::<T>::reveal_result(
@@ -282,5 +293,9 @@ mod benchmarks {
 		assert!(Jobs::<T>::get(job).is_none());
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().workers(0).build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().workers(0).build(),
+		crate::mock::Test
+	);
 }

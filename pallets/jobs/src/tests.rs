@@ -735,3 +735,126 @@ fn a_worker_with_a_full_job_list_is_passed_over() {
 		assert_eq!(record(jobs[4]).status, JobStatus::Pending);
 	});
 }
+
+/// A small deterministic generator (splitmix64), so every sequence below can be replayed
+/// from its seed.
+struct Sequence(u64);
+
+impl Sequence {
+	fn next(&mut self) -> u64 {
+		self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+		let mut z = self.0;
+		z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+		z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+		z ^ (z >> 31)
+	}
+
+	fn below(&mut self, bound: u64) -> u64 {
+		self.next() % bound.max(1)
+	}
+}
+
+/// Random sequences of calls from several requesters and workers — posts, cancels, commits,
+/// honest, wrong and missing reveals, stake changes, blocks passing — with every invariant
+/// checked after each step: holds equal what jobs and stakes owe, seats name registered
+/// workers, and no call creates or destroys money.
+#[test]
+fn random_call_sequences_keep_every_invariant() {
+	let (mut accepted, mut slashed, mut cancelled) = (0, 0, 0);
+	for seed in 0..120u64 {
+		ExtBuilder::default().workers(5).build().execute_with(|| {
+			let mut rng = Sequence(seed);
+			let issuance = Balances::total_issuance();
+			let requesters = [REQUESTER, MODEL_OWNER];
+			let mut committed: Vec<(JobId, AccountId, Vec<u32>)> = Vec::new();
+			for step in 0..120 {
+				let next_job = crate::NextJobId::<Test>::get();
+				let job = if next_job == 0 { 0 } else { rng.below(next_job) };
+				let who = worker(rng.below(6));
+				match rng.below(10) {
+					0 | 1 => {
+						let _ = Jobs::post_job(
+							RuntimeOrigin::signed(requesters[rng.below(2) as usize]),
+							MODEL,
+							vec![b'p'; 1 + rng.below(60) as usize],
+							1 + rng.below(16) as u32,
+							Sampling::Greedy,
+							1 + rng.below(5) as u32,
+							MIN_PRICE + rng.below(100),
+							System::block_number() + 1 + rng.below(8),
+						);
+					},
+					2 => {
+						let _ = Jobs::cancel_job(
+							RuntimeOrigin::signed(requesters[rng.below(2) as usize]),
+							job,
+						);
+					},
+					3..=5 => {
+						// Mostly the honest output [1, 2], sometimes a wrong one.
+						let tokens = if rng.below(4) == 0 { vec![9] } else { vec![1, 2] };
+						// Usually a worker seated in the job, sometimes anyone.
+						let seated = JobRecords::<Test>::get(job)
+							.map(|record| record.seats.iter().map(|seat| seat.worker).collect())
+							.unwrap_or_else(Vec::new);
+						let who = if seated.is_empty() || rng.below(5) == 0 {
+							who
+						} else {
+							seated[rng.below(seated.len() as u64) as usize]
+						};
+						let hash = output_hash(1, MODEL, &tokens);
+						if Jobs::commit_result(
+							RuntimeOrigin::signed(who),
+							job,
+							commitment(&hash, &salt(who), &who),
+						)
+						.is_ok()
+						{
+							committed.push((job, who, tokens));
+						}
+					},
+					6 | 7 if !committed.is_empty() => {
+						let (job, who, tokens) =
+							committed.swap_remove(rng.below(committed.len() as u64) as usize);
+						let _ = Jobs::reveal_result(
+							RuntimeOrigin::signed(who),
+							job,
+							tokens.try_into().unwrap(),
+							salt(who),
+						);
+					},
+					8 if rng.below(2) == 0 => {
+						let _ = Workers::unbond(
+							RuntimeOrigin::signed(who),
+							1 + rng.below(WORKER_STAKE),
+						);
+					},
+					8 => {
+						let _ =
+							Workers::bond_extra(RuntimeOrigin::signed(who), 1 + rng.below(1_000));
+					},
+					_ => run_to_block(System::block_number() + 1 + rng.below(4)),
+				}
+				check_invariants();
+				assert_eq!(Balances::total_issuance(), issuance, "seed {seed}, step {step}");
+			}
+			// Every job ends: settled, then removed with its deposit returned.
+			run_to_block(System::block_number() + 60);
+			check_invariants();
+			assert_eq!(JobCount::<Test>::get(), 0, "seed {seed}");
+			for requester in requesters {
+				assert_eq!(escrow_held(requester) + deposit_held(requester), 0, "seed {seed}");
+			}
+			for event in events() {
+				match event {
+					Event::JobAccepted { .. } => accepted += 1,
+					Event::WorkerSlashed { .. } => slashed += 1,
+					Event::JobCancelled { .. } => cancelled += 1,
+					_ => {},
+				}
+			}
+		});
+	}
+	// The sequences reach every part of the life, not only the failure paths.
+	assert!(accepted > 50 && slashed > 50 && cancelled > 10, "{accepted} {slashed} {cancelled}");
+}

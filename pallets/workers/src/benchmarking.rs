@@ -6,6 +6,7 @@ use commons_primitives::WorkerRegistry;
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
+use sp_runtime::Saturating;
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
 where

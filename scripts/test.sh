@@ -16,8 +16,16 @@ cargo fmt --all --check
 echo "== cargo clippy (release, all targets, -D warnings)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 
+echo "== cargo clippy on the pallets with their benchmarks and try-runtime checks"
+MARKET_PALLETS=(-p pallet-models -p pallet-workers -p pallet-jobs -p pallet-rewards)
+cargo clippy --release --locked "${MARKET_PALLETS[@]}" --all-targets \
+	--features runtime-benchmarks,try-runtime -- -D warnings
+
 echo "== cargo build (release): every binary, so that tests run the current ones"
 cargo build --release --workspace --locked
 
 echo "== cargo test (release)"
 cargo test --release --workspace --locked --no-fail-fast
+
+echo "== pallet benchmarks, each run once as a test against its pallet's mock runtime"
+cargo test --release --locked "${MARKET_PALLETS[@]}" --features runtime-benchmarks

@@ -105,8 +105,8 @@ fn commit<T: Config>(job: JobId, worker: &T::AccountId, index: usize, output: &O
 /// The output each seat reveals in the worst settlement: a bare majority agrees, the others
 /// reveal something else and are slashed for it.
 fn mixed_output<T: Config>(index: usize, seats: usize, tokens: u32) -> OutputOf<T> {
-	let majority = seats / 2 + 1;
-	output::<T>(tokens, if index < majority { 1 } else { 2 + index as u32 })
+	let majority = (seats / 2).saturating_add(1);
+	output::<T>(tokens, if index < majority { 1 } else { (index as u32).saturating_add(2) })
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -232,7 +232,7 @@ mod benchmarks {
 	fn settle_job() {
 		let (job, workers) = assigned::<T>();
 		let count = workers.len();
-		let majority = count / 2 + 1;
+		let majority = (count / 2).saturating_add(1);
 		// A bare majority reveals; the rest commit and never reveal: paid, slashed, refunded.
 		for (index, worker) in workers.iter().enumerate() {
 			commit::<T>(job, worker, index, &output::<T>(T::MaxOutputTokens::get(), 1));

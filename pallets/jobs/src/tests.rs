@@ -794,9 +794,9 @@ fn random_call_sequences_keep_every_invariant() {
 						// Mostly the honest output [1, 2], sometimes a wrong one.
 						let tokens = if rng.below(4) == 0 { vec![9] } else { vec![1, 2] };
 						// Usually a worker seated in the job, sometimes anyone.
-						let seated = JobRecords::<Test>::get(job)
+						let seated: Vec<AccountId> = JobRecords::<Test>::get(job)
 							.map(|record| record.seats.iter().map(|seat| seat.worker).collect())
-							.unwrap_or_else(Vec::new);
+							.unwrap_or_default();
 						let who = if seated.is_empty() || rng.below(5) == 0 {
 							who
 						} else {

@@ -1,0 +1,98 @@
+//! Prints the weight of every marketplace call from the runtime's generated weights, the weight
+//! of one whole job at k = 3 (post, assignment, three commits, three reveals with settlement,
+//! removal), and how many whole jobs fit in a block's normal-class budget: this runtime's
+//! two-second block and a six-second block with two seconds of execution.
+//!
+//!     cargo run --release -p commons-runtime --example job_weight
+
+use commons_runtime::{configs::RuntimeBlockWeights, Runtime};
+use frame_support::{
+	dispatch::DispatchClass,
+	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
+};
+use frame_system::limits::BlockWeights;
+use pallet_jobs::WeightInfo as _;
+use pallet_models::WeightInfo as _;
+use pallet_rewards::WeightInfo as _;
+use pallet_workers::WeightInfo as _;
+use sp_runtime::Perbill;
+
+type Jobs = <Runtime as pallet_jobs::Config>::WeightInfo;
+type Workers = <Runtime as pallet_workers::Config>::WeightInfo;
+type Models = <Runtime as pallet_models::Config>::WeightInfo;
+type Rewards = <Runtime as pallet_rewards::Config>::WeightInfo;
+
+/// The prompt of "What is the capital of France?" in the ChatML template, in bytes.
+const PROMPT_BYTES: u32 = 140;
+/// Tokens generated.
+const OUTPUT_TOKENS: u32 = 16;
+
+fn micros(weight: Weight) -> f64 {
+	weight.ref_time() as f64 / 1_000_000.0
+}
+
+fn main() {
+	let block = RuntimeBlockWeights::get();
+	let base_extrinsic = block.get(DispatchClass::Normal).base_extrinsic;
+
+	println!("| call | ref time (µs) | proof size (bytes) |");
+	println!("|---|---:|---:|");
+	let rows: Vec<(&str, Weight)> = vec![
+		("models.register_model", Models::register_model()),
+		("models.set_model_status", Models::set_model_status()),
+		("models.deregister_model", Models::deregister_model()),
+		("workers.register (1 model)", Workers::register(1)),
+		("workers.bond_extra", Workers::bond_extra()),
+		("workers.unbond", Workers::unbond()),
+		("workers.withdraw_unbonded", Workers::withdraw_unbonded()),
+		("workers.set_models (1 model)", Workers::set_models(1)),
+		("workers.set_price", Workers::set_price()),
+		("workers.go_offline", Workers::go_offline()),
+		("workers.go_online", Workers::go_online()),
+		("workers.deregister", Workers::deregister()),
+		("workers: one slash", Workers::slash()),
+		("jobs.post_job (140-byte prompt)", Jobs::post_job(PROMPT_BYTES)),
+		("jobs.cancel_job", Jobs::cancel_job()),
+		("jobs.commit_result", Jobs::commit_result()),
+		("jobs.reveal_result (16 tokens)", Jobs::reveal_result(OUTPUT_TOKENS)),
+		("jobs.reveal_result, settling (16 tokens)", Jobs::reveal_and_settle(OUTPUT_TOKENS)),
+		("jobs hook: idle", Jobs::on_initialize_idle()),
+		("jobs hook: assign one job", Jobs::assign_job()),
+		("jobs hook: expire one job", Jobs::expire_job()),
+		("jobs hook: settle one job", Jobs::settle_job()),
+		("jobs hook: remove one record", Jobs::remove_job()),
+		("rewards: note paid work", Rewards::note_paid_work()),
+	];
+	for (name, weight) in &rows {
+		println!("| {name} | {:.1} | {} |", micros(*weight), weight.proof_size());
+	}
+
+	let extrinsics = 1 + 3 + 3;
+	let whole_job = Jobs::post_job(PROMPT_BYTES)
+		.saturating_add(Jobs::assign_job())
+		.saturating_add(Jobs::commit_result().saturating_mul(3))
+		.saturating_add(Jobs::reveal_result(OUTPUT_TOKENS).saturating_mul(2))
+		.saturating_add(Jobs::reveal_and_settle(OUTPUT_TOKENS))
+		.saturating_add(Jobs::remove_job())
+		.saturating_add(base_extrinsic.saturating_mul(extrinsics));
+	println!();
+	println!(
+		"whole job, k = 3 (7 extrinsics with their base weight, assignment and removal): {:.1} µs",
+		micros(whole_job)
+	);
+
+	let six_second = BlockWeights::with_sensible_defaults(
+		Weight::from_parts(2 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		Perbill::from_percent(75),
+	);
+	for (name, weights) in [("this runtime's 2 s block", &block), ("a 6 s block", &six_second)] {
+		let normal = weights.get(DispatchClass::Normal);
+		let budget = normal.max_total.unwrap_or(weights.max_block).ref_time();
+		let budget = budget.saturating_sub(weights.base_block.ref_time());
+		println!(
+			"{name}: normal-class budget {:.0} µs → {} whole jobs per block",
+			budget as f64 / 1_000_000.0,
+			budget / whole_job.ref_time().max(1)
+		);
+	}
+}

@@ -394,3 +394,61 @@ fn the_marketplace_calls_are_in_the_runtime() {
 	let call = RuntimeCall::Models(pallet_models::Call::deregister_model { model: 0 });
 	assert_eq!(codec::Encode::encode(&call)[0], 10);
 }
+
+#[test]
+fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
+	development().execute_with(|| {
+		register_workers(3);
+		let job = post(3);
+		next_block();
+		let seated = seats(job);
+		commit(&seated[0], job, &[5]);
+		commit(&seated[1], job, &[5]);
+		let commit_window: u32 = <Runtime as pallet_jobs::Config>::CommitWindow::get();
+		for _ in 0..=commit_window {
+			next_block();
+		}
+		let requester_before = free(&requester());
+		reveal(&seated[0], job, &[5]);
+		reveal(&seated[1], job, &[5]);
+		assert!(matches!(
+			status(job),
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
+		let no_show = <Runtime as pallet_jobs::Config>::NoShowSlash::get() * STAKE;
+		assert_eq!(stake(&seated[2]), STAKE - no_show);
+		// The unpaid seat's escrow and one price of compensation come back.
+		assert_eq!(free(&requester()), requester_before + (PRICE + fee()) + PRICE);
+		assert!(market_events().contains(&RuntimeEvent::Jobs(pallet_jobs::Event::WorkerSlashed {
+			worker: seated[2].clone(),
+			job,
+			amount: no_show,
+			reason: pallet_jobs::SlashReason::NoShow,
+		})));
+		check_invariants();
+	});
+}
+
+#[test]
+fn three_different_outputs_are_no_quorum_and_refunded_in_full() {
+	development().execute_with(|| {
+		register_workers(3);
+		let requester_before = free(&requester());
+		let job = post(3);
+		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
+		next_block();
+		let seated = seats(job);
+		for (i, worker) in seated.iter().enumerate() {
+			commit(worker, job, &[i as u32]);
+		}
+		for (i, worker) in seated.iter().enumerate() {
+			reveal(worker, job, &[i as u32]);
+		}
+		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::NoQuorum, .. }));
+		for worker in &seated {
+			assert_eq!(stake(worker), STAKE);
+		}
+		assert_eq!(free(&requester()), requester_before - deposit);
+		check_invariants();
+	});
+}

@@ -10,9 +10,16 @@
 extern crate alloc;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::Get, BoundedVec};
+use frame_support::{
+	pallet_prelude::Get,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+	},
+	BoundedVec,
+};
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchResult, Perbill};
+use sp_runtime::{traits::Zero, DispatchResult, Perbill};
 
 /// Identifies a registered model.
 pub type ModelId = u32;
@@ -151,6 +158,32 @@ pub trait WorkRewards<AccountId, Balance> {
 	fn fee_destination() -> AccountId;
 	/// `worker` was paid `payment` for verified work, and `fee` went to the treasury for it.
 	fn note_paid_work(worker: &AccountId, payment: Balance, fee: Balance);
+}
+
+/// Moves `amount` of `source`'s funds held for `reason` into `dest`'s free balance and returns
+/// what moved: nothing when the transfer is impossible (for example into an account that could
+/// not exist with so little), so that settlement code never fails half-way and leaves the rest on
+/// hold for the caller to account for.
+pub fn pay_from_hold<AccountId, Currency: MutateHold<AccountId>>(
+	reason: &Currency::Reason,
+	source: &AccountId,
+	dest: &AccountId,
+	amount: Currency::Balance,
+	precision: Precision,
+) -> Currency::Balance {
+	if amount.is_zero() {
+		return amount;
+	}
+	Currency::transfer_on_hold(
+		reason,
+		source,
+		dest,
+		amount,
+		precision,
+		Restriction::Free,
+		Fortitude::Force,
+	)
+	.unwrap_or_else(|_| Zero::zero())
 }
 
 /// The hash that replicas of a job must agree on: it covers the engine version, the model and

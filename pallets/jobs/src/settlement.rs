@@ -2,7 +2,6 @@
 
 use crate::*;
 use commons_primitives::Outcome;
-use frame_support::traits::tokens::{Fortitude, Restriction};
 
 impl<T: Config> Pallet<T> {
 	/// Settles a job: Expired if it never got workers, otherwise Accepted or NoQuorum by the
@@ -137,26 +136,18 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Moves `amount` from the requester's escrow hold to `dest`'s free balance; returns what
-	/// moved (nothing if the transfer is impossible, for example to an account that cannot
-	/// exist with so little).
+	/// Moves `amount` from the requester's escrow to `dest`; returns what moved.
 	fn pay_from_escrow(
 		requester: &T::AccountId,
 		dest: &T::AccountId,
 		amount: BalanceOf<T>,
 	) -> BalanceOf<T> {
-		if amount.is_zero() {
-			return amount;
-		}
-		T::Currency::transfer_on_hold(
+		commons_primitives::pay_from_hold::<_, T::Currency>(
 			&HoldReason::Escrow.into(),
 			requester,
 			dest,
 			amount,
 			Precision::Exact,
-			Restriction::Free,
-			Fortitude::Force,
 		)
-		.unwrap_or_else(|_| Zero::zero())
 	}
 }

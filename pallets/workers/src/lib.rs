@@ -32,7 +32,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, MutateHold},
-		tokens::{Fortitude, Precision, Restriction},
+		tokens::{Fortitude, Precision},
 	},
 	CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
@@ -575,19 +575,13 @@ impl<T: Config> Pallet<T> {
 		dest: &T::AccountId,
 		amount: BalanceOf<T>,
 	) -> BalanceOf<T> {
-		if amount.is_zero() {
-			return amount;
-		}
-		T::Currency::transfer_on_hold(
+		commons_primitives::pay_from_hold::<_, T::Currency>(
 			&HoldReason::Stake.into(),
 			worker,
 			dest,
 			amount,
 			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Force,
 		)
-		.unwrap_or_else(|_| Zero::zero())
 	}
 
 	/// Checks the registry's invariants: the stake hold of every worker equals its bonded plus

@@ -236,8 +236,8 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use frame_benchmarking::{BenchmarkBatch, TrackedStorageKey};
-			use frame_support::traits::WhitelistedStorageKeys;
+			use frame_benchmarking::BenchmarkBatch;
+			use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
 			use crate::benchmarks::*;
 
 			let whitelist: Vec<TrackedStorageKey> =

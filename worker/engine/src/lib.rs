@@ -1,7 +1,16 @@
 //! `commons-engine`: deterministic inference for llama-architecture GGUF models.
 //!
-//! So far: [`gguf`], the model file loader, and [`tokenizer`], the tokenizer built from its
-//! metadata.
+//! [`gguf`] loads the model file, [`tokenizer`] builds the tokenizer from its metadata,
+//! [`integer`] is the integer-only forward pass whose output is committed (its arithmetic is
+//! specified in `DETERMINISM.md`, with [`fixed`] holding the fixed-point primitives), and
+//! [`reference`] is the float forward pass used only as a quality oracle. [`Model`] ties them
+//! together: load once, share, generate.
 
+pub mod fixed;
 pub mod gguf;
+pub mod integer;
+pub mod model;
+pub mod reference;
 pub mod tokenizer;
+
+pub use model::{Config, EngineError, Generation, Model, Sampling, StopReason};

@@ -1,0 +1,463 @@
+//! The integer-only forward pass: the path whose output every backend must match bit for bit.
+//! `DETERMINISM.md` is its specification; nothing here touches a float.
+
+use rayon::prelude::*;
+
+use crate::{
+	fixed::{self, clamp_i32, div_round_i128, shr_round_i128, shr_round_i64},
+	gguf::TensorType,
+	model::{EngineError, Matrix, Model, Norm, Result, Sampling, Weights},
+};
+
+/// Elements per quantisation block.
+pub const BLOCK: usize = 32;
+/// Output rows per parallel task.
+const ROWS_PER_TASK: usize = 32;
+
+/// A Q16.16 vector quantised to two int8 levels per block of 32:
+/// `x = (q1 amax1 + q2 amax2 / 127) / 127` up to the rounding of `q2`, where
+/// `q1 = round(127 x / amax1)` with `amax1 = max |x|`, and `q2 = round(127 r / amax2)` quantises
+/// the exact remainder `r = 127 x - q1 amax1` with `amax2 = max |r|`.
+pub struct QuantVec {
+	q1: Vec<i8>,
+	q2: Vec<i8>,
+	/// Per block `127 amax1`.
+	scale1: Vec<i64>,
+	/// Per block `amax2`.
+	scale2: Vec<i64>,
+	/// Per block `sum q1` and `sum q2` (for the Q4_1 minimum).
+	sums: Vec<(i64, i64)>,
+}
+
+/// One level: `amax = max |x|`, `q = round(127 x / amax)` (all 0 when amax is 0); returns amax
+/// and the sum of the quants.
+fn quantize_block(x: &[i64], q: &mut [i8]) -> (i64, i64) {
+	let amax = x.iter().map(|v| v.abs()).max().unwrap_or(0);
+	let mut sum = 0i64;
+	if amax > 0 {
+		for (v, q) in x.iter().zip(q.iter_mut()) {
+			*q = fixed::div_round_i64(127 * v, amax) as i8;
+			sum += i64::from(*q);
+		}
+	}
+	(amax, sum)
+}
+
+/// Quantises a Q16.16 vector (length a multiple of 32) to two int8 levels per block.
+pub fn quantize(x: &[i32]) -> QuantVec {
+	let blocks = x.len() / BLOCK;
+	let mut out = QuantVec {
+		q1: vec![0; x.len()],
+		q2: vec![0; x.len()],
+		scale1: Vec::with_capacity(blocks),
+		scale2: Vec::with_capacity(blocks),
+		sums: Vec::with_capacity(blocks),
+	};
+	for (b, x) in x.chunks_exact(BLOCK).enumerate() {
+		let range = b * BLOCK..(b + 1) * BLOCK;
+		let x: Vec<i64> = x.iter().map(|v| i64::from(*v)).collect();
+		let q1 = &mut out.q1[range.clone()];
+		let (amax1, sum1) = quantize_block(&x, q1);
+		let remainder: Vec<i64> =
+			x.iter().zip(q1.iter()).map(|(x, q)| 127 * x - i64::from(*q) * amax1).collect();
+		let (amax2, sum2) = quantize_block(&remainder, &mut out.q2[range]);
+		out.scale1.push(127 * amax1);
+		out.scale2.push(amax2);
+		out.sums.push((sum1, sum2));
+	}
+	out
+}
+
+/// Two int8 dot products of one Q8_0 block's quants with both activation levels.
+#[inline]
+fn dot_q8(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
+	let (w, a1, a2): (&[u8; 32], &[i8; 32], &[i8; 32]) =
+		match (w.try_into(), a1.try_into(), a2.try_into()) {
+			(Ok(w), Ok(a1), Ok(a2)) => (w, a1, a2),
+			_ => return (0, 0),
+		};
+	let mut s1 = 0i32;
+	let mut s2 = 0i32;
+	for j in 0..32 {
+		let w = i32::from(w[j] as i8);
+		s1 += w * i32::from(a1[j]);
+		s2 += w * i32::from(a2[j]);
+	}
+	(s1, s2)
+}
+
+/// Two dot products of one Q4_1 block's quants (low nibbles are elements 0..16, high nibbles
+/// 16..32) with both activation levels.
+#[inline]
+fn dot_q4(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
+	let (w, a1, a2): (&[u8; 16], &[i8; 32], &[i8; 32]) =
+		match (w.try_into(), a1.try_into(), a2.try_into()) {
+			(Ok(w), Ok(a1), Ok(a2)) => (w, a1, a2),
+			_ => return (0, 0),
+		};
+	let mut s1 = 0i32;
+	let mut s2 = 0i32;
+	for j in 0..16 {
+		let lo = i32::from(w[j] & 0x0f);
+		let hi = i32::from(w[j] >> 4);
+		s1 += lo * i32::from(a1[j]) + hi * i32::from(a1[j + 16]);
+		s2 += lo * i32::from(a2[j]) + hi * i32::from(a2[j + 16]);
+	}
+	(s1, s2)
+}
+
+#[inline]
+fn f16_at(table: &[i64], bytes: &[u8], at: usize) -> i64 {
+	table[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))]
+}
+
+/// One output row: `round(sum_b amax_b (D_b S_b + M_b T_b) / (127 * 2^24))` in Q16.16, where
+/// `D`, `M` are the block's f16 scale and minimum times 2^24, `S` the int8 dot product and `T`
+/// the sum of the activation quants; the sum over blocks is exact in i128, in block order.
+/// One output row in Q16.16:
+/// `round(sum_b [(D S1 + M T1) 127 amax1 + (D S2 + M T2) amax2] / (127^2 2^24))`, where `D`,
+/// `M` are the block's f16 scale and minimum (0 for Q8_0) times 2^24, `S1`, `S2` the int8 dot
+/// products with the two levels and `T1`, `T2` the sums of their quants; the sum over blocks is
+/// exact in i128, in block order.
+fn row_value(weights: &Weights, ty: TensorType, row: &[u8], x: &QuantVec) -> i32 {
+	let table = &weights.f16;
+	let mut acc: i128 = 0;
+	match ty {
+		TensorType::Q8_0 => {
+			for (b, block) in row.chunks_exact(34).enumerate() {
+				let range = b * BLOCK..(b + 1) * BLOCK;
+				let (s1, s2) = dot_q8(&block[2..34], &x.q1[range.clone()], &x.q2[range]);
+				let (s1, s2) = (i64::from(s1), i64::from(s2));
+				let d = f16_at(table, block, 0);
+				acc += i128::from(d * s1) * i128::from(x.scale1[b])
+					+ i128::from(d * s2) * i128::from(x.scale2[b]);
+			}
+		},
+		TensorType::Q4_1 => {
+			for (b, block) in row.chunks_exact(20).enumerate() {
+				let range = b * BLOCK..(b + 1) * BLOCK;
+				let (s1, s2) = dot_q4(&block[4..20], &x.q1[range.clone()], &x.q2[range]);
+				let (s1, s2) = (i64::from(s1), i64::from(s2));
+				let d = f16_at(table, block, 0);
+				let m = f16_at(table, block, 2);
+				let (t1, t2) = x.sums[b];
+				acc += i128::from(d * s1 + m * t1) * i128::from(x.scale1[b])
+					+ i128::from(d * s2 + m * t2) * i128::from(x.scale2[b]);
+			}
+		},
+		// Refused when the model is loaded.
+		TensorType::F32 | TensorType::F16 => {},
+	}
+	clamp_i32(div_round_i128(acc, (127 * 127) << 24))
+}
+
+/// `y = W x` with rows computed in parallel, each by one thread, in a fixed order.
+pub(crate) fn matvec(weights: &Weights, matrix: &Matrix, x: &QuantVec) -> Vec<i32> {
+	let data = weights.data(matrix);
+	let ty = matrix.info.tensor_type;
+	let row_bytes = matrix.cols / BLOCK * ty.block_bytes() as usize;
+	let mut out = vec![0i32; matrix.rows];
+	out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, chunk)| {
+		for (i, y) in chunk.iter_mut().enumerate() {
+			let r = task * ROWS_PER_TASK + i;
+			*y = row_value(weights, ty, &data[r * row_bytes..(r + 1) * row_bytes], x);
+		}
+	});
+	out
+}
+
+/// RMSNorm in Q16.16: `ms = round(sum x^2 / n)` (Q.32), `rms = isqrt((ms + eps) << 32)` (Q.32),
+/// `inv = round(2^80 / rms)` (Q.48), `y = round(round(x w / 2^24) inv / 2^48)`.
+pub(crate) fn rms_norm(weights: &Weights, x: &[i32], norm: &Norm) -> Vec<i32> {
+	let sum: i128 = x.iter().map(|v| i128::from(*v) * i128::from(*v)).sum();
+	let ms = div_round_i128(sum, x.len() as i128) + i128::from(weights.eps_q32);
+	let rms = fixed::isqrt_u128((ms as u128) << 32).max(1) as i128;
+	let inv = div_round_i128(1i128 << 80, rms);
+	x.iter()
+		.zip(&norm.q24)
+		.map(|(v, w)| {
+			let t = shr_round_i128(i128::from(*v) * i128::from(*w), 24);
+			clamp_i32(shr_round_i128(t * inv, 48))
+		})
+		.collect()
+}
+
+/// `2^(-u)` in Q.30 for `u >= 0` in Q.32.
+#[inline]
+fn exp2_neg_q30(weights: &Weights, u: u64) -> i64 {
+	shr_round_i64(fixed::exp2_neg_q62(&weights.exp2, u) as i64, 32)
+}
+
+/// `e^(-d)` in Q.30 for `d >= 0` in Q16.16: `u = round(d log2e / 2^16)` in Q.32.
+#[inline]
+fn exp_neg_q30(weights: &Weights, d: i64) -> i64 {
+	let u = shr_round_i128(i128::from(d) * i128::from(fixed::LOG2E_Q32), 16);
+	exp2_neg_q30(weights, u.clamp(0, i128::from(u64::MAX >> 1)) as u64)
+}
+
+/// `silu(g) * u` in Q16.16: `sigmoid` in Q.30 from `e = e^-|g|` (`2^60 / (2^30 + e)` or
+/// `e 2^30 / (2^30 + e)`, rounded), `silu = round(g sig / 2^30)`, result `round(silu u / 2^16)`.
+fn swiglu(weights: &Weights, gate: &[i32], up: &[i32]) -> Vec<i32> {
+	gate.iter()
+		.zip(up)
+		.map(|(g, u)| {
+			let g = i64::from(*g);
+			let e = exp_neg_q30(weights, g.abs());
+			let denominator = (1 << 30) + e;
+			let sig = if g >= 0 {
+				fixed::div_round_i64(1 << 60, denominator)
+			} else {
+				fixed::div_round_i64(e << 30, denominator)
+			};
+			let silu = shr_round_i128(i128::from(g) * i128::from(sig), 30);
+			clamp_i32(shr_round_i128(silu * i128::from(*u), 16))
+		})
+		.collect()
+}
+
+/// `(sin, cos)` in Q.30 of each rotated pair at `pos`: angle `pos * freq` in Q.62.
+fn rope_table(weights: &Weights, pos: usize) -> Vec<(i32, i32)> {
+	weights.rope_freq_q62.iter().map(|f| fixed::sin_cos_q30(pos as u128 * u128::from(*f))).collect()
+}
+
+/// Rotates adjacent pairs `(x[2i], x[2i+1])` of the first `rope_dims` of each head (the llama
+/// "normal" RoPE): `x' = round((x0 cos - x1 sin) / 2^30)`, `y' = round((x0 sin + x1 cos) / 2^30)`.
+fn rope(x: &mut [i32], head_dim: usize, table: &[(i32, i32)]) {
+	for head in x.chunks_exact_mut(head_dim) {
+		for (pair, (s, c)) in head.chunks_exact_mut(2).zip(table) {
+			let (x0, x1) = (i64::from(pair[0]), i64::from(pair[1]));
+			let (s, c) = (i64::from(*s), i64::from(*c));
+			pair[0] = clamp_i32(i128::from(shr_round_i64(x0 * c - x1 * s, 30)));
+			pair[1] = clamp_i32(i128::from(shr_round_i64(x0 * s + x1 * c, 30)));
+		}
+	}
+}
+
+/// FNV-1a 64 of the little-endian bytes of `values`.
+pub fn fnv1a(values: &[i32]) -> u64 {
+	let mut hash = 0xcbf2_9ce4_8422_2325u64;
+	for v in values {
+		for byte in v.to_le_bytes() {
+			hash ^= u64::from(byte);
+			hash = hash.wrapping_mul(0x0100_0000_01b3);
+		}
+	}
+	hash
+}
+
+/// Sees the residual stream (Q16.16) after each layer: `(layer, values)`.
+pub type Trace<'a> = &'a mut (dyn FnMut(usize, &[i32]) + Send);
+
+/// The integer path with its KV cache: one token at a time.
+pub struct IntegerSession {
+	model: Model,
+	keys: Vec<Vec<i32>>,
+	values: Vec<Vec<i32>>,
+	pos: usize,
+}
+
+impl IntegerSession {
+	pub(crate) fn new(model: Model) -> Self {
+		let layers = model.weights.config.layers;
+		Self { model, keys: vec![Vec::new(); layers], values: vec![Vec::new(); layers], pos: 0 }
+	}
+
+	/// Positions already in the cache.
+	pub fn position(&self) -> usize {
+		self.pos
+	}
+
+	/// Runs `token` at the next position and returns the logits in Q16.16; `trace` sees the
+	/// residual stream (Q16.16) after each layer.
+	pub fn forward(&mut self, token: u32, trace: Option<Trace<'_>>) -> Result<Vec<i32>> {
+		let model = self.model.clone();
+		model.pool.install(|| self.forward_inner(token, trace))
+	}
+
+	fn forward_inner(&mut self, token: u32, mut trace: Option<Trace<'_>>) -> Result<Vec<i32>> {
+		let w: &Weights = &self.model.weights;
+		let c = &w.config;
+		if token as usize >= c.vocab {
+			return Err(EngineError::TokenOutOfRange { token, vocab: c.vocab });
+		}
+		if self.pos >= c.context {
+			return Err(EngineError::ContextFull(c.context));
+		}
+		let pos = self.pos;
+		let mut x = embed(w, token);
+		let table = rope_table(w, pos);
+		let kv_dim = c.kv_dim();
+		let group = c.heads / c.kv_heads;
+		let inv_sqrt_q32 = fixed::isqrt_u128((1u128 << 64) / c.head_dim as u128) as i128;
+		for (l, layer) in w.layers.iter().enumerate() {
+			let h = quantize(&rms_norm(w, &x, &layer.attn_norm));
+			let mut q = matvec(w, &layer.q, &h);
+			let mut k = matvec(w, &layer.k, &h);
+			let v = matvec(w, &layer.v, &h);
+			rope(&mut q, c.head_dim, &table[..c.rope_dims / 2]);
+			rope(&mut k, c.head_dim, &table[..c.rope_dims / 2]);
+			self.keys[l].extend_from_slice(&k);
+			self.values[l].extend_from_slice(&v);
+			let (keys, values) = (&self.keys[l], &self.values[l]);
+			let positions = pos + 1;
+			let mut attn = vec![0i32; c.dim];
+			for (head, out) in attn.chunks_exact_mut(c.head_dim).enumerate() {
+				let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
+				let kv_off = (head / group) * c.head_dim;
+				// Scores in Q16.16: round(q.k * inv_sqrt / 2^48).
+				let scores: Vec<i64> = (0..positions)
+					.map(|j| {
+						let kj = &keys[j * kv_dim + kv_off..j * kv_dim + kv_off + c.head_dim];
+						let dot: i128 = qh
+							.iter()
+							.zip(kj)
+							.map(|(a, b)| i128::from(i64::from(*a) * i64::from(*b)))
+							.sum();
+						shr_round_i128(dot * inv_sqrt_q32, 48) as i64
+					})
+					.collect();
+				let max = scores.iter().copied().max().unwrap_or(0);
+				let probs: Vec<i64> = scores.iter().map(|s| exp_neg_q30(w, max - s)).collect();
+				let total: i128 = probs.iter().map(|p| i128::from(*p)).sum();
+				for (i, o) in out.iter_mut().enumerate() {
+					let mut acc: i128 = 0;
+					for (j, p) in probs.iter().enumerate() {
+						acc += i128::from(*p) * i128::from(values[j * kv_dim + kv_off + i]);
+					}
+					*o = clamp_i32(div_round_i128(acc, total.max(1)));
+				}
+			}
+			let o = matvec(w, &layer.o, &quantize(&attn));
+			add(&mut x, &o);
+			let h = quantize(&rms_norm(w, &x, &layer.ffn_norm));
+			let gate = matvec(w, &layer.gate, &h);
+			let up = matvec(w, &layer.up, &h);
+			let down = matvec(w, &layer.down, &quantize(&swiglu(w, &gate, &up)));
+			add(&mut x, &down);
+			if let Some(trace) = trace.as_mut() {
+				trace(l, &x);
+			}
+		}
+		let logits = matvec(w, &w.output, &quantize(&rms_norm(w, &x, &w.output_norm)));
+		self.pos += 1;
+		Ok(logits)
+	}
+}
+
+fn add(x: &mut [i32], y: &[i32]) {
+	for (a, b) in x.iter_mut().zip(y) {
+		*a = a.saturating_add(*b);
+	}
+}
+
+/// The token's embedding row in Q16.16: `round(D q / 2^8)`.
+fn embed(w: &Weights, token: u32) -> Vec<i32> {
+	let m = &w.embedding;
+	let ty = m.info.tensor_type;
+	let row_bytes = m.cols / BLOCK * ty.block_bytes() as usize;
+	let t = token as usize;
+	let row = &w.data(m)[t * row_bytes..(t + 1) * row_bytes];
+	let mut out = Vec::with_capacity(m.cols);
+	match ty {
+		TensorType::Q8_0 => {
+			for block in row.chunks_exact(34) {
+				let d = f16_at(&w.f16, block, 0);
+				out.extend(
+					block[2..].iter().map(|q| shr_round_i64(d * i64::from(*q as i8), 8) as i32),
+				);
+			}
+		},
+		TensorType::Q4_1 => {
+			for block in row.chunks_exact(20) {
+				let d = f16_at(&w.f16, block, 0);
+				let m = f16_at(&w.f16, block, 2);
+				let value = |q: u8| shr_round_i64(d * i64::from(q) + m, 8) as i32;
+				out.extend(block[4..].iter().map(|b| value(b & 0x0f)));
+				out.extend(block[4..].iter().map(|b| value(b >> 4)));
+			}
+		},
+		TensorType::F32 | TensorType::F16 => out.resize(m.cols, 0),
+	}
+	out
+}
+
+/// The highest logit, ties to the lowest id.
+pub fn argmax(logits: &[i32]) -> u32 {
+	let mut best = 0usize;
+	for (i, v) in logits.iter().enumerate() {
+		if *v > logits[best] {
+			best = i;
+		}
+	}
+	best as u32
+}
+
+/// SplitMix64 of `seed + counter * golden`: the counter-based generator of sampling.
+pub fn random(seed: u64, counter: u64) -> u64 {
+	let mut z = seed.wrapping_add(counter.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+	z ^ (z >> 31)
+}
+
+/// Chooses the next token: greedy, or top-k at temperature `t` (thousandths): candidates sorted
+/// by logit descending then id ascending; weight `e^(-(max - l) * 1000 / t)` in Q.30 with the
+/// difference `round((max - l) * 1000 / t)` in Q16.16; the cumulative sum `C` (i64); the pick is
+/// the first candidate whose cumulative weight exceeds `(random(seed, counter) * C) >> 64`.
+pub(crate) fn choose(w: &Weights, logits: &[i32], sampling: &Sampling, counter: u64) -> u32 {
+	match sampling {
+		Sampling::Greedy => argmax(logits),
+		Sampling::TopK { k, temperature_milli, seed } => {
+			let mut ids: Vec<u32> = (0..logits.len() as u32).collect();
+			ids.sort_by(|a, b| logits[*b as usize].cmp(&logits[*a as usize]).then(a.cmp(b)));
+			ids.truncate((*k).max(1));
+			let max = i64::from(logits[ids[0] as usize]);
+			let t = i64::from((*temperature_milli).max(1));
+			let mut cumulative = Vec::with_capacity(ids.len());
+			let mut total = 0i64;
+			for id in &ids {
+				let d = fixed::div_round_i64((max - i64::from(logits[*id as usize])) * 1000, t);
+				total += exp_neg_q30(w, d);
+				cumulative.push(total);
+			}
+			let r = ((u128::from(random(*seed, counter)) * total as u128) >> 64) as i64;
+			let pick = cumulative.iter().position(|c| *c > r).unwrap_or(0);
+			ids[pick]
+		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn two_levels_reconstruct_the_input_closely() {
+		let x: Vec<i32> = (0..64).map(|i| (i * 7919 % 200_003 - 100_000) * (1 + i % 3)).collect();
+		let q = quantize(&x);
+		for (b, block) in x.chunks_exact(BLOCK).enumerate() {
+			for (j, v) in block.iter().enumerate() {
+				let i = b * BLOCK + j;
+				// x ≈ (q1 127 amax1 + q2 amax2) / 127^2
+				let back = (i128::from(q.q1[i]) * i128::from(q.scale1[b])
+					+ i128::from(q.q2[i]) * i128::from(q.scale2[b])) as f64
+					/ (127.0 * 127.0);
+				let amax = block.iter().map(|v| v.abs()).max().unwrap() as f64;
+				assert!((back - *v as f64).abs() <= amax / (127.0 * 254.0) + 1.0, "{i}");
+			}
+		}
+	}
+
+	#[test]
+	fn argmax_ties_go_to_the_lowest_id() {
+		assert_eq!(argmax(&[1, 5, 5, 2]), 1);
+		assert_eq!(argmax(&[-3, -3]), 0);
+	}
+
+	#[test]
+	fn the_sampling_generator_is_fixed() {
+		assert_eq!(random(0, 1), random(0, 1));
+		assert_ne!(random(0, 1), random(0, 2));
+		assert_ne!(random(1, 1), random(0, 1));
+	}
+}

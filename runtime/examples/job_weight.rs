@@ -5,6 +5,9 @@
 //!
 //!     cargo run --release -p commons-runtime --example job_weight
 
+// An off-chain report: the runtime's no-panic lints do not apply.
+#![allow(clippy::arithmetic_side_effects)]
+
 use commons_runtime::{configs::RuntimeBlockWeights, Runtime};
 use frame_support::{
 	dispatch::DispatchClass,

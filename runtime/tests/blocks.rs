@@ -10,7 +10,10 @@
 	clippy::indexing_slicing
 )]
 
+mod common;
+
 use codec::Encode;
+use common::genesis_from_preset;
 use commons_client::{
 	tx::{self, ChainContext, Lifetime},
 	Keypair, Scheme,
@@ -18,37 +21,15 @@ use commons_client::{
 use commons_runtime::{
 	currency::{EXISTENTIAL_DEPOSIT, UNIT},
 	genesis_config_presets::{self, DEV_ENDOWMENT, TESTNET_VALIDATOR_ENDOWMENT},
-	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, System, UncheckedExtrinsic, VERSION,
+	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent, System,
+	UncheckedExtrinsic, VERSION,
 };
 use frame_support::traits::fungible::Inspect;
-use serde_json::Value;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_runtime::{
-	traits::Header as _, transaction_validity::InvalidTransaction, ApplyExtrinsicResult,
-	BuildStorage, Digest, DigestItem, DispatchError, TokenError,
+	traits::Header as _, transaction_validity::InvalidTransaction, ApplyExtrinsicResult, Digest,
+	DigestItem, DispatchError, TokenError,
 };
-
-/// Merges a preset's JSON patch into the default genesis, as the node does.
-fn merge(base: &mut Value, patch: Value) {
-	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
-
-fn genesis_from_preset(name: &str) -> sp_io::TestExternalities {
-	let patch = genesis_config_presets::get_preset(&name.into())
-		.unwrap_or_else(|| panic!("preset {name} exists"));
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-	config.build_storage().unwrap().into()
-}
 
 fn dev_key(name: &str, scheme: Scheme) -> Keypair {
 	Keypair::from_uri(&format!("//{name}"), scheme).unwrap()

@@ -9,44 +9,29 @@
 	clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::genesis_from_preset;
 use commons_primitives::{commitment, output_hash, JobId, ModelStatus, OutputHash, Salt};
 use commons_runtime::{
-	configs::TreasuryAccount,
-	currency::UNIT,
-	genesis_config_presets::{self, smollm2},
-	AccountId, AllPalletsWithSystem, Balance, Balances, Jobs, Models, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, System, Workers,
+	configs::TreasuryAccount, currency::UNIT, genesis_config_presets::smollm2, AccountId,
+	AllPalletsWithSystem, Balance, Balances, Jobs, Models, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeOrigin, System, Workers,
 };
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::Inspect, OnInitialize},
 };
 use pallet_jobs::{JobStatus, Sampling, Verdict};
-use serde_json::Value;
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::Perbill;
 
 const MODEL: u32 = 0;
 const PRICE: Balance = UNIT;
 const STAKE: Balance = 1_000 * UNIT;
 
-fn merge(base: &mut Value, patch: Value) {
-	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
-
 fn development() -> sp_io::TestExternalities {
-	let patch = genesis_config_presets::get_preset(&"development".into()).unwrap();
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-	let mut ext: sp_io::TestExternalities = config.build_storage().unwrap().into();
+	let mut ext = genesis_from_preset("development");
 	ext.execute_with(|| System::set_block_number(1));
 	ext
 }
@@ -161,11 +146,7 @@ fn market_events() -> Vec<RuntimeEvent> {
 #[test]
 fn every_preset_registers_smollm2() {
 	for preset in ["development", "local_testnet", "testnet"] {
-		let patch = genesis_config_presets::get_preset(&preset.into()).unwrap();
-		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-		merge(&mut config, serde_json::from_slice(&patch).unwrap());
-		let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-		sp_io::TestExternalities::from(config.build_storage().unwrap()).execute_with(|| {
+		genesis_from_preset(preset).execute_with(|| {
 			let model = pallet_models::Models::<Runtime>::get(MODEL).unwrap();
 			assert_eq!(&model.spec.name[..], b"SmolLM2-135M-Instruct", "{preset}");
 			assert_eq!(model.spec.weights_size, 98_362_432);

@@ -48,16 +48,12 @@ pub(crate) fn draw<T: Config>(job: JobId, record: &Job<T>) -> Option<Vec<T::Acco
 		let point = random_below(&seed, draw_index, total);
 		draw_index = draw_index.saturating_add(1);
 		let mut cumulative: u128 = 0;
-		let position = pool
-			.iter()
-			.position(|candidate| {
-				cumulative = cumulative.saturating_add(candidate.stake.unique_saturated_into());
-				point < cumulative
-			})
-			.unwrap_or(0);
-		if position >= pool.len() {
+		let Some(position) = pool.iter().position(|candidate| {
+			cumulative = cumulative.saturating_add(candidate.stake.unique_saturated_into());
+			point < cumulative
+		}) else {
 			break;
-		}
+		};
 		let candidate = pool.swap_remove(position);
 		// A worker with a full job list is passed over; the pool shrinks either way.
 		if WorkerJobs::<T>::decode_len(&candidate.worker).unwrap_or(0)

@@ -57,7 +57,7 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	Perbill,
+	Perbill, SaturatedConversion,
 };
 
 /// Sets up the other registries for this pallet's benchmarks.
@@ -608,7 +608,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn duty(record: &Job<T>, worker: &T::AccountId, now: BlockNumberFor<T>) -> Option<Duty> {
-		let JobStatus::Assigned { at, commit_end, reveal_end } = record.status else {
+		let JobStatus::Assigned { commit_end, reveal_end, .. } = record.status else {
 			return None;
 		};
 		let seat = record.seats.iter().find(|seat| &seat.worker == worker)?;
@@ -617,11 +617,8 @@ impl<T: Config> Pallet<T> {
 		match (seat.commitment, seat.revealed) {
 			(None, _) if now <= commit_end => Some(Duty::Commit { until: block(commit_end) }),
 			(Some(_), None) if now <= reveal_end => {
-				let from = if all_committed {
-					at.max(now)
-				} else {
-					commit_end.saturating_add(1u32.into())
-				};
+				// Open at once when every seat has committed, otherwise after the commit window.
+				let from = if all_committed { now } else { commit_end.saturating_add(1u32.into()) };
 				if now >= from {
 					Some(Duty::Reveal { from: block(from), until: block(reveal_end) })
 				} else {
@@ -846,5 +843,3 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
-
-use sp_runtime::SaturatedConversion;

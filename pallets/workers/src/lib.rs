@@ -377,7 +377,6 @@ pub mod pallet {
 			T::Currency::release(&HoldReason::Stake.into(), &worker, amount, Precision::Exact)?;
 			Self::deposit_event(Event::StakeWithdrawn { worker: worker.clone(), amount });
 			if info.bonded.is_zero() && info.unbonding.is_empty() && !info.online {
-				Self::reindex(&worker, Workers::<T>::get(&worker).as_ref(), None)?;
 				Workers::<T>::remove(&worker);
 				WorkerCount::<T>::mutate(|count| *count = count.saturating_sub(1));
 				Self::deposit_event(Event::WorkerRemoved { worker });

@@ -13,7 +13,9 @@ OMNI_BENCHER_VERSION=0.28.0
 TOOLS="$HOME/.cache/commons/tools"
 BENCHER="$TOOLS/bin/frame-omni-bencher"
 if ! "$BENCHER" --version 2>/dev/null | grep -q "$OMNI_BENCHER_VERSION"; then
-	cargo install frame-omni-bencher --version "$OMNI_BENCHER_VERSION" --locked --root "$TOOLS"
+	# Its own target directory keeps a partial build across runs (the first build is long).
+	cargo install frame-omni-bencher --version "$OMNI_BENCHER_VERSION" --locked --root "$TOOLS" \
+		--target-dir "$HOME/.cache/commons/target-tools"
 fi
 
 export CARGO_TARGET_DIR="$HOME/.cache/commons/target-bench"

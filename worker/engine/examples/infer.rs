@@ -5,7 +5,7 @@
 use std::{io::Write, time::Instant};
 
 use clap::Parser;
-use commons_engine::{tokenizer::Role, Model, Sampling};
+use commons_engine::{tokenizer::Role, AdapterChoice, Backend, Model, Sampling};
 
 #[derive(Parser)]
 struct Args {
@@ -21,6 +21,12 @@ struct Args {
 	/// Threads (0: one per core).
 	#[arg(long, default_value_t = 0)]
 	threads: usize,
+	/// Where the integer path's matrix products run: cpu or gpu (any wgpu adapter).
+	#[arg(long, default_value = "cpu", value_parser = ["cpu", "gpu"])]
+	backend: String,
+	/// With `--backend gpu`: the adapter whose name contains this (default: the best found).
+	#[arg(long)]
+	adapter: Option<String>,
 	/// Run the float reference path instead of the integer path.
 	#[arg(long)]
 	reference: bool,
@@ -38,13 +44,18 @@ struct Args {
 fn main() -> anyhow::Result<()> {
 	let args = Args::parse();
 	let load = Instant::now();
-	let model = Model::load(&args.model)?.with_threads(args.threads)?;
+	let backend = match (args.backend.as_str(), args.adapter) {
+		("gpu", Some(name)) => Backend::Gpu(AdapterChoice::Named(name)),
+		("gpu", None) => Backend::Gpu(AdapterChoice::Best),
+		_ => Backend::Cpu,
+	};
+	let model = Model::load(&args.model)?.with_threads(args.threads)?.with_backend(&backend)?;
 	let prompt = model.tokenizer().encode_chat(&[(Role::User, &args.prompt)], true)?;
 	eprintln!(
-		"loaded in {:.2} s; {} prompt tokens; {} threads; {} path",
+		"loaded in {:.2} s; {} prompt tokens; {}; {} path",
 		load.elapsed().as_secs_f64(),
 		prompt.len(),
-		model.threads(),
+		model.backend_description(),
 		if args.reference { "float reference" } else { "integer" }
 	);
 	let start = Instant::now();

@@ -19,14 +19,14 @@ const ROWS_PER_TASK: usize = 32;
 /// `q1 = round(127 x / amax1)` with `amax1 = max |x|`, and `q2 = round(127 r / amax2)` quantises
 /// the exact remainder `r = 127 x - q1 amax1` with `amax2 = max |r|`.
 pub struct QuantVec {
-	q1: Vec<i8>,
-	q2: Vec<i8>,
+	pub(crate) q1: Vec<i8>,
+	pub(crate) q2: Vec<i8>,
 	/// Per block `127 amax1`.
-	scale1: Vec<i64>,
+	pub(crate) scale1: Vec<i64>,
 	/// Per block `amax2`.
-	scale2: Vec<i64>,
+	pub(crate) scale2: Vec<i64>,
 	/// Per block `sum q1` and `sum q2` (for the Q4_1 minimum).
-	sums: Vec<(i64, i64)>,
+	pub(crate) sums: Vec<(i64, i64)>,
 }
 
 /// One level: `amax = max |x|`, `q = round(127 x / amax)` (all 0 when amax is 0); returns amax
@@ -111,15 +111,11 @@ fn f16_at(table: &[i64], bytes: &[u8], at: usize) -> i64 {
 	table[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))]
 }
 
-/// One output row: `round(sum_b amax_b (D_b S_b + M_b T_b) / (127 * 2^24))` in Q16.16, where
-/// `D`, `M` are the block's f16 scale and minimum times 2^24, `S` the int8 dot product and `T`
-/// the sum of the activation quants; the sum over blocks is exact in i128, in block order.
-/// One output row in Q16.16:
-/// `round(sum_b [(D S1 + M T1) 127 amax1 + (D S2 + M T2) amax2] / (127^2 2^24))`, where `D`,
-/// `M` are the block's f16 scale and minimum (0 for Q8_0) times 2^24, `S1`, `S2` the int8 dot
-/// products with the two levels and `T1`, `T2` the sums of their quants; the sum over blocks is
-/// exact in i128, in block order.
-fn row_value(weights: &Weights, ty: TensorType, row: &[u8], x: &QuantVec) -> i32 {
+/// One output row's exact accumulator
+/// `sum_b [(D S1 + M T1) 127 amax1 + (D S2 + M T2) amax2]`, where `D`, `M` are the block's f16
+/// scale and minimum (0 for Q8_0) times 2^24, `S1`, `S2` the int8 dot products with the two
+/// levels and `T1`, `T2` the sums of their quants; summed in i128, in block order.
+fn row_accumulator(weights: &Weights, ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
 	let table = &weights.f16;
 	let mut acc: i128 = 0;
 	match ty {
@@ -148,10 +144,16 @@ fn row_value(weights: &Weights, ty: TensorType, row: &[u8], x: &QuantVec) -> i32
 		// Refused when the model is loaded.
 		TensorType::F32 | TensorType::F16 => {},
 	}
+	acc
+}
+
+/// A row's value in Q16.16 from its accumulator: `round(acc / (127^2 2^24))`, saturated. Both
+/// backends finish their rows here.
+pub(crate) fn finish_row(acc: i128) -> i32 {
 	clamp_i32(div_round_i128(acc, (127 * 127) << 24))
 }
 
-/// `y = W x` with rows computed in parallel, each by one thread, in a fixed order.
+/// `y = W x` on the CPU, rows computed in parallel, each by one thread.
 pub(crate) fn matvec(weights: &Weights, matrix: &Matrix, x: &QuantVec) -> Vec<i32> {
 	let data = weights.data(matrix);
 	let ty = matrix.info.tensor_type;
@@ -160,7 +162,12 @@ pub(crate) fn matvec(weights: &Weights, matrix: &Matrix, x: &QuantVec) -> Vec<i3
 	out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, chunk)| {
 		for (i, y) in chunk.iter_mut().enumerate() {
 			let r = task * ROWS_PER_TASK + i;
-			*y = row_value(weights, ty, &data[r * row_bytes..(r + 1) * row_bytes], x);
+			*y = finish_row(row_accumulator(
+				weights,
+				ty,
+				&data[r * row_bytes..(r + 1) * row_bytes],
+				x,
+			));
 		}
 	});
 	out
@@ -291,9 +298,7 @@ impl IntegerSession {
 		let inv_sqrt_q32 = fixed::isqrt_u128((1u128 << 64) / c.head_dim as u128) as i128;
 		for (l, layer) in w.layers.iter().enumerate() {
 			let h = quantize(&rms_norm(w, &x, &layer.attn_norm));
-			let mut q = matvec(w, &layer.q, &h);
-			let mut k = matvec(w, &layer.k, &h);
-			let v = matvec(w, &layer.v, &h);
+			let [mut q, mut k, v] = self.model.matvecs([&layer.q, &layer.k, &layer.v], &h)?;
 			rope(&mut q, c.head_dim, &table[..c.rope_dims / 2]);
 			rope(&mut k, c.head_dim, &table[..c.rope_dims / 2]);
 			self.keys[l].extend_from_slice(&k);
@@ -327,18 +332,18 @@ impl IntegerSession {
 					*o = clamp_i32(div_round_i128(acc, total.max(1)));
 				}
 			}
-			let o = matvec(w, &layer.o, &quantize(&attn));
+			let [o] = self.model.matvecs([&layer.o], &quantize(&attn))?;
 			add(&mut x, &o);
 			let h = quantize(&rms_norm(w, &x, &layer.ffn_norm));
-			let gate = matvec(w, &layer.gate, &h);
-			let up = matvec(w, &layer.up, &h);
-			let down = matvec(w, &layer.down, &quantize(&swiglu(w, &gate, &up)));
+			let [gate, up] = self.model.matvecs([&layer.gate, &layer.up], &h)?;
+			let [down] = self.model.matvecs([&layer.down], &quantize(&swiglu(w, &gate, &up)))?;
 			add(&mut x, &down);
 			if let Some(trace) = trace.as_mut() {
 				trace(l, &x);
 			}
 		}
-		let logits = matvec(w, &w.output, &quantize(&rms_norm(w, &x, &w.output_norm)));
+		let [logits] =
+			self.model.matvecs([&w.output], &quantize(&rms_norm(w, &x, &w.output_norm)))?;
 		self.pos += 1;
 		Ok(logits)
 	}

@@ -3,14 +3,17 @@
 //! [`gguf`] loads the model file, [`tokenizer`] builds the tokenizer from its metadata,
 //! [`integer`] is the integer-only forward pass whose output is committed (its arithmetic is
 //! specified in `DETERMINISM.md`, with [`fixed`] holding the fixed-point primitives), and
+//! [`gpu`] runs the integer path's matrix products through wgpu with the same bits, and
 //! [`reference`] is the float forward pass used only as a quality oracle. [`Model`] ties them
 //! together: load once, share, generate.
 
 pub mod fixed;
 pub mod gguf;
+pub mod gpu;
 pub mod integer;
 pub mod model;
 pub mod reference;
 pub mod tokenizer;
 
-pub use model::{Config, EngineError, Generation, Model, Sampling, StopReason};
+pub use gpu::{AdapterChoice, AdapterSummary, GpuError};
+pub use model::{Backend, Config, EngineError, Generation, Model, Sampling, StopReason};

@@ -5,7 +5,8 @@ use std::{path::Path, sync::Arc};
 use crate::{
 	fixed,
 	gguf::{GgufError, GgufFile, TensorInfo, TensorType, Value},
-	integer::IntegerSession,
+	gpu::{AdapterChoice, GpuError, GpuMatvec},
+	integer::{IntegerSession, QuantVec},
 	reference::ReferenceSession,
 	tokenizer::{Tokenizer, TokenizerError},
 };
@@ -71,6 +72,19 @@ pub enum EngineError {
 	/// The thread pool could not be built.
 	#[error("cannot start the thread pool: {0}")]
 	ThreadPool(String),
+	/// The wgpu backend cannot start or failed.
+	#[error(transparent)]
+	Gpu(#[from] GpuError),
+}
+
+/// Where the integer path's matrix products run. Both give the same bits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+	/// The CPU, multi-threaded.
+	#[default]
+	Cpu,
+	/// A GPU (or any adapter) through wgpu.
+	Gpu(AdapterChoice),
 }
 
 /// Result of the engine.
@@ -200,6 +214,8 @@ pub struct Generation {
 pub struct Model {
 	pub(crate) weights: Arc<Weights>,
 	pub(crate) pool: Arc<rayon::ThreadPool>,
+	/// The device the matrix products run on, when not the CPU.
+	pub(crate) gpu: Option<Arc<GpuMatvec>>,
 }
 
 fn metadata_f32_bits(file: &GgufFile, key: &str, default: Option<f32>) -> Result<u32> {
@@ -388,12 +404,47 @@ impl Model {
 			layers,
 		};
 		let pool = build_pool(0)?;
-		Ok(Self { weights: Arc::new(weights), pool: Arc::new(pool) })
+		Ok(Self { weights: Arc::new(weights), pool: Arc::new(pool), gpu: None })
 	}
 
 	/// This model (shared, not copied) on a pool of `threads` threads; 0 means one per core.
 	pub fn with_threads(&self, threads: usize) -> Result<Self> {
-		Ok(Self { weights: self.weights.clone(), pool: Arc::new(build_pool(threads)?) })
+		Ok(Self { pool: Arc::new(build_pool(threads)?), ..self.clone() })
+	}
+
+	/// This model (shared, not copied) with its matrix products on `backend`; for a GPU the
+	/// matrices are uploaded to the device once, here.
+	pub fn with_backend(&self, backend: &Backend) -> Result<Self> {
+		let gpu = match backend {
+			Backend::Cpu => None,
+			Backend::Gpu(choice) => Some(Arc::new(GpuMatvec::new(&self.weights, choice)?)),
+		};
+		Ok(Self { gpu, ..self.clone() })
+	}
+
+	/// Where the matrix products run, in words (`cpu (2 threads)`, `gpu: NVIDIA H100 (Vulkan)`).
+	pub fn backend_description(&self) -> String {
+		match &self.gpu {
+			None => format!("cpu ({} threads)", self.threads()),
+			Some(gpu) => {
+				let adapter = gpu.adapter();
+				format!("gpu: {} ({}, {})", adapter.name, adapter.kind, adapter.api)
+			},
+		}
+	}
+
+	/// `W x` for each matrix, on this model's backend.
+	pub(crate) fn matvecs<const N: usize>(
+		&self,
+		matrices: [&Matrix; N],
+		x: &QuantVec,
+	) -> Result<[Vec<i32>; N]> {
+		match &self.gpu {
+			None => Ok(matrices.map(|m| crate::integer::matvec(&self.weights, m, x))),
+			Some(gpu) => gpu.matvecs(&matrices, x)?.try_into().map_err(|_| {
+				EngineError::Gpu(GpuError::Device("wrong number of products returned".into()))
+			}),
+		}
 	}
 
 	/// Threads of the pool.

@@ -5,7 +5,7 @@ use commons_engine::{
 	integer::{argmax, fnv1a},
 	reference,
 	tokenizer::Role,
-	EngineError, Model, Sampling, StopReason,
+	AdapterChoice, Backend, EngineError, GpuError, Model, Sampling, StopReason,
 };
 
 const MODEL: &str =
@@ -159,12 +159,68 @@ const PINNED: &[u64] = &[
 /// `DETERMINISM.md` (or a backend that departs from it) changes these hashes.
 #[test]
 fn integer_logits_are_pinned() {
-	let model = model();
+	let hashes = pinned_logit_hashes(&model());
+	println!("pinned: {hashes:#018x?}");
+	assert_eq!(hashes, PINNED);
+}
+
+fn pinned_logit_hashes(model: &Model) -> Vec<u64> {
 	let mut session = model.integer_session();
 	let mut hashes = Vec::new();
 	for token in model.tokenizer().encode("The capital of France is", false) {
 		hashes.push(fnv1a(&session.forward(token, None).unwrap()));
 	}
-	println!("pinned: {hashes:#018x?}");
-	assert_eq!(hashes, PINNED);
+	hashes
+}
+
+/// The model on the best adapter wgpu finds: a GPU, or Mesa lavapipe where there is none.
+fn on_gpu(model: &Model) -> Model {
+	model
+		.with_backend(&Backend::Gpu(AdapterChoice::Best))
+		.expect("a wgpu adapter: a GPU, or Mesa lavapipe (scripts/setup.sh installs it)")
+}
+
+#[test]
+fn gpu_and_cpu_agree_bit_for_bit() {
+	let model = model();
+	let gpu = on_gpu(&model);
+	println!("{} vs {}", gpu.backend_description(), model.backend_description());
+	assert!(gpu.backend_description().starts_with("gpu: "));
+	for text in [
+		"What is the capital of France?",
+		"Write a haiku about rivers in spring.",
+		"Liste trois nombres premiers : 2, 3, 5, 7, 11 ; et 1 000 000 ?",
+	] {
+		let (hashes_cpu, tokens_cpu) = run(&model, text);
+		let (hashes_gpu, tokens_gpu) = run(&gpu, text);
+		assert_eq!(hashes_gpu.len(), 6 * (model.config().layers + 1));
+		assert_eq!(hashes_cpu, hashes_gpu, "activation hashes differ for {text:?}");
+		assert_eq!(tokens_cpu, tokens_gpu, "tokens differ for {text:?}");
+	}
+	assert_eq!(pinned_logit_hashes(&gpu), PINNED);
+	let prompt = model.tokenizer().encode_chat(&[(Role::User, "Tell me a story.")], true).unwrap();
+	let sampling = Sampling::TopK { k: 40, temperature_milli: 800, seed: 11 };
+	let cpu_story = model.generate(&prompt, 8, &sampling, |_, _| {}).unwrap();
+	let gpu_story = gpu.generate(&prompt, 8, &sampling, |_, _| {}).unwrap();
+	assert_eq!(cpu_story, gpu_story);
+	let answer = gpu.generate(&france(&model), 24, &Sampling::Greedy, |_, _| {}).unwrap();
+	assert!(answer.text.contains("Paris"), "{:?}", answer.text);
+}
+
+#[test]
+fn an_absent_adapter_is_named_in_the_error() {
+	let model = model();
+	let choice = AdapterChoice::Named("no-such-adapter-9000".into());
+	let error = model.with_backend(&Backend::Gpu(choice)).err().expect("no such adapter");
+	let message = error.to_string();
+	println!("{message}");
+	assert!(
+		matches!(error, EngineError::Gpu(GpuError::NoSuchAdapter { .. } | GpuError::NoAdapter)),
+		"{message}"
+	);
+	assert!(message.contains("adapter"), "{message}");
+	// The adapters listed are the ones the best choice picks from.
+	let seen = commons_engine::gpu::adapters();
+	println!("{seen:?}");
+	assert!(seen.iter().any(|a| a.usable), "no usable adapter among {seen:?}");
 }

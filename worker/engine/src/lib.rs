@@ -16,4 +16,6 @@ pub mod reference;
 pub mod tokenizer;
 
 pub use gpu::{AdapterChoice, AdapterSummary, GpuError};
-pub use model::{Backend, Config, EngineError, Generation, Model, Sampling, StopReason};
+pub use model::{
+	file_sha256, Backend, Config, EngineError, Generation, Model, Sampling, StopReason,
+};

@@ -72,6 +72,24 @@ pub enum EngineError {
 	/// The thread pool could not be built.
 	#[error("cannot start the thread pool: {0}")]
 	ThreadPool(String),
+	/// The model file is not the one expected.
+	#[error("{path}: sha256 is {found}, expected {expected}: not the registered model file")]
+	HashMismatch {
+		/// The file.
+		path: String,
+		/// The sha256 asked for, hex.
+		expected: String,
+		/// The file's sha256, hex.
+		found: String,
+	},
+	/// The model file could not be read for hashing.
+	#[error("cannot read {path}: {reason}")]
+	Read {
+		/// The file.
+		path: String,
+		/// Why.
+		reason: String,
+	},
 	/// The wgpu backend cannot start or failed.
 	#[error(transparent)]
 	Gpu(#[from] GpuError),
@@ -343,6 +361,20 @@ impl Model {
 		Self::from_file(GgufFile::open(path)?)
 	}
 
+	/// Like [`Model::load`], after checking that the file's sha256 is `expected` (a worker
+	/// serves only the exact file the model registry names).
+	pub fn load_verified(path: impl AsRef<Path>, expected: &[u8; 32]) -> Result<Self> {
+		let found = file_sha256(path.as_ref())?;
+		if &found != expected {
+			return Err(EngineError::HashMismatch {
+				path: path.as_ref().display().to_string(),
+				expected: hex::encode(expected),
+				found: hex::encode(found),
+			});
+		}
+		Self::load(path)
+	}
+
 	/// Prepares an opened GGUF file.
 	pub fn from_file(file: GgufFile) -> Result<Self> {
 		let config = Config::from_file(&file)?;
@@ -431,6 +463,29 @@ impl Model {
 				format!("gpu: {} ({}, {})", adapter.name, adapter.kind, adapter.api)
 			},
 		}
+	}
+
+	/// Bytes of weights one decode step reads: every matrix of every layer, the output head,
+	/// one embedding row and the norm vectors (the roofline's numerator).
+	pub fn weight_bytes_per_token(&self) -> u64 {
+		let w = &self.weights;
+		let c = &w.config;
+		let mut matrices = vec![&w.output];
+		let mut norms = c.dim as u64 * 4;
+		for layer in &w.layers {
+			matrices.extend([
+				&layer.q,
+				&layer.k,
+				&layer.v,
+				&layer.o,
+				&layer.gate,
+				&layer.up,
+				&layer.down,
+			]);
+			norms += 2 * c.dim as u64 * 4;
+		}
+		let embedding_row = w.embedding.info.len / c.vocab as u64;
+		matrices.iter().map(|m| m.info.len).sum::<u64>() + embedding_row + norms
 	}
 
 	/// `W x` for each matrix, on this model's backend.
@@ -576,6 +631,19 @@ impl Model {
 		text.push_str(&decoder.finish());
 		Ok(Generation { tokens, text, stop })
 	}
+}
+
+/// The sha256 of a file, read in chunks.
+pub fn file_sha256(path: &Path) -> Result<[u8; 32]> {
+	use sha2::Digest;
+	let read_error = |e: std::io::Error| EngineError::Read {
+		path: path.display().to_string(),
+		reason: e.to_string(),
+	};
+	let mut file = std::fs::File::open(path).map_err(read_error)?;
+	let mut hasher = sha2::Sha256::new();
+	std::io::copy(&mut file, &mut hasher).map_err(read_error)?;
+	Ok(hasher.finalize().into())
 }
 
 fn build_pool(threads: usize) -> Result<rayon::ThreadPool> {

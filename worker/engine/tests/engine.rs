@@ -138,6 +138,30 @@ fn bad_requests_are_clear_errors() {
 	assert!(matches!(Model::load("/nonexistent/model.gguf"), Err(EngineError::Gguf(_))));
 }
 
+/// The sha256 of SmolLM2-135M-Instruct.Q4_1.gguf, as the architecture brief and the model
+/// registry's genesis give it.
+const MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+
+#[test]
+fn only_the_registered_file_loads_when_a_hash_is_given() {
+	let mut expected = [0u8; 32];
+	hex::decode_to_slice(MODEL_SHA256, &mut expected).unwrap();
+	let model = Model::load_verified(MODEL, &expected).expect("the real file matches");
+	assert_eq!(model.config().layers, 30);
+	expected[0] ^= 1;
+	let error = Model::load_verified(MODEL, &expected).err().expect("a wrong hash is refused");
+	let message = error.to_string();
+	println!("{message}");
+	assert!(matches!(error, EngineError::HashMismatch { .. }), "{message}");
+	assert!(
+		message.contains(MODEL_SHA256) && message.contains(&hex::encode(expected)),
+		"{message}"
+	);
+	let missing = Model::load_verified("/nonexistent/model.gguf", &expected).err().unwrap();
+	assert!(matches!(missing, EngineError::Read { .. }), "{missing}");
+	assert!(missing.to_string().contains("/nonexistent/model.gguf"));
+}
+
 #[test]
 fn generation_stops_at_max_tokens() {
 	let model = model();

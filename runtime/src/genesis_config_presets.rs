@@ -17,8 +17,9 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use crate::{
 	configs::TreasuryAccount,
 	currency::{EXISTENTIAL_DEPOSIT, MILLI_UNIT, UNIT},
+	governance::parameters::GovernanceTiming,
 	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, ModelsConfig,
-	RuntimeGenesisConfig, SudoConfig,
+	ProtocolParametersConfig, RuntimeGenesisConfig, SudoConfig,
 };
 
 /// Name of the public test network's preset.
@@ -98,6 +99,7 @@ fn genesis(
 	mut endowed: Vec<(AccountId, Balance)>,
 	sudo: Option<AccountId>,
 	model_owner: AccountId,
+	timing: GovernanceTiming,
 ) -> Value {
 	endowed.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
 	build_struct_json_patch!(RuntimeGenesisConfig {
@@ -110,6 +112,7 @@ fn genesis(
 			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect(),
 		},
 		sudo: SudoConfig { key: sudo },
+		protocol_parameters: ProtocolParametersConfig { timing },
 	})
 }
 
@@ -124,6 +127,7 @@ pub fn development_config_genesis() -> Value {
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		Sr25519Keyring::Alice.to_account_id(),
+		GovernanceTiming::Fast,
 	)
 }
 
@@ -134,6 +138,7 @@ pub fn local_config_genesis() -> Value {
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		Sr25519Keyring::Alice.to_account_id(),
+		GovernanceTiming::Fast,
 	)
 }
 
@@ -149,6 +154,7 @@ pub fn testnet_config_genesis() -> Value {
 			.collect(),
 		None,
 		Sr25519Keyring::Alice.to_account_id(),
+		GovernanceTiming::Production,
 	)
 }
 

@@ -4,8 +4,9 @@
 //! workers serve it, and this runtime holds the money, checks the results and pays out. This crate
 //! is the chain's state transition function; the marketplace pallets plug into it.
 //!
-//! Layout: `configs/` holds one `impl Config` per pallet, `apis.rs` the runtime APIs, and
-//! `genesis_config_presets.rs` the genesis presets that chain specs are generated from.
+//! Layout: `configs/` holds one `impl Config` per pallet, `governance/` the tracks, origins and
+//! protocol parameters, `apis.rs` the runtime APIs, and `genesis_config_presets.rs` the genesis
+//! presets that chain specs are generated from.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` expands deeply.
@@ -23,6 +24,10 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
+mod weights;
+
+pub use governance::parameters::{RuntimeParameters, RuntimeParametersKey};
 
 pub use apis::RuntimeApi;
 
@@ -42,7 +47,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -214,4 +219,28 @@ mod runtime {
 
 	#[runtime::pallet_index(13)]
 	pub type Rewards = pallet_rewards;
+
+	#[runtime::pallet_index(20)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(21)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(22)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(23)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(24)]
+	pub type Origins = crate::governance::origins;
+
+	#[runtime::pallet_index(25)]
+	pub type Parameters = pallet_parameters;
+
+	#[runtime::pallet_index(26)]
+	pub type ProtocolParameters = crate::governance::parameters;
+
+	#[runtime::pallet_index(27)]
+	pub type Treasury = pallet_treasury;
 }

@@ -11,17 +11,13 @@
 
 mod common;
 
-use common::genesis_from_preset;
+use common::{development, genesis_from_preset, next_block, signed};
 use commons_primitives::{commitment, output_hash, JobId, ModelStatus, OutputHash, Salt};
 use commons_runtime::{
-	configs::TreasuryAccount, currency::UNIT, genesis_config_presets::smollm2, AccountId,
-	AllPalletsWithSystem, Balance, Balances, Jobs, Models, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeOrigin, System, Workers,
+	configs::TreasuryAccount, currency::UNIT, genesis_config_presets::smollm2, AccountId, Balance,
+	Balances, Jobs, Models, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System, Workers,
 };
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::Inspect, OnInitialize},
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use pallet_jobs::{JobStatus, Sampling, Verdict};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::Perbill;
@@ -29,12 +25,6 @@ use sp_runtime::Perbill;
 const MODEL: u32 = 0;
 const PRICE: Balance = UNIT;
 const STAKE: Balance = 1_000 * UNIT;
-
-fn development() -> sp_io::TestExternalities {
-	let mut ext = genesis_from_preset("development");
-	ext.execute_with(|| System::set_block_number(1));
-	ext
-}
 
 fn requester() -> AccountId {
 	Sr25519Keyring::Bob.to_account_id()
@@ -48,10 +38,6 @@ fn workers() -> Vec<AccountId> {
 		.collect()
 }
 
-fn signed(who: &AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who.clone())
-}
-
 fn register_workers(count: usize) {
 	for worker in workers().iter().take(count) {
 		assert_ok!(Workers::register(
@@ -61,13 +47,6 @@ fn register_workers(count: usize) {
 			PRICE
 		));
 	}
-}
-
-fn next_block() {
-	let next = System::block_number() + 1;
-	System::set_block_number(next);
-	System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
-	AllPalletsWithSystem::on_initialize(next);
 }
 
 fn post(replicas: u32) -> JobId {

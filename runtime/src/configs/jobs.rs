@@ -1,30 +1,10 @@
 //! `pallet_jobs`: escrow, assignment, commit-reveal and settlement.
 
-use frame_support::{parameter_types, traits::ConstU32};
-use sp_runtime::Perbill;
+use frame_support::traits::ConstU32;
 
 use crate::{
-	currency::{MICRO_UNIT, MILLI_UNIT},
-	time::{DAYS, MINUTES},
-	Balance, Balances, BlockNumber, Models, Rewards, Runtime, RuntimeHoldReason, Workers,
+	governance::parameters::market, Balances, Models, Rewards, Runtime, RuntimeHoldReason, Workers,
 };
-
-parameter_types! {
-	/// One minute to run the job and commit.
-	pub const CommitWindow: BlockNumber = 30;
-	/// Thirty seconds to reveal.
-	pub const RevealWindow: BlockNumber = 15;
-	/// Outputs stay readable for a day.
-	pub const RetentionPeriod: BlockNumber = DAYS;
-	/// A job waits at most ten minutes for workers.
-	pub const MaxAssignmentDelay: BlockNumber = 10 * MINUTES;
-	pub const WrongResultSlash: Perbill = Perbill::from_percent(10);
-	pub const NoShowSlash: Perbill = Perbill::from_percent(5);
-	pub const MinReplicas: u32 = 1;
-	pub const MaxReplicas: u32 = 5;
-	pub const JobDepositBase: Balance = 10 * MILLI_UNIT;
-	pub const JobDepositPerByte: Balance = 10 * MICRO_UNIT;
-}
 
 impl pallet_jobs::Config for Runtime {
 	type Currency = Balances;
@@ -33,19 +13,19 @@ impl pallet_jobs::Config for Runtime {
 	type Workers = Workers;
 	type Rewards = Rewards;
 	type Randomness = pallet_jobs::ParentBlockRandomness<Runtime>;
-	type CommitWindow = CommitWindow;
-	type RevealWindow = RevealWindow;
-	type RetentionPeriod = RetentionPeriod;
-	type MaxAssignmentDelay = MaxAssignmentDelay;
-	type WrongResultSlash = WrongResultSlash;
-	type NoShowSlash = NoShowSlash;
-	type MinReplicas = MinReplicas;
-	type MaxReplicas = MaxReplicas;
-	type JobDepositBase = JobDepositBase;
-	type JobDepositPerByte = JobDepositPerByte;
+	type CommitWindow = market::CommitWindow;
+	type RevealWindow = market::RevealWindow;
+	type RetentionPeriod = market::RetentionPeriod;
+	type MaxAssignmentDelay = market::MaxAssignmentDelay;
+	type WrongResultSlash = market::WrongResultSlash;
+	type NoShowSlash = market::NoShowSlash;
+	type MinReplicas = market::MinReplicas;
+	type MaxReplicas = market::MaxReplicas;
+	type JobDepositBase = market::JobDepositBase;
+	type JobDepositPerByte = market::JobDepositPerByte;
 	type MaxPromptLen = ConstU32<8192>;
 	type MaxOutputTokens = ConstU32<512>;
-	type MaxSeats = ConstU32<7>;
+	type MaxSeats = ConstU32<{ crate::governance::parameters::MAX_SEATS }>;
 	type MaxJobs = ConstU32<65_536>;
 	type MaxJobsPerWorker = ConstU32<64>;
 	type MaxAssignmentsPerBlock = ConstU32<128>;
@@ -61,8 +41,8 @@ impl pallet_jobs::Config for Runtime {
 pub struct RegistryHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_jobs::BenchmarkHelper<crate::AccountId, Balance> for RegistryHelper {
-	fn register_model(min_price: Balance) -> u32 {
+impl pallet_jobs::BenchmarkHelper<crate::AccountId, crate::Balance> for RegistryHelper {
+	fn register_model(min_price: crate::Balance) -> u32 {
 		use frame_support::traits::fungible::Mutate;
 		let owner: crate::AccountId = frame_benchmarking::account("model-owner", 0, 0);
 		let model = pallet_models::NextModelId::<Runtime>::get();
@@ -84,7 +64,12 @@ impl pallet_jobs::BenchmarkHelper<crate::AccountId, Balance> for RegistryHelper 
 		model
 	}
 
-	fn register_worker(worker: &crate::AccountId, model: u32, stake: Balance, price: Balance) {
+	fn register_worker(
+		worker: &crate::AccountId,
+		model: u32,
+		stake: crate::Balance,
+		price: crate::Balance,
+	) {
 		use frame_support::traits::fungible::Mutate;
 		let _ = Balances::mint_into(worker, stake.saturating_mul(2));
 		let _ = Workers::register(

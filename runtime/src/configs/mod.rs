@@ -2,6 +2,7 @@
 
 mod aura;
 mod balances;
+mod governance;
 mod grandpa;
 mod jobs;
 mod models;

@@ -1,0 +1,153 @@
+//! Referenda, conviction voting, scheduler, preimages, parameters and the treasury.
+
+use frame_support::{
+	parameter_types,
+	traits::{
+		fungible::HoldConsideration,
+		tokens::{pay::PayFromAccount, UnityAssetBalanceConversion},
+		ConstU32, EitherOf, EqualPrivilegeOnly, LinearStoragePrice,
+	},
+	weights::Weight,
+};
+use frame_system::{EnsureRoot, EnsureSigned, EnsureWithSuccess};
+use sp_runtime::{traits::IdentityLookup, Perbill};
+
+use super::{RuntimeBlockWeights, TreasuryAccount, TreasuryPalletId};
+use crate::{
+	currency::{MILLI_UNIT, UNIT},
+	governance::{origins, parameters, tracks},
+	time::DAYS,
+	AccountId, Balance, Balances, BlockNumber, OriginCaller, Preimage, Referenda, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, RuntimeParameters, Scheduler,
+	System, Treasury,
+};
+
+parameter_types! {
+	pub MaximumSchedulerWeight: Weight = Perbill::from_percent(80) *
+		RuntimeBlockWeights::get().max_block;
+	pub const PreimageHoldReason: RuntimeHoldReason =
+		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+	pub const PreimageBaseDeposit: Balance = UNIT;
+	pub const PreimageByteDeposit: Balance = MILLI_UNIT;
+	/// Held from whoever submits a referendum, returned when it ends.
+	pub const SubmissionDeposit: Balance = UNIT;
+	pub const UndecidingTimeout: BlockNumber = 14 * DAYS;
+	pub const SpendPeriod: BlockNumber = DAYS;
+	pub const PayoutPeriod: BlockNumber = 30 * DAYS;
+	pub const MaxTreasurySpend: Balance = Balance::MAX;
+}
+
+impl pallet_preimage::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type ManagerOrigin = EnsureRoot<AccountId>;
+	type Consideration = HoldConsideration<
+		AccountId,
+		Balances,
+		PreimageHoldReason,
+		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
+	>;
+}
+
+impl pallet_scheduler::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeOrigin = RuntimeOrigin;
+	type PalletsOrigin = OriginCaller;
+	type RuntimeCall = RuntimeCall;
+	type MaximumWeight = MaximumSchedulerWeight;
+	type ScheduleOrigin = EnsureRoot<AccountId>;
+	type MaxScheduledPerBlock = ConstU32<50>;
+	type WeightInfo = pallet_scheduler::weights::SubstrateWeight<Runtime>;
+	type OriginPrivilegeCmp = EqualPrivilegeOnly;
+	type Preimages = Preimage;
+	type BlockNumberProvider = System;
+}
+
+impl pallet_referenda::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = pallet_referenda::weights::SubstrateWeight<Runtime>;
+	type RuntimeCall = RuntimeCall;
+	type Scheduler = Scheduler;
+	type Currency = Balances;
+	type SubmitOrigin = EnsureSigned<AccountId>;
+	type CancelOrigin = EnsureRoot<AccountId>;
+	type KillOrigin = EnsureRoot<AccountId>;
+	type Slash = Treasury;
+	type Votes = Balance;
+	type Tally = pallet_conviction_voting::TallyOf<Runtime>;
+	type SubmissionDeposit = SubmissionDeposit;
+	type MaxQueued = ConstU32<100>;
+	type UndecidingTimeout = UndecidingTimeout;
+	type AlarmInterval = frame_support::traits::ConstU32<1>;
+	type Tracks = tracks::TracksInfo;
+	type Preimages = Preimage;
+	type BlockNumberProvider = System;
+}
+
+impl pallet_conviction_voting::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = pallet_conviction_voting::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type Polls = Referenda;
+	type MaxTurnout = frame_support::traits::ActiveIssuanceOf<Balances, AccountId>;
+	type MaxVotes = ConstU32<64>;
+	type VoteLockingPeriod = parameters::governance::VoteLockingPeriod;
+	type BlockNumberProvider = System;
+	type VotingHooks = ();
+}
+
+impl origins::Config for Runtime {}
+
+impl pallet_parameters::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeParameters = RuntimeParameters;
+	// Only through the guard below (which checks ranges), or root.
+	type AdminOrigin = frame_support::traits::AsEnsureOriginWithArg<EnsureRoot<AccountId>>;
+	// The crate exports only the reference weights of its own benchmark run.
+	type WeightInfo = ();
+}
+
+impl parameters::Config for Runtime {
+	type SetOrigin = parameters::ParameterSetOrigin;
+	type WeightInfo = crate::weights::protocol_parameters::SubstrateWeight<Runtime>;
+}
+
+impl pallet_treasury::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type PalletId = TreasuryPalletId;
+	type Currency = Balances;
+	type RejectOrigin = EnsureRoot<AccountId>;
+	type SpendPeriod = SpendPeriod;
+	// Nothing burns: unspent funds stay for later spends.
+	type Burn = ();
+	type BurnDestination = ();
+	type WeightInfo = pallet_treasury::weights::SubstrateWeight<Runtime>;
+	type SpendFunds = ();
+	type MaxApprovals = ConstU32<16>;
+	// A spend is a root-track referendum.
+	type SpendOrigin = EnsureWithSuccess<EnsureRoot<AccountId>, AccountId, MaxTreasurySpend>;
+	type AssetKind = ();
+	type Beneficiary = AccountId;
+	type BeneficiaryLookup = IdentityLookup<AccountId>;
+	type Paymaster = PayFromAccount<Balances, TreasuryAccount>;
+	type BalanceConverter = UnityAssetBalanceConversion;
+	type PayoutPeriod = PayoutPeriod;
+	type BlockNumberProvider = System;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TreasuryArguments;
+}
+
+/// The models' admin: root or a parameters-track referendum.
+pub type ModelAdmin = EitherOf<EnsureRoot<AccountId>, origins::ParameterAdmin>;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TreasuryArguments;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_treasury::ArgumentsFactory<(), AccountId> for TreasuryArguments {
+	fn create_asset_kind(_seed: u32) {}
+	fn create_beneficiary(seed: [u8; 32]) -> AccountId {
+		AccountId::new(seed)
+	}
+}

@@ -1,0 +1,391 @@
+//! Every protocol parameter as a dynamic parameter of FRAME's `pallet-parameters`, with its
+//! default and its range, and the guard through which governance sets them.
+//!
+//! The marketplace pallets read these through `Get` (see `configs/`). A referendum changes one
+//! by dispatching `ProtocolParameters::set_parameter`, which checks the value against its range
+//! (and the related values it must stay consistent with) before writing it into
+//! `pallet-parameters`; a value outside its range fails with `OutOfRange` and changes nothing.
+//! `docs/governance.md` lists every parameter with its default, range and track.
+
+use frame_support::dynamic_params::{dynamic_pallet_params, dynamic_params};
+use sp_runtime::Perbill;
+
+use crate::{
+	currency::{MICRO_UNIT, MILLI_UNIT, UNIT},
+	time::{DAYS, HOURS, MINUTES},
+	Balance, BlockNumber, Runtime,
+};
+
+#[dynamic_params(RuntimeParameters, pallet_parameters::Parameters::<Runtime>)]
+pub mod dynamic_params {
+	use super::*;
+
+	/// The marketplace: set by the parameters track (or root).
+	#[dynamic_pallet_params]
+	#[codec(index = 0)]
+	pub mod market {
+		/// The least bonded stake that makes a worker eligible.
+		#[codec(index = 0)]
+		pub static MinWorkerStake: Balance = 100 * UNIT;
+		/// Blocks between `unbond` and `withdraw_unbonded`; stake stays slashable meanwhile.
+		#[codec(index = 1)]
+		pub static UnbondingPeriod: BlockNumber = HOURS;
+		/// Blocks a seated worker has to run the job and commit.
+		#[codec(index = 2)]
+		pub static CommitWindow: BlockNumber = 30;
+		/// Blocks to reveal after the commit window.
+		#[codec(index = 3)]
+		pub static RevealWindow: BlockNumber = 15;
+		/// Blocks a settled job's outputs stay readable.
+		#[codec(index = 4)]
+		pub static RetentionPeriod: BlockNumber = DAYS;
+		/// Blocks a job waits for workers before it expires.
+		#[codec(index = 5)]
+		pub static MaxAssignmentDelay: BlockNumber = 10 * MINUTES;
+		/// Share of stake slashed for a result that disagrees with the accepted one.
+		#[codec(index = 6)]
+		pub static WrongResultSlash: Perbill = Perbill::from_percent(10);
+		/// Share of stake slashed for a seat that never revealed.
+		#[codec(index = 7)]
+		pub static NoShowSlash: Perbill = Perbill::from_percent(5);
+		/// Fewest replicas a job may ask for.
+		#[codec(index = 8)]
+		pub static MinReplicas: u32 = 1;
+		/// Most replicas a job may ask for.
+		#[codec(index = 9)]
+		pub static MaxReplicas: u32 = 5;
+		/// Storage deposit of a job, plus the per-byte part.
+		#[codec(index = 10)]
+		pub static JobDepositBase: Balance = 10 * MILLI_UNIT;
+		/// Storage deposit per byte of prompt and output.
+		#[codec(index = 11)]
+		pub static JobDepositPerByte: Balance = 10 * MICRO_UNIT;
+		/// Held from whoever registers a model.
+		#[codec(index = 12)]
+		pub static ModelDeposit: Balance = 10 * UNIT;
+		/// Paid by the requester on top of each worker's payment, to the treasury.
+		#[codec(index = 13)]
+		pub static ProtocolFee: Perbill = Perbill::from_percent(5);
+		/// Blocks per emission era.
+		#[codec(index = 14)]
+		pub static EraLength: BlockNumber = HOURS;
+		/// Minted per era for the workers who were paid in it.
+		#[codec(index = 15)]
+		pub static EmissionPerEra: Balance = 1_000 * UNIT;
+		/// A worker's emission is at most this share of the protocol fees its work paid.
+		#[codec(index = 16)]
+		pub static RebateCap: Perbill = Perbill::from_percent(50);
+	}
+
+	/// Governance itself: set by root (the root track) only.
+	#[dynamic_pallet_params]
+	#[codec(index = 1)]
+	pub mod governance {
+		/// Parameters track: blocks before a referendum can start deciding.
+		#[codec(index = 0)]
+		pub static ParametersPreparePeriod: BlockNumber = HOURS;
+		/// Parameters track: blocks a referendum may spend deciding.
+		#[codec(index = 1)]
+		pub static ParametersDecisionPeriod: BlockNumber = 5 * DAYS;
+		/// Parameters track: blocks the approval must hold.
+		#[codec(index = 2)]
+		pub static ParametersConfirmPeriod: BlockNumber = DAYS;
+		/// Parameters track: blocks between approval and enactment.
+		#[codec(index = 3)]
+		pub static ParametersMinEnactmentPeriod: BlockNumber = DAYS;
+		/// Parameters track: deposit for a referendum to start deciding.
+		#[codec(index = 4)]
+		pub static ParametersDecisionDeposit: Balance = 1_000 * UNIT;
+		/// Root track: blocks before a referendum can start deciding.
+		#[codec(index = 5)]
+		pub static RootPreparePeriod: BlockNumber = DAYS;
+		/// Root track: blocks a referendum may spend deciding.
+		#[codec(index = 6)]
+		pub static RootDecisionPeriod: BlockNumber = 14 * DAYS;
+		/// Root track: blocks the approval must hold.
+		#[codec(index = 7)]
+		pub static RootConfirmPeriod: BlockNumber = 3 * DAYS;
+		/// Root track: blocks between approval and enactment.
+		#[codec(index = 8)]
+		pub static RootMinEnactmentPeriod: BlockNumber = DAYS;
+		/// Root track: deposit for a referendum to start deciding.
+		#[codec(index = 9)]
+		pub static RootDecisionDeposit: Balance = 100_000 * UNIT;
+		/// Blocks a vote's balance stays locked per conviction doubling.
+		#[codec(index = 10)]
+		pub static VoteLockingPeriod: BlockNumber = 7 * DAYS;
+	}
+}
+
+pub use dynamic_params::{governance, market};
+
+#[cfg(feature = "runtime-benchmarks")]
+impl Default for RuntimeParameters {
+	fn default() -> Self {
+		RuntimeParameters::Market(market::Parameters::CommitWindow(market::CommitWindow, Some(30)))
+	}
+}
+
+/// The governance periods of the development and local presets: a parameters referendum passes
+/// within about a minute of 6-second blocks.
+pub fn fast_governance() -> [RuntimeParameters; 11] {
+	use governance::*;
+	[
+		RuntimeParameters::Governance(Parameters::ParametersPreparePeriod(
+			ParametersPreparePeriod,
+			Some(2),
+		)),
+		RuntimeParameters::Governance(Parameters::ParametersDecisionPeriod(
+			ParametersDecisionPeriod,
+			Some(30),
+		)),
+		RuntimeParameters::Governance(Parameters::ParametersConfirmPeriod(
+			ParametersConfirmPeriod,
+			Some(3),
+		)),
+		RuntimeParameters::Governance(Parameters::ParametersMinEnactmentPeriod(
+			ParametersMinEnactmentPeriod,
+			Some(1),
+		)),
+		RuntimeParameters::Governance(Parameters::ParametersDecisionDeposit(
+			ParametersDecisionDeposit,
+			Some(10 * UNIT),
+		)),
+		RuntimeParameters::Governance(Parameters::RootPreparePeriod(RootPreparePeriod, Some(2))),
+		RuntimeParameters::Governance(Parameters::RootDecisionPeriod(RootDecisionPeriod, Some(40))),
+		RuntimeParameters::Governance(Parameters::RootConfirmPeriod(RootConfirmPeriod, Some(3))),
+		RuntimeParameters::Governance(Parameters::RootMinEnactmentPeriod(
+			RootMinEnactmentPeriod,
+			Some(1),
+		)),
+		RuntimeParameters::Governance(Parameters::RootDecisionDeposit(
+			RootDecisionDeposit,
+			Some(100 * UNIT),
+		)),
+		RuntimeParameters::Governance(Parameters::VoteLockingPeriod(VoteLockingPeriod, Some(10))),
+	]
+}
+
+/// Why a value is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+	/// Outside the parameter's own range.
+	OutOfRange,
+	/// Would make `MinReplicas` exceed `MaxReplicas`.
+	ReplicasInverted,
+}
+
+fn within<V: PartialOrd>(value: &Option<V>, low: V, high: V) -> Result<(), Refusal> {
+	match value {
+		// Removing a value restores its default, which is always in range.
+		None => Ok(()),
+		Some(v) if *v >= low && *v <= high => Ok(()),
+		Some(_) => Err(Refusal::OutOfRange),
+	}
+}
+
+/// The most seats a job has: the storage bound that caps `MaxReplicas`.
+pub const MAX_SEATS: u32 = 7;
+
+/// Checks a new value against its range and the values it must stay consistent with.
+pub fn check(value: &RuntimeParameters) -> Result<(), Refusal> {
+	use frame_support::traits::Get;
+	use market::Parameters as M;
+	let percent = Perbill::from_percent;
+	match value {
+		RuntimeParameters::Market(m) => match m {
+			M::MinWorkerStake(_, v) => within(v, UNIT, 1_000_000 * UNIT),
+			M::UnbondingPeriod(_, v) => within(v, 10 * MINUTES, 90 * DAYS),
+			M::CommitWindow(_, v) => within(v, 2, HOURS),
+			M::RevealWindow(_, v) => within(v, 2, HOURS),
+			M::RetentionPeriod(_, v) => within(v, 10, 30 * DAYS),
+			M::MaxAssignmentDelay(_, v) => within(v, 1, DAYS),
+			M::WrongResultSlash(_, v) => within(v, percent(0), percent(100)),
+			M::NoShowSlash(_, v) => within(v, percent(0), percent(100)),
+			M::MinReplicas(_, v) => {
+				within(v, 1, MAX_SEATS)?;
+				let min = v.unwrap_or(1);
+				if min > market::MaxReplicas::get() {
+					return Err(Refusal::ReplicasInverted);
+				}
+				Ok(())
+			},
+			M::MaxReplicas(_, v) => {
+				within(v, 1, MAX_SEATS)?;
+				let max = v.unwrap_or(5);
+				if max < market::MinReplicas::get() {
+					return Err(Refusal::ReplicasInverted);
+				}
+				Ok(())
+			},
+			M::JobDepositBase(_, v) => within(v, 0, 100 * UNIT),
+			M::JobDepositPerByte(_, v) => within(v, 0, 10 * MILLI_UNIT),
+			M::ModelDeposit(_, v) => within(v, UNIT, 100_000 * UNIT),
+			M::ProtocolFee(_, v) => within(v, percent(0), percent(50)),
+			M::EraLength(_, v) => within(v, 10, 30 * DAYS),
+			M::EmissionPerEra(_, v) => within(v, 0, 100_000 * UNIT),
+			M::RebateCap(_, v) => within(v, percent(0), percent(100)),
+		},
+		RuntimeParameters::Governance(g) => {
+			use governance::Parameters as G;
+			match g {
+				G::ParametersPreparePeriod(_, v) | G::RootPreparePeriod(_, v) => {
+					within(v, 1, 30 * DAYS)
+				},
+				G::ParametersDecisionPeriod(_, v) | G::RootDecisionPeriod(_, v) => {
+					within(v, 10, 90 * DAYS)
+				},
+				G::ParametersConfirmPeriod(_, v) | G::RootConfirmPeriod(_, v) => {
+					within(v, 1, 30 * DAYS)
+				},
+				G::ParametersMinEnactmentPeriod(_, v) | G::RootMinEnactmentPeriod(_, v) => {
+					within(v, 1, 30 * DAYS)
+				},
+				G::ParametersDecisionDeposit(_, v) | G::RootDecisionDeposit(_, v) => {
+					within(v, UNIT, 1_000_000 * UNIT)
+				},
+				G::VoteLockingPeriod(_, v) => within(v, 1, 365 * DAYS),
+			}
+		},
+	}
+}
+
+/// Who may set a parameter: the parameters track (or root) for the marketplace, root alone for
+/// governance's own periods and deposits.
+pub struct ParameterSetOrigin;
+
+impl frame_support::traits::EnsureOriginWithArg<crate::RuntimeOrigin, RuntimeParametersKey>
+	for ParameterSetOrigin
+{
+	type Success = ();
+
+	fn try_origin(
+		origin: crate::RuntimeOrigin,
+		key: &RuntimeParametersKey,
+	) -> Result<Self::Success, crate::RuntimeOrigin> {
+		use frame_support::traits::EnsureOrigin;
+		match key {
+			RuntimeParametersKey::Market(_) => <frame_support::traits::EitherOf<
+				frame_system::EnsureRoot<crate::AccountId>,
+				super::origins::ParameterAdmin,
+			> as EnsureOrigin<_>>::try_origin(origin),
+			RuntimeParametersKey::Governance(_) => {
+				<frame_system::EnsureRoot<crate::AccountId> as EnsureOrigin<_>>::try_origin(origin)
+			},
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin(_key: &RuntimeParametersKey) -> Result<crate::RuntimeOrigin, ()> {
+		Ok(crate::RuntimeOrigin::root())
+	}
+}
+
+pub use pallet_protocol_parameters::*;
+
+/// The guard: the one call through which governance sets a parameter.
+#[frame_support::pallet]
+#[allow(clippy::expect_used)] // Inside the pallet macro's expansion.
+pub mod pallet_protocol_parameters {
+	use frame_support::{pallet_prelude::*, traits::EnsureOriginWithArg};
+	use frame_system::pallet_prelude::*;
+
+	use super::{check, fast_governance, Refusal, RuntimeParameters, RuntimeParametersKey};
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Who may set which parameter.
+		type SetOrigin: EnsureOriginWithArg<Self::RuntimeOrigin, RuntimeParametersKey>;
+		/// Weight of [`Pallet::set_parameter`].
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Weight functions of this pallet.
+	pub trait WeightInfo {
+		fn set_parameter() -> Weight;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The value is outside the parameter's range (`docs/governance.md`); nothing changed.
+		OutOfRange,
+		/// The value would make the fewest replicas exceed the most; nothing changed.
+		ReplicasInverted,
+	}
+
+	impl<T> From<Refusal> for Error<T> {
+		fn from(refusal: Refusal) -> Self {
+			match refusal {
+				Refusal::OutOfRange => Error::OutOfRange,
+				Refusal::ReplicasInverted => Error::ReplicasInverted,
+			}
+		}
+	}
+
+	/// How long governance takes at genesis.
+	#[derive(
+		Clone,
+		Copy,
+		Debug,
+		Default,
+		PartialEq,
+		Eq,
+		frame_support::Serialize,
+		frame_support::Deserialize,
+	)]
+	#[serde(crate = "frame_support::__private::serde")]
+	pub enum GovernanceTiming {
+		/// The defaults: days (the testnet preset).
+		#[default]
+		Production,
+		/// Minutes of blocks (the development and local presets); see `fast_governance`.
+		Fast,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The governance periods the chain starts with.
+		pub timing: GovernanceTiming,
+		#[serde(skip)]
+		pub _config: PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if self.timing == GovernanceTiming::Fast {
+				for value in fast_governance() {
+					let (key, value) =
+						frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(
+							value,
+						);
+					pallet_parameters::Parameters::<crate::Runtime>::set(key, value);
+				}
+			}
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Sets a protocol parameter (or, with no value, restores its default) after checking
+		/// it against its range; the change shows as `Parameters::Updated`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::set_parameter())]
+		pub fn set_parameter(origin: OriginFor<T>, key_value: RuntimeParameters) -> DispatchResult {
+			let key = frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(
+				key_value.clone(),
+			)
+			.0;
+			T::SetOrigin::ensure_origin(origin, &key)?;
+			check(&key_value).map_err(Error::<T>::from)?;
+			pallet_parameters::Pallet::<crate::Runtime>::set_parameter(
+				crate::RuntimeOrigin::root(),
+				key_value,
+			)
+		}
+	}
+}

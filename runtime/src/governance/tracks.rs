@@ -1,0 +1,89 @@
+//! The two referendum tracks. Their periods and deposits are dynamic parameters (root-only), so
+//! one runtime serves the fast development presets and the realistic testnet.
+
+use alloc::borrow::Cow;
+
+use frame_support::traits::{Get, OriginTrait};
+use pallet_referenda::{Curve, Track, TrackInfo};
+use sp_runtime::Perbill;
+
+use super::{origins, parameters::governance};
+use crate::{Balance, BlockNumber, RuntimeOrigin};
+
+/// Runtime upgrades and everything else root may do.
+pub const ROOT: u16 = 0;
+/// Marketplace parameters (within their ranges) and model bans.
+pub const PARAMETERS: u16 = 1;
+
+const fn name(text: &str) -> [u8; 25] {
+	let bytes = text.as_bytes();
+	let mut out = [0u8; 25];
+	let mut i = 0;
+	while i < bytes.len() && i < 25 {
+		out[i] = bytes[i];
+		i += 1;
+	}
+	out
+}
+
+const fn linear(ceil: u32, floor: u32) -> Curve {
+	Curve::LinearDecreasing {
+		length: Perbill::from_percent(100),
+		floor: Perbill::from_percent(floor),
+		ceil: Perbill::from_percent(ceil),
+	}
+}
+
+pub struct TracksInfo;
+
+impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
+	type Id = u16;
+	type RuntimeOrigin = <RuntimeOrigin as OriginTrait>::PalletsOrigin;
+
+	fn tracks() -> impl Iterator<Item = Cow<'static, Track<u16, Balance, BlockNumber>>> {
+		let root = Track {
+			id: ROOT,
+			info: TrackInfo {
+				name: name("root"),
+				max_deciding: 1,
+				decision_deposit: governance::RootDecisionDeposit::get(),
+				prepare_period: governance::RootPreparePeriod::get(),
+				decision_period: governance::RootDecisionPeriod::get(),
+				confirm_period: governance::RootConfirmPeriod::get(),
+				min_enactment_period: governance::RootMinEnactmentPeriod::get(),
+				// A majority of the conviction-weighted vote, falling from unanimity; support
+				// of half the issuance at first, a fifth by the end.
+				min_approval: linear(100, 50),
+				min_support: linear(50, 20),
+			},
+		};
+		let parameters = Track {
+			id: PARAMETERS,
+			info: TrackInfo {
+				name: name("parameters"),
+				max_deciding: 10,
+				decision_deposit: governance::ParametersDecisionDeposit::get(),
+				prepare_period: governance::ParametersPreparePeriod::get(),
+				decision_period: governance::ParametersDecisionPeriod::get(),
+				confirm_period: governance::ParametersConfirmPeriod::get(),
+				min_enactment_period: governance::ParametersMinEnactmentPeriod::get(),
+				min_approval: linear(100, 50),
+				min_support: linear(10, 1),
+			},
+		};
+		[root, parameters].into_iter().map(Cow::Owned)
+	}
+
+	fn track_for(origin: &Self::RuntimeOrigin) -> Result<u16, ()> {
+		if let Ok(system) = frame_system::RawOrigin::try_from(origin.clone()) {
+			return match system {
+				frame_system::RawOrigin::Root => Ok(ROOT),
+				_ => Err(()),
+			};
+		}
+		match origins::Origin::try_from(origin.clone()) {
+			Ok(origins::Origin::ParameterAdmin) => Ok(PARAMETERS),
+			Err(_) => Err(()),
+		}
+	}
+}

@@ -1,0 +1,441 @@
+//! Governance in the real runtime, from the development preset (fast periods): referenda on the
+//! parameters and root tracks, conviction votes, enactment through the scheduler, and what each
+//! track may and may not do.
+
+#![allow(
+	clippy::unwrap_used,
+	clippy::expect_used,
+	clippy::panic,
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing
+)]
+
+mod common;
+
+use codec::Encode;
+use common::{development, genesis_from_preset, next_block, signed};
+use commons_primitives::{commitment, output_hash, ModelStatus};
+use commons_runtime::{
+	currency::UNIT,
+	genesis_config_presets::smollm2,
+	governance::{
+		origins,
+		parameters::{governance, market, RuntimeParameters},
+		tracks,
+	},
+	AccountId, Balance, Balances, ConvictionVoting, Jobs, OriginCaller, Preimage, Referenda,
+	Runtime, RuntimeCall, RuntimeEvent, System, Workers,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{
+		fungible::{Inspect, InspectHold},
+		schedule::DispatchTime,
+		Bounded, Get,
+	},
+};
+use pallet_conviction_voting::{AccountVote, Conviction, Vote};
+use pallet_referenda::ReferendumInfo;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::{DispatchError, Perbill};
+
+fn alice() -> AccountId {
+	Sr25519Keyring::Alice.to_account_id()
+}
+fn bob() -> AccountId {
+	Sr25519Keyring::Bob.to_account_id()
+}
+fn charlie() -> AccountId {
+	Sr25519Keyring::Charlie.to_account_id()
+}
+fn dave() -> AccountId {
+	Sr25519Keyring::Dave.to_account_id()
+}
+
+fn parameters_track() -> Box<OriginCaller> {
+	Box::new(OriginCaller::Origins(origins::Origin::ParameterAdmin))
+}
+
+fn set(value: RuntimeParameters) -> RuntimeCall {
+	RuntimeCall::ProtocolParameters(commons_runtime::governance::parameters::Call::set_parameter {
+		key_value: value,
+	})
+}
+
+fn min_worker_stake(value: Balance) -> RuntimeCall {
+	set(RuntimeParameters::Market(market::Parameters::MinWorkerStake(
+		market::MinWorkerStake,
+		Some(value),
+	)))
+}
+
+/// Notes the call's preimage, submits it on the track `origin` implies and places the decision
+/// deposit, all from `proposer`; returns the referendum's index.
+fn propose(proposer: &AccountId, origin: Box<OriginCaller>, call: RuntimeCall) -> u32 {
+	let encoded = call.encode();
+	assert_ok!(Preimage::note_preimage(signed(proposer), encoded.clone()));
+	let hash = sp_io::hashing::blake2_256(&encoded).into();
+	let index = pallet_referenda::ReferendumCount::<Runtime>::get();
+	assert_ok!(Referenda::submit(
+		signed(proposer),
+		origin,
+		Bounded::Lookup { hash, len: encoded.len() as u32 },
+		DispatchTime::After(1),
+	));
+	assert_ok!(Referenda::place_decision_deposit(signed(proposer), index));
+	index
+}
+
+fn vote(who: &AccountId, index: u32, aye: bool, conviction: Conviction, balance: Balance) {
+	assert_ok!(ConvictionVoting::vote(
+		signed(who),
+		index,
+		AccountVote::Standard { vote: Vote { aye, conviction }, balance },
+	));
+}
+
+/// Three accounts vote aye with different convictions, one nay.
+fn carry(index: u32) {
+	vote(&alice(), index, true, Conviction::Locked3x, 600_000 * UNIT);
+	vote(&bob(), index, true, Conviction::Locked1x, 300_000 * UNIT);
+	vote(&charlie(), index, true, Conviction::None, 200_000 * UNIT);
+	vote(&dave(), index, false, Conviction::Locked2x, 100_000 * UNIT);
+}
+
+fn is_over(index: u32) -> bool {
+	!matches!(
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+		Some(ReferendumInfo::Ongoing(_))
+	)
+}
+
+/// Advances blocks until every referendum in `indices` is over, then `after` more blocks (for
+/// enactment); panics after `limit` blocks.
+fn run_until_over(indices: &[u32], after: u32) {
+	let mut blocks = 0;
+	while !indices.iter().all(|i| is_over(*i)) {
+		next_block();
+		blocks += 1;
+		assert!(blocks < 200, "referenda {indices:?} still ongoing after {blocks} blocks");
+	}
+	for _ in 0..after {
+		next_block();
+	}
+}
+
+fn approved(index: u32) -> bool {
+	matches!(
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+		Some(ReferendumInfo::Approved(..))
+	)
+}
+
+/// The errors of the scheduler's dispatches since genesis (its own alarms for the referenda
+/// succeed; an enacted proposal that fails shows here).
+fn dispatch_errors() -> Vec<DispatchError> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched {
+				result: Err(error),
+				..
+			}) => Some(error),
+			_ => None,
+		})
+		.collect()
+}
+
+fn parameter_updates() -> usize {
+	System::events()
+		.iter()
+		.filter(|r| {
+			matches!(r.event, RuntimeEvent::Parameters(pallet_parameters::Event::Updated { .. }))
+		})
+		.count()
+}
+
+#[test]
+fn a_referendum_raises_the_minimum_stake_and_the_market_enforces_it() {
+	development().execute_with(|| {
+		let old = market::MinWorkerStake::get();
+		assert_eq!(old, 100 * UNIT);
+		let index = propose(&alice(), parameters_track(), min_worker_stake(5_000 * UNIT));
+		let info = pallet_referenda::ReferendumInfoFor::<Runtime>::get(index).unwrap();
+		let ReferendumInfo::Ongoing(status) = info else { panic!("ongoing") };
+		assert_eq!(status.track, tracks::PARAMETERS);
+		carry(index);
+		assert_eq!(market::MinWorkerStake::get(), old, "nothing changes before enactment");
+		run_until_over(&[index], 3);
+		assert!(approved(index));
+		assert_eq!(market::MinWorkerStake::get(), 5_000 * UNIT);
+		assert_eq!(parameter_updates(), 1);
+		assert!(dispatch_errors().is_empty());
+		// A worker registering between the old and the new minimum is refused by name.
+		let worker = Ed25519Keyring::Eve.to_account_id();
+		assert_noop!(
+			Workers::register(signed(&worker), 1_000 * UNIT, vec![0].try_into().unwrap(), UNIT),
+			pallet_workers::Error::<Runtime>::StakeBelowMinimum
+		);
+		assert_ok!(Workers::register(
+			signed(&worker),
+			5_000 * UNIT,
+			vec![0].try_into().unwrap(),
+			UNIT
+		));
+		// The proposer gets both deposits back once it is approved.
+		let reserved = Balances::reserved_balance(alice());
+		assert_ok!(Referenda::refund_submission_deposit(signed(&alice()), index));
+		assert_ok!(Referenda::refund_decision_deposit(signed(&alice()), index));
+		assert!(Balances::reserved_balance(alice()) < reserved);
+	});
+}
+
+#[test]
+fn a_failed_referendum_changes_nothing_and_returns_votes_and_deposits_as_frame_says() {
+	development().execute_with(|| {
+		let before = Balances::free_balance(bob());
+		let index = propose(&bob(), parameters_track(), min_worker_stake(5_000 * UNIT));
+		let preimage_hold =
+			commons_runtime::RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+		let held_for_preimage = Balances::balance_on_hold(&preimage_hold, &bob());
+		assert!(held_for_preimage > 0);
+		let decision_deposit = governance::ParametersDecisionDeposit::get();
+		vote(&alice(), index, false, Conviction::Locked1x, 800_000 * UNIT);
+		vote(&charlie(), index, true, Conviction::None, 100_000 * UNIT);
+		run_until_over(&[index], 1);
+		assert!(matches!(
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+			Some(ReferendumInfo::Rejected(..))
+		));
+		assert_eq!(market::MinWorkerStake::get(), 100 * UNIT);
+		assert_eq!(parameter_updates(), 0, "nothing was enacted");
+		assert!(dispatch_errors().is_empty());
+		// The decision deposit comes back; a rejected referendum's submission deposit does not.
+		assert_ok!(Referenda::refund_decision_deposit(signed(&bob()), index));
+		assert_noop!(
+			Referenda::refund_submission_deposit(signed(&bob()), index),
+			pallet_referenda::Error::<Runtime>::BadStatus
+		);
+		let submission = <Runtime as pallet_referenda::Config>::SubmissionDeposit::get();
+		// Holds (the preimage's) and reserves (the referendum's) share the reserved balance.
+		assert_eq!(Balances::reserved_balance(bob()), submission + held_for_preimage);
+		assert_eq!(
+			Balances::free_balance(bob()),
+			before - submission - held_for_preimage,
+			"the decision deposit of {decision_deposit} came back"
+		);
+		// The losing aye vote unlocks at once; the winning nay stays locked for its conviction.
+		let class = tracks::PARAMETERS;
+		assert_ok!(ConvictionVoting::remove_vote(signed(&charlie()), Some(class), index));
+		assert_ok!(ConvictionVoting::unlock(signed(&charlie()), class, charlie().into()));
+		assert_eq!(pallet_balances::Locks::<Runtime>::get(charlie()).len(), 0);
+		assert_ok!(ConvictionVoting::remove_vote(signed(&alice()), Some(class), index));
+		assert_ok!(ConvictionVoting::unlock(signed(&alice()), class, alice().into()));
+		assert_eq!(pallet_balances::Locks::<Runtime>::get(alice())[0].amount, 800_000 * UNIT);
+		for _ in 0..governance::VoteLockingPeriod::get() {
+			next_block();
+		}
+		assert_ok!(ConvictionVoting::unlock(signed(&alice()), class, alice().into()));
+		assert_eq!(pallet_balances::Locks::<Runtime>::get(alice()).len(), 0);
+		// The preimage deposit comes back when the preimage is removed.
+		let hash = sp_io::hashing::blake2_256(&min_worker_stake(5_000 * UNIT).encode()).into();
+		assert_ok!(Preimage::unnote_preimage(signed(&bob()), hash));
+		assert_eq!(Balances::balance_on_hold(&preimage_hold, &bob()), 0);
+	});
+}
+
+#[test]
+fn the_parameters_track_cannot_do_root_things() {
+	development().execute_with(|| {
+		let upgrade = RuntimeCall::System(frame_system::Call::set_code { code: vec![0; 64] });
+		let mint = RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+			who: dave().into(),
+			new_free: 1_000_000_000 * UNIT,
+		});
+		let own_periods = set(RuntimeParameters::Governance(
+			governance::Parameters::VoteLockingPeriod(governance::VoteLockingPeriod, Some(1)),
+		));
+		let code_before = sp_io::storage::get(sp_core::storage::well_known_keys::CODE);
+		let dave_before = Balances::total_balance(&dave());
+		let locking_before = governance::VoteLockingPeriod::get();
+		let indices = [
+			propose(&alice(), parameters_track(), upgrade),
+			propose(&alice(), parameters_track(), mint),
+			propose(&alice(), parameters_track(), own_periods),
+		];
+		for index in indices {
+			carry(index);
+		}
+		run_until_over(&indices, 3);
+		assert!(indices.iter().all(|i| approved(*i)));
+		assert_eq!(dispatch_errors(), vec![DispatchError::BadOrigin; 3]);
+		assert_eq!(parameter_updates(), 0);
+		assert_eq!(sp_io::storage::get(sp_core::storage::well_known_keys::CODE), code_before);
+		assert_eq!(Balances::total_balance(&dave()), dave_before);
+		assert_eq!(governance::VoteLockingPeriod::get(), locking_before);
+	});
+}
+
+#[test]
+fn an_out_of_range_value_fails_at_enactment_and_leaves_the_old_value() {
+	development().execute_with(|| {
+		let zero_window = set(RuntimeParameters::Market(market::Parameters::CommitWindow(
+			market::CommitWindow,
+			Some(0),
+		)));
+		let index = propose(&alice(), parameters_track(), zero_window);
+		carry(index);
+		run_until_over(&[index], 3);
+		assert!(approved(index), "the vote passed; the value is what fails");
+		assert_eq!(market::CommitWindow::get(), 30);
+		// Index 26 is ProtocolParameters; its first error is OutOfRange.
+		let errors = dispatch_errors();
+		assert!(
+			matches!(errors.as_slice(), [DispatchError::Module(e)] if e.index == 26 && e.error[0] == 0),
+			"{errors:?}"
+		);
+		assert_eq!(parameter_updates(), 0);
+	});
+}
+
+#[test]
+fn out_of_range_values_are_refused_by_name_and_change_nothing() {
+	development().execute_with(|| {
+		let root = commons_runtime::RuntimeOrigin::root();
+		let guard = |value| commons_runtime::ProtocolParameters::set_parameter(root.clone(), value);
+		use commons_runtime::governance::parameters::Error;
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::CommitWindow(
+				market::CommitWindow,
+				Some(0)
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::EraLength(
+				market::EraLength,
+				Some(0)
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::ProtocolFee(
+				market::ProtocolFee,
+				Some(Perbill::from_percent(60))
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::MinReplicas(
+				market::MinReplicas,
+				Some(6)
+			))),
+			Error::<Runtime>::ReplicasInverted
+		);
+		// A signed account is not governance.
+		assert_noop!(
+			commons_runtime::ProtocolParameters::set_parameter(
+				signed(&alice()),
+				RuntimeParameters::Market(market::Parameters::CommitWindow(
+					market::CommitWindow,
+					Some(20)
+				))
+			),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::CommitWindow(
+			market::CommitWindow,
+			Some(20)
+		))));
+		assert_eq!(market::CommitWindow::get(), 20);
+		assert_eq!(<Runtime as pallet_jobs::Config>::CommitWindow::get(), 20);
+	});
+}
+
+#[test]
+fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
+	development().execute_with(|| {
+		let model = 0;
+		let workers: Vec<AccountId> =
+			[Ed25519Keyring::Charlie, Ed25519Keyring::Dave, Ed25519Keyring::Eve]
+				.into_iter()
+				.map(|k| k.to_account_id())
+				.collect();
+		for worker in &workers {
+			assert_ok!(Workers::register(
+				signed(worker),
+				1_000 * UNIT,
+				vec![model].try_into().unwrap(),
+				UNIT
+			));
+		}
+		let ban = RuntimeCall::Models(pallet_models::Call::set_model_status {
+			model,
+			status: ModelStatus::Banned,
+		});
+		let index = propose(&alice(), parameters_track(), ban);
+		carry(index);
+		run_until_over(&[index], 0);
+		assert!(approved(index));
+		// Approved; the ban is enacted within the next blocks. A job posted now is running
+		// when it lands.
+		let requester = Sr25519Keyring::Ferdie.to_account_id();
+		let post = |requester: &AccountId| {
+			Jobs::post_job(
+				signed(requester),
+				model,
+				b"What is the capital of France?".to_vec(),
+				16,
+				pallet_jobs::Sampling::Greedy,
+				3,
+				UNIT,
+				System::block_number() + 10,
+			)
+		};
+		let job = pallet_jobs::NextJobId::<Runtime>::get();
+		assert_ok!(post(&requester));
+		for _ in 0..3 {
+			next_block();
+		}
+		assert_eq!(
+			pallet_models::Models::<Runtime>::get(model).unwrap().status,
+			ModelStatus::Banned
+		);
+		assert_noop!(post(&requester), pallet_jobs::Error::<Runtime>::ModelNotActive);
+		let tokens = [1u32, 2, 3];
+		let hash = output_hash(smollm2::ENGINE_VERSION, model, &tokens);
+		for worker in &workers {
+			let salt = sp_io::hashing::blake2_256(worker.as_ref());
+			assert_ok!(Jobs::commit_result(signed(worker), job, commitment(&hash, &salt, worker)));
+		}
+		for _ in 0..<Runtime as pallet_jobs::Config>::CommitWindow::get() {
+			next_block();
+		}
+		for worker in &workers {
+			let salt = sp_io::hashing::blake2_256(worker.as_ref());
+			assert_ok!(Jobs::reveal_result(
+				signed(worker),
+				job,
+				tokens.to_vec().try_into().unwrap(),
+				salt
+			));
+		}
+		next_block();
+		assert!(System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobAccepted { job: j, .. }) if j == job
+		)));
+	});
+}
+
+#[test]
+fn testnet_governance_takes_days_and_has_no_sudo() {
+	genesis_from_preset("testnet").execute_with(|| {
+		assert_eq!(governance::ParametersDecisionPeriod::get(), 5 * commons_runtime::time::DAYS);
+		assert_eq!(governance::RootConfirmPeriod::get(), 3 * commons_runtime::time::DAYS);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+	});
+	development().execute_with(|| {
+		assert!(governance::ParametersDecisionPeriod::get() <= 30);
+	});
+}

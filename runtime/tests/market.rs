@@ -17,7 +17,10 @@ use commons_runtime::{
 	configs::TreasuryAccount, currency::UNIT, genesis_config_presets::smollm2, AccountId, Balance,
 	Balances, Jobs, Models, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System, Workers,
 };
-use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, Get},
+};
 use pallet_jobs::{JobStatus, Sampling, Verdict};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::Perbill;

@@ -10,7 +10,7 @@ use frame_support::{
 	weights::Weight,
 };
 use frame_system::{EnsureRoot, EnsureSigned, EnsureWithSuccess};
-use sp_runtime::{traits::IdentityLookup, Perbill};
+use sp_runtime::traits::IdentityLookup;
 
 use super::{RuntimeBlockWeights, TreasuryAccount, TreasuryPalletId};
 use crate::{
@@ -23,8 +23,9 @@ use crate::{
 };
 
 parameter_types! {
-	pub MaximumSchedulerWeight: Weight = Perbill::from_percent(80) *
-		RuntimeBlockWeights::get().max_block;
+	/// Four fifths of a block for enacting referenda.
+	pub MaximumSchedulerWeight: Weight =
+		RuntimeBlockWeights::get().max_block.saturating_mul(4).checked_div(5).unwrap_or_default();
 	pub const PreimageHoldReason: RuntimeHoldReason =
 		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
 	pub const PreimageBaseDeposit: Balance = UNIT;

@@ -15,13 +15,10 @@ pub const ROOT: u16 = 0;
 /// Marketplace parameters (within their ranges) and model bans.
 pub const PARAMETERS: u16 = 1;
 
-const fn name(text: &str) -> [u8; 25] {
-	let bytes = text.as_bytes();
+fn name(text: &str) -> [u8; 25] {
 	let mut out = [0u8; 25];
-	let mut i = 0;
-	while i < bytes.len() && i < 25 {
-		out[i] = bytes[i];
-		i += 1;
+	for (slot, byte) in out.iter_mut().zip(text.bytes()) {
+		*slot = byte;
 	}
 	out
 }

@@ -126,8 +126,8 @@ impl Default for RuntimeParameters {
 	}
 }
 
-/// The governance periods of the development and local presets: a parameters referendum passes
-/// within about a minute of 6-second blocks.
+/// The governance periods of the development and local presets: a parameters referendum can
+/// pass within a minute of 2-second blocks.
 pub fn fast_governance() -> [RuntimeParameters; 11] {
 	use governance::*;
 	[

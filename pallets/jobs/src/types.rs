@@ -169,7 +169,7 @@ pub struct Job<T: Config> {
 	/// Where it is in its life.
 	pub status: JobStatus<BlockNumberFor<T>>,
 	/// The assigned workers' seats, empty until assignment.
-	pub seats: BoundedVec<Seat<T::AccountId>, T::MaxReplicas>,
+	pub seats: BoundedVec<Seat<T::AccountId>, T::MaxSeats>,
 }
 
 /// Why a worker was slashed.

@@ -215,6 +215,10 @@ pub enum StopReason {
 	Context,
 }
 
+/// The version of the integer path's arithmetic (`DETERMINISM.md`), registered with each model:
+/// workers agree only when they run the same one.
+pub const ENGINE_VERSION: u32 = 1;
+
 /// The result of [`Model::generate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generation {
@@ -224,6 +228,14 @@ pub struct Generation {
 	pub text: String,
 	/// Why generation stopped.
 	pub stop: StopReason,
+}
+
+impl Generation {
+	/// The hash workers commit to and the chain compares for the registry's `model` id:
+	/// `blake2_256(SCALE(ENGINE_VERSION, model, tokens))`, the chain's own definition.
+	pub fn output_hash(&self, model: u32) -> [u8; 32] {
+		commons_primitives::output_hash(ENGINE_VERSION, model, &self.tokens)
+	}
 }
 
 /// A model loaded once (memory-mapped) and shared by every clone of this handle, with the thread

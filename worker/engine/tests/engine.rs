@@ -163,11 +163,17 @@ fn only_the_registered_file_loads_when_a_hash_is_given() {
 }
 
 #[test]
-fn generation_stops_at_max_tokens() {
+fn generation_stops_at_max_tokens_and_hashes_as_the_chain_does() {
 	let model = model();
 	let generation = model.generate(&france(&model), 2, &Sampling::Greedy, |_, _| {}).unwrap();
 	assert_eq!(generation.tokens.len(), 2);
 	assert_eq!(generation.stop, StopReason::MaxTokens);
+	let hash = generation.output_hash(0);
+	assert_eq!(
+		hash,
+		commons_primitives::output_hash(commons_engine::ENGINE_VERSION, 0, &generation.tokens)
+	);
+	assert_ne!(hash, generation.output_hash(1), "the model id is part of the hash");
 }
 
 /// FNV-1a 64 of the integer logits after each token of "The capital of France is" (plain text).

@@ -18,4 +18,5 @@ pub mod tokenizer;
 pub use gpu::{AdapterChoice, AdapterSummary, GpuError};
 pub use model::{
 	file_sha256, Backend, Config, EngineError, Generation, Model, Sampling, StopReason,
+	ENGINE_VERSION,
 };

@@ -243,21 +243,9 @@ impl GpuMatvec {
 			cache: None,
 		});
 
-		let mut all: Vec<&Matrix> = vec![&weights.output];
-		for layer in &weights.layers {
-			all.extend([
-				&layer.q,
-				&layer.k,
-				&layer.v,
-				&layer.o,
-				&layer.gate,
-				&layer.up,
-				&layer.down,
-			]);
-		}
 		let mut matrices = HashMap::new();
 		let (mut max_rows, mut max_cols) = (0, 0);
-		for matrix in all {
+		for matrix in weights.matrices() {
 			if matrices.contains_key(&matrix.info.offset) {
 				continue;
 			}

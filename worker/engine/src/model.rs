@@ -181,6 +181,13 @@ pub(crate) struct Weights {
 }
 
 impl Weights {
+	/// Every matrix a forward step multiplies by: the output head, then each layer's seven.
+	pub(crate) fn matrices(&self) -> impl Iterator<Item = &Matrix> {
+		std::iter::once(&self.output).chain(self.layers.iter().flat_map(|layer| {
+			[&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down]
+		}))
+	}
+
 	/// A matrix's bytes.
 	pub(crate) fn data(&self, matrix: &Matrix) -> &[u8] {
 		// Checked to be inside the file when it was opened.
@@ -482,22 +489,9 @@ impl Model {
 	pub fn weight_bytes_per_token(&self) -> u64 {
 		let w = &self.weights;
 		let c = &w.config;
-		let mut matrices = vec![&w.output];
-		let mut norms = c.dim as u64 * 4;
-		for layer in &w.layers {
-			matrices.extend([
-				&layer.q,
-				&layer.k,
-				&layer.v,
-				&layer.o,
-				&layer.gate,
-				&layer.up,
-				&layer.down,
-			]);
-			norms += 2 * c.dim as u64 * 4;
-		}
+		let norms = (2 * w.layers.len() as u64 + 1) * c.dim as u64 * 4;
 		let embedding_row = w.embedding.info.len / c.vocab as u64;
-		matrices.iter().map(|m| m.info.len).sum::<u64>() + embedding_row + norms
+		w.matrices().map(|m| m.info.len).sum::<u64>() + embedding_row + norms
 	}
 
 	/// `W x` for each matrix, on this model's backend.

@@ -4,7 +4,11 @@
 //! - [`tx`]: builds and signs extrinsics exactly as the runtime checks them.
 //! - [`rpc`]: a typed connection to a node: chain state, balances, submission, inclusion.
 
+pub mod amount;
+pub mod chain;
 pub mod keys;
+pub mod market;
+pub mod model_files;
 pub mod rpc;
 pub mod tx;
 

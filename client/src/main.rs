@@ -1,16 +1,24 @@
 //! `commons`: the command line for Commons requesters and token holders.
 //!
-//! Exit codes: 0 success, 1 other error, 2 bad input, 3 node unreachable, 4 transaction
-//! rejected by the node, 5 transaction included but its call failed.
+//! Exit codes: 0 success, 1 other error, 2 bad input (nothing was signed), 3 node unreachable,
+//! 4 transaction rejected by the node, 5 transaction included but its call failed, 6 a job settled
+//! without an accepted answer (no quorum, expired; refunded), 7 a job did not settle in time.
 
-use std::{process::ExitCode, time::Duration};
+mod commands;
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use commands::Failure;
 
 use clap::{Parser, Subcommand};
-use commons_client::{keys, rpc::describe_dispatch_error, tx, Error, Keypair, Node, Scheme};
-use commons_runtime::{
-	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL, UNIT},
-	Balance,
+use commons_client::{
+	amount::{format_amount, parse_amount},
+	chain, keys,
+	market::JobRequest,
+	rpc::describe_dispatch_error,
+	tx, Error, Keypair, Node, Scheme,
 };
+use commons_runtime::Balance;
 
 /// Pay for inference, check balances and receipts on a Commons chain.
 #[derive(Parser)]
@@ -50,57 +58,75 @@ enum Command {
 		#[arg(long, value_parser = parse_amount)]
 		amount: Balance,
 	},
+	/// Pay for an inference job and wait for the verified answer and its receipt.
+	Infer {
+		/// The model, by id or name (`commons models list`).
+		#[arg(long)]
+		model: String,
+		/// The user message.
+		#[arg(long)]
+		prompt: String,
+		/// Most tokens to generate.
+		#[arg(long, default_value_t = 32)]
+		max_tokens: u32,
+		/// Workers that must run it and agree.
+		#[arg(long, default_value_t = 3)]
+		replicas: u32,
+		/// Price per replica, in CMN.
+		#[arg(long, value_parser = parse_amount)]
+		price: Balance,
+		/// Blocks from now within which workers must be assigned, or the job expires.
+		#[arg(long, default_value_t = 30)]
+		deadline: u32,
+		/// Secret URI of the requester (//Alice, a mnemonic, or a 0x seed).
+		#[arg(long, env = "COMMONS_KEY", conflicts_with = "key_file")]
+		key: Option<String>,
+		/// A file holding the requester's secret URI.
+		#[arg(long)]
+		key_file: Option<PathBuf>,
+		/// Signature scheme of the requester's key.
+		#[arg(long, env = "COMMONS_KEY_SCHEME", value_enum, default_value = "sr25519")]
+		scheme: Scheme,
+		/// Where the model file is looked for, to turn token ids into text.
+		#[arg(long, default_value = "models")]
+		models_dir: PathBuf,
+		/// Seconds to wait for settlement.
+		#[arg(long, default_value_t = 300)]
+		timeout: u64,
+	},
+	/// Jobs.
+	Job {
+		#[command(subcommand)]
+		command: JobCommand,
+	},
+	/// The model registry.
+	Models {
+		#[command(subcommand)]
+		command: ListCommand,
+	},
+	/// The worker registry.
+	Workers {
+		#[command(subcommand)]
+		command: ListCommand,
+	},
 }
 
-/// Parses a decimal CMN amount into the smallest unit, refusing more than 12 decimals.
-fn parse_amount(text: &str) -> Result<Balance, String> {
-	let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-	if whole.is_empty() && fraction.is_empty() {
-		return Err("an amount is a number of CMN such as 10 or 0.5".into());
-	}
-	if fraction.len() > usize::from(TOKEN_DECIMALS) {
-		return Err(format!("CMN has {TOKEN_DECIMALS} decimals; `{text}` has more"));
-	}
-	let digits = |part: &str| -> Result<Balance, String> {
-		if part.is_empty() {
-			return Ok(0);
-		}
-		if !part.bytes().all(|byte| byte.is_ascii_digit()) {
-			return Err(format!("`{text}` is not a number"));
-		}
-		part.parse::<Balance>().map_err(|_| format!("`{text}` is too large"))
-	};
-	// The fraction has at most 12 digits, checked above.
-	let scale = 10u128.pow(u32::from(TOKEN_DECIMALS) - fraction.len() as u32);
-	let (whole, fraction) = (digits(whole)?, digits(fraction)?);
-	whole
-		.checked_mul(UNIT)
-		.and_then(|units| units.checked_add(fraction.checked_mul(scale)?))
-		.ok_or_else(|| format!("`{text}` is too large"))
+#[derive(Subcommand)]
+enum JobCommand {
+	/// A job's status, seats and output.
+	Show {
+		/// The job id.
+		id: u64,
+	},
 }
 
-/// Formats an amount in the smallest unit as CMN.
-fn format_amount(amount: Balance) -> String {
-	let whole = amount / UNIT;
-	let fraction = amount % UNIT;
-	if fraction == 0 {
-		return format!("{whole} {TOKEN_SYMBOL}");
-	}
-	let fraction = format!("{fraction:012}");
-	format!("{whole}.{} {TOKEN_SYMBOL}", fraction.trim_end_matches('0'))
+#[derive(Subcommand)]
+enum ListCommand {
+	/// List them.
+	List,
 }
 
-fn exit_code(error: &Error) -> u8 {
-	match error {
-		Error::InvalidKey(..) => 2,
-		Error::Unreachable { .. } => 3,
-		Error::Rpc { method: "author_submitExtrinsic", .. } => 4,
-		Error::DispatchFailed { .. } => 5,
-		_ => 1,
-	}
-}
-
-async fn run(cli: Cli) -> Result<(), Error> {
+async fn run(cli: Cli) -> Result<(), Failure> {
 	match cli.command {
 		Command::Balance { account } => {
 			let who = keys::parse_account(&account)?;
@@ -135,7 +161,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 				.await?;
 			if let Err(error) = inclusion.outcome {
 				let error = describe_dispatch_error(error);
-				return Err(Error::DispatchFailed { block: inclusion.block_number, error });
+				return Err(Error::DispatchFailed { block: inclusion.block_number, error }.into());
 			}
 			if cli.json {
 				println!(
@@ -160,6 +186,63 @@ async fn run(cli: Cli) -> Result<(), Error> {
 				);
 			}
 		},
+		Command::Infer {
+			model,
+			prompt,
+			max_tokens,
+			replicas,
+			price,
+			deadline,
+			key,
+			key_file,
+			scheme,
+			models_dir,
+			timeout,
+		} => {
+			let uri = match (key, key_file) {
+				(Some(uri), _) => uri,
+				(None, Some(path)) => std::fs::read_to_string(&path)
+					.map_err(|error| Failure {
+						code: 2,
+						error: anyhow::anyhow!("cannot read key file {}: {error}", path.display()),
+					})?
+					.trim()
+					.to_string(),
+				(None, None) => {
+					return Err(Failure {
+						code: 2,
+						error: anyhow::anyhow!("a requester key is needed: --key or --key-file"),
+					})
+				},
+			};
+			let key = Keypair::from_uri(&uri, scheme)?;
+			let client = chain::connect(&cli.url).await?;
+			let request = JobRequest {
+				model: 0,
+				prompt,
+				max_tokens,
+				replicas,
+				price,
+				deadline_blocks: deadline,
+			};
+			let args = commands::InferArgs {
+				model,
+				request,
+				key,
+				models_dir,
+				timeout: Duration::from_secs(timeout),
+			};
+			commands::infer(&client, args, cli.json).await?;
+		},
+		Command::Job { command: JobCommand::Show { id } } => {
+			commands::job_show(&chain::connect(&cli.url).await?, id, cli.json).await?;
+		},
+		Command::Models { command: ListCommand::List } => {
+			commands::models_list(&chain::connect(&cli.url).await?, cli.json).await?;
+		},
+		Command::Workers { command: ListCommand::List } => {
+			commands::workers_list(&chain::connect(&cli.url).await?, cli.json).await?;
+		},
 	}
 	Ok(())
 }
@@ -170,42 +253,13 @@ async fn main() -> ExitCode {
 	let json = cli.json;
 	match run(cli).await {
 		Ok(()) => ExitCode::SUCCESS,
-		Err(error) => {
+		Err(Failure { code, error }) => {
 			if json {
-				println!("{}", serde_json::json!({ "error": error.to_string() }));
+				println!("{}", serde_json::json!({ "error": format!("{error:#}"), "code": code }));
 			} else {
-				eprintln!("error: {error}");
+				eprintln!("error: {error:#}");
 			}
-			ExitCode::from(exit_code(&error))
+			ExitCode::from(code)
 		},
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn amounts_parse_in_cmn() {
-		assert_eq!(parse_amount("1"), Ok(UNIT));
-		assert_eq!(parse_amount("0.5"), Ok(UNIT / 2));
-		assert_eq!(parse_amount("2.000000000001"), Ok(2 * UNIT + 1));
-		assert_eq!(parse_amount(".25"), Ok(UNIT / 4));
-	}
-
-	#[test]
-	fn bad_amounts_are_refused_with_a_reason() {
-		assert!(parse_amount("").unwrap_err().contains("amount"));
-		assert!(parse_amount("1.0000000000001").unwrap_err().contains("decimals"));
-		assert!(parse_amount("-1").unwrap_err().contains("not a number"));
-		assert!(parse_amount("1e5").unwrap_err().contains("not a number"));
-		assert!(parse_amount("999999999999999999999999999999").unwrap_err().contains("too large"));
-	}
-
-	#[test]
-	fn amounts_format_without_trailing_zeros() {
-		assert_eq!(format_amount(UNIT), "1 CMN");
-		assert_eq!(format_amount(UNIT + UNIT / 2), "1.5 CMN");
-		assert_eq!(format_amount(1), "0.000000000001 CMN");
 	}
 }

@@ -1,0 +1,410 @@
+//! The market commands of `commons`: infer, job show, models list, workers list.
+
+use std::{path::Path, time::Duration};
+
+use commons_client::{
+	amount::format_amount,
+	chain::{self, api, ChainError, Client, ModelLookup},
+	market::{self, JobRequest, MarketError, Outcome, Receipt, Stage},
+	model_files::LocalModels,
+	Error, Keypair,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+/// A failure and the exit code scripts see.
+pub struct Failure {
+	/// The exit code.
+	pub code: u8,
+	/// What went wrong.
+	pub error: anyhow::Error,
+}
+
+/// Exit code of a job that settled without an accepted answer (no quorum, expired).
+pub const NOT_ACCEPTED: u8 = 6;
+/// Exit code of a job that did not settle in time.
+pub const TIMED_OUT: u8 = 7;
+
+impl From<Error> for Failure {
+	fn from(error: Error) -> Self {
+		let code = match &error {
+			Error::InvalidKey(..) => 2,
+			Error::Unreachable { .. } => 3,
+			Error::Rpc { method: "author_submitExtrinsic", .. } => 4,
+			Error::DispatchFailed { .. } => 5,
+			_ => 1,
+		};
+		Self { code, error: error.into() }
+	}
+}
+
+impl From<ChainError> for Failure {
+	fn from(error: ChainError) -> Self {
+		let code = match &error {
+			ChainError::Unreachable { .. } => 3,
+			ChainError::Dispatch { .. } => 5,
+			ChainError::Other { source, .. } => match **source {
+				subxt::Error::Rpc(_) => 4,
+				_ => 1,
+			},
+		};
+		Self { code, error: error.into() }
+	}
+}
+
+impl From<MarketError> for Failure {
+	fn from(error: MarketError) -> Self {
+		match error {
+			MarketError::Refused(_) => Self { code: 2, error: error.into() },
+			MarketError::Lookup(ModelLookup::Unknown(_)) => Self { code: 2, error: error.into() },
+			MarketError::Lookup(ModelLookup::Chain(error)) | MarketError::Chain(error) => {
+				error.into()
+			},
+			MarketError::Timeout { .. } => Self { code: TIMED_OUT, error: error.into() },
+		}
+	}
+}
+
+impl From<anyhow::Error> for Failure {
+	fn from(error: anyhow::Error) -> Self {
+		Self { code: 1, error }
+	}
+}
+
+/// What `commons infer` was asked.
+pub struct InferArgs {
+	/// Model id or name.
+	pub model: String,
+	/// The request, model id filled in after lookup.
+	pub request: JobRequest,
+	/// The requester's key.
+	pub key: Keypair,
+	/// Where the model file (for its tokenizer) is looked for.
+	pub models_dir: std::path::PathBuf,
+	/// How long to wait for settlement.
+	pub timeout: Duration,
+}
+
+/// `commons infer`: check, post, follow with a progress display, print the answer and receipt.
+pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(), Failure> {
+	let InferArgs { model, mut request, key, models_dir, timeout } = args;
+	let (model, info) = chain::resolve_model(client, &model).await.map_err(MarketError::from)?;
+	request.model = model;
+	let requester = chain::account(&key.account_id());
+	let before = market::free_balance(client, &requester).await?;
+
+	let progress = if json_out { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+	progress.set_style(
+		ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+			.unwrap_or_else(|_| ProgressStyle::default_spinner()),
+	);
+	progress.enable_steady_tick(Duration::from_millis(120));
+	progress.set_message(format!("posting to model {model} ({})", chain::model_name(&info)));
+	let (posted, receipt) =
+		market::post_and_follow(client, &key, &request, timeout, |stage| match stage {
+			Stage::Posted { job, block } => {
+				progress.println(format!("posted     job {job} in block #{block}"));
+				progress.set_message("waiting for workers to be assigned");
+			},
+			Stage::Assigned { workers } => {
+				let names: Vec<_> = workers.iter().map(chain::ss58).collect();
+				progress.println(format!("assigned   {}", names.join(", ")));
+				progress.set_message("workers are running the model");
+			},
+			Stage::Committed { done, of } => {
+				progress.println(format!("committed  {done}/{of}"));
+				progress.set_message("waiting for commitments");
+			},
+			Stage::Revealed { done, of } => {
+				progress.println(format!("revealed   {done}/{of}"));
+				progress.set_message("waiting for reveals");
+			},
+			Stage::Settled => progress.set_message("settled"),
+		})
+		.await?;
+	progress.finish_and_clear();
+	let after = market::free_balance(client, &requester).await?;
+
+	let text = match (&receipt.output, LocalModels::scan(&models_dir)) {
+		(Some(tokens), Ok(local)) => match local.find(&info.spec.weights_sha256) {
+			Some(path) => Some(decode(path, tokens)?),
+			None => None,
+		},
+		_ => None,
+	};
+	print_receipt(&receipt, text.as_deref(), json_out, |value| {
+		value["posted_block"] = json!(posted.block);
+		value["escrow"] = json!(posted.escrow.to_string());
+		value["deposit_held"] = json!(posted.deposit.to_string());
+		value["transaction_fee"] = json!(posted.tx_fee.to_string());
+		value["balance_before"] = json!(before.to_string());
+		value["balance_after"] = json!(after.to_string());
+	});
+	if !json_out {
+		println!("deposit    {} held until the record is removed", format_amount(posted.deposit));
+		println!("tx fee     {}", format_amount(posted.tx_fee));
+		let change = i128::try_from(after).unwrap_or(i128::MAX)
+			- i128::try_from(before).unwrap_or(i128::MAX);
+		let sign = if change < 0 { "-" } else { "+" };
+		println!("balance    {sign}{}", format_amount(change.unsigned_abs()));
+	}
+	if receipt.outcome == Outcome::Accepted {
+		Ok(())
+	} else {
+		Err(Failure {
+			code: NOT_ACCEPTED,
+			error: anyhow::anyhow!("job {} was not accepted: {:?}", receipt.job, receipt.outcome),
+		})
+	}
+}
+
+/// Token ids to text with the model file's own tokenizer.
+fn decode(path: &Path, tokens: &[u32]) -> anyhow::Result<String> {
+	let file = commons_engine::gguf::GgufFile::open(path)?;
+	let tokenizer = commons_engine::tokenizer::Tokenizer::from_gguf(&file)?;
+	Ok(tokenizer.decode(tokens)?)
+}
+
+fn print_receipt(
+	receipt: &Receipt,
+	text: Option<&str>,
+	json_out: bool,
+	extra: impl FnOnce(&mut serde_json::Value),
+) {
+	let hashes: Vec<String> = receipt.output_hashes.iter().map(hex::encode).collect();
+	let agreeing: Vec<String> = receipt.agreeing_workers.iter().map(chain::ss58).collect();
+	if json_out {
+		let slashes: Vec<_> = receipt
+			.slashes
+			.iter()
+			.map(|slash| {
+				json!({
+					"worker": chain::ss58(&slash.worker),
+					"amount": slash.amount.to_string(),
+					"reason": slash.reason,
+				})
+			})
+			.collect();
+		let mut value = json!({
+			"job": receipt.job,
+			"outcome": receipt.outcome,
+			"settled_block": receipt.settled_block,
+			"output_hashes": hashes,
+			"agreeing_workers": agreeing,
+			"paid": receipt.paid.to_string(),
+			"fee": receipt.fee.to_string(),
+			"refunded": receipt.refunded.to_string(),
+			"compensated": receipt.compensated.to_string(),
+			"slashes": slashes,
+			"tokens": receipt.output,
+			"text": text,
+		});
+		extra(&mut value);
+		println!("{value}");
+		return;
+	}
+	if let Some(text) = text {
+		println!("{}\n", text.trim());
+	} else if let Some(tokens) = &receipt.output {
+		println!("token ids {tokens:?} (the model file is not in the models directory)\n");
+	}
+	println!("job        {}", receipt.job);
+	println!("outcome    {:?}", receipt.outcome);
+	println!("settled    block #{}", receipt.settled_block);
+	for hash in &hashes {
+		println!("output     0x{hash}");
+	}
+	for worker in &agreeing {
+		println!("agreed     {worker}");
+	}
+	println!(
+		"paid       {} to workers, {} protocol fee",
+		format_amount(receipt.paid),
+		format_amount(receipt.fee)
+	);
+	println!("refunded   {}", format_amount(receipt.refunded));
+	if receipt.compensated > 0 {
+		println!("compensated {}", format_amount(receipt.compensated));
+	}
+	for slash in &receipt.slashes {
+		println!(
+			"slashed    {} {} ({})",
+			chain::ss58(&slash.worker),
+			format_amount(slash.amount),
+			slash.reason
+		);
+	}
+}
+
+/// `commons job show`: a job's record as stored now.
+pub async fn job_show(client: &Client, job: u64, json_out: bool) -> Result<(), Failure> {
+	let Some(record) = market::job(client, job).await? else {
+		return Err(Failure {
+			code: 2,
+			error: anyhow::anyhow!(
+				"no job {job} is stored (never posted, or removed after its retention period)"
+			),
+		});
+	};
+	use api::runtime_types::pallet_jobs::types::{JobStatus, Verdict};
+	let output = match &record.status {
+		JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. } => {
+			let (_, head) = market::finalized_head(client).await?;
+			market::accepted_output(client, head, job).await?
+		},
+		_ => None,
+	};
+	let seats: Vec<_> = record
+		.seats
+		.0
+		.iter()
+		.map(|seat| {
+			json!({
+				"worker": chain::ss58(&seat.worker),
+				"committed": seat.commitment.is_some(),
+				"revealed": seat.revealed.map(hex::encode),
+			})
+		})
+		.collect();
+	let (settled_at, output_hash) = match &record.status {
+		JobStatus::Settled { at, verdict } => (
+			Some(*at),
+			match verdict {
+				Verdict::Accepted { output_hash } => Some(hex::encode(output_hash)),
+				_ => None,
+			},
+		),
+		_ => (None, None),
+	};
+	let value = json!({
+		"job": job,
+		"status": market::status_name(&record.status),
+		"requester": chain::ss58(&record.requester),
+		"model": record.model,
+		"prompt": String::from_utf8_lossy(&record.prompt.0),
+		"max_tokens": record.max_tokens,
+		"replicas": record.replicas,
+		"price_per_replica": record.price_per_replica.to_string(),
+		"posted_at": record.posted_at,
+		"deadline": record.deadline,
+		"settled_at": settled_at,
+		"output_hash": output_hash,
+		"seats": seats,
+		"tokens": output,
+	});
+	if json_out {
+		println!("{value}");
+	} else {
+		println!("job        {job}");
+		println!("status     {}", market::status_name(&record.status));
+		println!("requester  {}", chain::ss58(&record.requester));
+		println!("model      {}", record.model);
+		println!("prompt     {:?}", String::from_utf8_lossy(&record.prompt.0));
+		println!("price      {} x {}", format_amount(record.price_per_replica), record.replicas);
+		println!("posted     block #{}", record.posted_at);
+		if let Some(at) = settled_at {
+			println!("settled    block #{at}");
+		}
+		if let Some(hash) = output_hash {
+			println!("output     0x{hash}");
+		}
+		for seat in &record.seats.0 {
+			let state = match (&seat.commitment, &seat.revealed) {
+				(_, Some(hash)) => format!("revealed 0x{}", hex::encode(hash)),
+				(Some(_), None) => "committed".to_string(),
+				(None, None) => "waiting".to_string(),
+			};
+			println!("seat       {} {state}", chain::ss58(&seat.worker));
+		}
+		if let Some(tokens) = output {
+			println!("tokens     {tokens:?}");
+		}
+	}
+	Ok(())
+}
+
+/// `commons models list`.
+pub async fn models_list(client: &Client, json_out: bool) -> Result<(), Failure> {
+	let models = chain::models(client).await?;
+	if json_out {
+		let list: Vec<_> = models
+			.iter()
+			.map(|(id, info)| {
+				json!({
+					"id": id,
+					"name": chain::model_name(info),
+					"status": format!("{:?}", info.status),
+					"sha256": hex::encode(info.spec.weights_sha256),
+					"size": info.spec.weights_size,
+					"engine_version": info.spec.engine_version,
+					"min_price": info.spec.min_price.to_string(),
+				})
+			})
+			.collect();
+		println!("{}", json!(list));
+	} else {
+		for (id, info) in &models {
+			println!(
+				"{id:>3}  {:<28} {:<10} floor {:<12} sha256 {}",
+				chain::model_name(info),
+				format!("{:?}", info.status),
+				format_amount(info.spec.min_price),
+				hex::encode(info.spec.weights_sha256)
+			);
+		}
+	}
+	Ok(())
+}
+
+/// `commons workers list`: every registered worker with its stake and reputation.
+pub async fn workers_list(client: &Client, json_out: bool) -> Result<(), Failure> {
+	let at = client.storage().at_latest().await.map_err(ChainError::other("reading the chain"))?;
+	let mut entries = at
+		.iter(api::storage().workers().workers_iter())
+		.await
+		.map_err(ChainError::other("reading the worker registry"))?;
+	let mut workers = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(ChainError::other("reading the worker registry"))?;
+		// The key ends with the account id itself (Blake2_128Concat).
+		let Some(tail) = entry.key_bytes.len().checked_sub(32) else { continue };
+		let mut account = [0u8; 32];
+		account.copy_from_slice(&entry.key_bytes[tail..]);
+		workers.push((subxt::utils::AccountId32(account), entry.value));
+	}
+	workers.sort_by(|a, b| a.0 .0.cmp(&b.0 .0));
+	if json_out {
+		let list: Vec<_> = workers
+			.iter()
+			.map(|(account, info)| {
+				json!({
+					"worker": chain::ss58(account),
+					"bonded": info.bonded.to_string(),
+					"models": info.models.0,
+					"price": info.price.to_string(),
+					"online": info.online,
+					"live_jobs": info.live_jobs,
+					"accepted": info.reputation.accepted,
+					"wrong": info.reputation.wrong,
+					"no_show": info.reputation.no_show,
+				})
+			})
+			.collect();
+		println!("{}", json!(list));
+	} else {
+		for (account, info) in &workers {
+			println!(
+				"{}  bonded {:<14} price {:<10} models {:?} {} accepted {} wrong {} no-show {}",
+				chain::ss58(account),
+				format_amount(info.bonded),
+				format_amount(info.price),
+				info.models.0,
+				if info.online { "online " } else { "offline" },
+				info.reputation.accepted,
+				info.reputation.wrong,
+				info.reputation.no_show
+			);
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,550 @@
+//! Posting a job and following it to its receipt, over the subxt chain access.
+//!
+//! Every refusal the chain would give for a bad request that [`check`] can see from outside
+//! (unknown or inactive model, price below the model's floor, empty or too long prompt, max tokens
+//! out of range, not enough balance) is found before anything is signed, so a bad request costs
+//! nothing, not even a transaction fee.
+
+use subxt::{tx::Signer, utils::AccountId32};
+
+use crate::chain::{
+	self,
+	api::{
+		self,
+		jobs::events as job_events,
+		runtime_types::commons_primitives::ModelStatus,
+		runtime_types::pallet_jobs::types::{
+			JobStatus, Quote as ChainQuote, Sampling as JobSampling, Verdict,
+		},
+	},
+	BlockHash, ChainError, Client, CommonsConfig,
+};
+
+/// What a requester asks for.
+#[derive(Clone, Debug)]
+pub struct JobRequest {
+	/// The model, by registry id.
+	pub model: u32,
+	/// The user message (UTF-8).
+	pub prompt: String,
+	/// Most tokens to generate.
+	pub max_tokens: u32,
+	/// Workers that must agree.
+	pub replicas: u32,
+	/// Price per replica, in the smallest unit.
+	pub price: u128,
+	/// Blocks from now within which workers must be assigned.
+	pub deadline_blocks: u32,
+}
+
+/// Why a request is refused before anything is signed.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+	/// The prompt is empty.
+	#[error("the prompt is empty")]
+	EmptyPrompt,
+	/// The prompt is longer than the chain takes.
+	#[error("the prompt is {len} bytes; the chain takes at most {max}")]
+	PromptTooLong {
+		/// Its length.
+		len: usize,
+		/// The most allowed.
+		max: u32,
+	},
+	/// Max tokens out of range.
+	#[error("max tokens must be between 1 and {max}, not {requested}")]
+	MaxTokens {
+		/// Asked for.
+		requested: u32,
+		/// The most allowed.
+		max: u32,
+	},
+	/// Replicas out of the storage bound.
+	#[error("replicas must be between 1 and {max}, not {requested}")]
+	Replicas {
+		/// Asked for.
+		requested: u32,
+		/// The most seats a job has.
+		max: u32,
+	},
+	/// The model takes no new jobs.
+	#[error("model {model} is {status} and takes no new jobs")]
+	ModelNotActive {
+		/// Its id.
+		model: u32,
+		/// Deprecated or banned.
+		status: &'static str,
+	},
+	/// The price is below the model's floor.
+	#[error("the price per replica {price} is below model {model}'s floor of {floor}")]
+	PriceBelowFloor {
+		/// The model.
+		model: u32,
+		/// Offered, formatted.
+		price: String,
+		/// The floor, formatted.
+		floor: String,
+	},
+	/// The requester cannot pay.
+	#[error("not enough balance: posting holds {need} and costs a fee of about {fee}; the account has {have} free")]
+	InsufficientBalance {
+		/// Escrow and deposit, formatted.
+		need: String,
+		/// The estimated transaction fee, formatted.
+		fee: String,
+		/// Free balance, formatted.
+		have: String,
+	},
+}
+
+/// Why posting or following a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+	/// The request is refused; nothing was signed.
+	#[error(transparent)]
+	Refused(#[from] Refusal),
+	/// The model is not registered.
+	#[error(transparent)]
+	Lookup(#[from] chain::ModelLookup),
+	/// The chain failed or refused.
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	/// The job did not settle in time.
+	#[error("job {job} did not settle within {seconds} s; `commons job show {job}` follows it")]
+	Timeout {
+		/// The job.
+		job: u64,
+		/// How long was waited.
+		seconds: u64,
+	},
+}
+
+/// What posting holds from the requester.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quote {
+	/// Payment to the workers.
+	pub payment: u128,
+	/// Protocol fee.
+	pub fee: u128,
+	/// Storage deposit, returned when the record is removed.
+	pub deposit: u128,
+	/// All of it.
+	pub total: u128,
+}
+
+fn fmt(amount: u128) -> String {
+	crate::amount::format_amount(amount)
+}
+
+fn other(context: &'static str) -> impl FnOnce(subxt::Error) -> ChainError {
+	ChainError::other(context)
+}
+
+/// Checks a request against the chain's rules and the requester's balance; returns the quote.
+pub async fn check(
+	client: &Client,
+	requester: &impl Signer<CommonsConfig>,
+	request: &JobRequest,
+) -> Result<Quote, MarketError> {
+	if request.prompt.is_empty() {
+		return Err(Refusal::EmptyPrompt.into());
+	}
+	let constants = client.constants();
+	let max_prompt = constants
+		.at(&api::constants().jobs().max_prompt_len())
+		.map_err(other("reading MaxPromptLen"))?;
+	if request.prompt.len() > max_prompt as usize {
+		return Err(Refusal::PromptTooLong { len: request.prompt.len(), max: max_prompt }.into());
+	}
+	let max_tokens = constants
+		.at(&api::constants().jobs().max_output_tokens())
+		.map_err(other("reading MaxOutputTokens"))?;
+	if request.max_tokens == 0 || request.max_tokens > max_tokens {
+		return Err(Refusal::MaxTokens { requested: request.max_tokens, max: max_tokens }.into());
+	}
+	let max_seats =
+		constants.at(&api::constants().jobs().max_seats()).map_err(other("reading MaxSeats"))?;
+	if request.replicas == 0 || request.replicas > max_seats {
+		return Err(Refusal::Replicas { requested: request.replicas, max: max_seats }.into());
+	}
+	let (model, info) = chain::resolve_model(client, &request.model.to_string()).await?;
+	match info.status {
+		ModelStatus::Active => {},
+		ModelStatus::Deprecated => {
+			return Err(Refusal::ModelNotActive { model, status: "deprecated" }.into())
+		},
+		ModelStatus::Banned => {
+			return Err(Refusal::ModelNotActive { model, status: "banned" }.into())
+		},
+	}
+	if request.price < info.spec.min_price {
+		return Err(Refusal::PriceBelowFloor {
+			model,
+			price: fmt(request.price),
+			floor: fmt(info.spec.min_price),
+		}
+		.into());
+	}
+	let quote: Option<ChainQuote<u128>> = chain::view(
+		client,
+		None,
+		api::view_functions().jobs().price_quote(
+			model,
+			request.replicas,
+			request.price,
+			request.prompt.len() as u32,
+			request.max_tokens,
+		),
+	)
+	.await
+	.map_err(other("asking for a price quote"))?;
+	let quote = quote.ok_or_else(|| chain::ModelLookup::Unknown(model.to_string()))?;
+	let quote = Quote {
+		payment: quote.payment,
+		fee: quote.fee,
+		deposit: quote.deposit,
+		total: quote.total,
+	};
+	let free = free_balance(client, &requester.account_id()).await?;
+	let (head, _) = finalized_head(client).await?;
+	let fee = client
+		.tx()
+		.create_partial(&post_call(request, head), &requester.account_id(), Default::default())
+		.await
+		.map_err(other("estimating the fee"))?
+		.sign(requester)
+		.partial_fee_estimate()
+		.await
+		.map_err(other("estimating the fee"))?;
+	if free < quote.total.saturating_add(fee) {
+		return Err(Refusal::InsufficientBalance {
+			need: fmt(quote.total),
+			fee: fmt(fee),
+			have: fmt(free),
+		}
+		.into());
+	}
+	Ok(quote)
+}
+
+fn post_call(
+	request: &JobRequest,
+	head: u32,
+) -> subxt::tx::DefaultPayload<api::jobs::calls::types::PostJob> {
+	api::tx().jobs().post_job(
+		request.model,
+		request.prompt.as_bytes().to_vec(),
+		request.max_tokens,
+		JobSampling::Greedy,
+		request.replicas,
+		request.price,
+		head.saturating_add(request.deadline_blocks.max(1)),
+	)
+}
+
+/// An account's free balance.
+pub async fn free_balance(client: &Client, who: &AccountId32) -> Result<u128, ChainError> {
+	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
+	let account = at
+		.fetch_or_default(&api::storage().system().account(who.clone()))
+		.await
+		.map_err(other("reading the balance"))?;
+	Ok(account.data.free)
+}
+
+/// The number and hash of the last finalised block.
+pub async fn finalized_head(client: &Client) -> Result<(u32, BlockHash), ChainError> {
+	let block = client.blocks().at_latest().await.map_err(other("reading the chain head"))?;
+	Ok((block.number(), block.hash()))
+}
+
+/// Where a job is on its way to a receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+	/// Included and finalised; escrow held.
+	Posted {
+		/// Its id.
+		job: u64,
+		/// The block it was posted in.
+		block: u32,
+	},
+	/// Workers hold its seats.
+	Assigned {
+		/// The workers.
+		workers: Vec<AccountId32>,
+	},
+	/// `done` of `of` workers committed.
+	Committed {
+		/// Commitments so far.
+		done: u32,
+		/// Seats.
+		of: u32,
+	},
+	/// `done` of `of` workers revealed.
+	Revealed {
+		/// Reveals so far.
+		done: u32,
+		/// Seats.
+		of: u32,
+	},
+	/// Settled: see the receipt.
+	Settled,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+	/// A majority agreed.
+	Accepted,
+	/// No majority; refunded.
+	NoQuorum,
+	/// Nobody could be assigned in time; refunded.
+	Expired,
+	/// Cancelled while pending; refunded.
+	Cancelled,
+}
+
+/// A slash of one of the job's workers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slash {
+	/// The worker.
+	pub worker: AccountId32,
+	/// How much stake it lost.
+	pub amount: u128,
+	/// Why: a wrong result or a no-show.
+	pub reason: String,
+}
+
+/// A settled job, as the chain's events say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+	/// The job.
+	pub job: u64,
+	/// How it ended.
+	pub outcome: Outcome,
+	/// The block it settled in.
+	pub settled_block: u32,
+	/// The accepted output's hash, or the distinct hashes of a job without quorum.
+	pub output_hashes: Vec<[u8; 32]>,
+	/// Workers paid for the accepted output.
+	pub agreeing_workers: Vec<AccountId32>,
+	/// Paid to the workers in all.
+	pub paid: u128,
+	/// Protocol fee paid to the treasury.
+	pub fee: u128,
+	/// Escrow returned to the requester.
+	pub refunded: u128,
+	/// Slashed stake paid to the requester.
+	pub compensated: u128,
+	/// Workers slashed.
+	pub slashes: Vec<Slash>,
+	/// The accepted output's token ids, while the chain retains them.
+	pub output: Option<Vec<u32>>,
+}
+
+impl Receipt {
+	fn new(job: u64, outcome: Outcome, settled_block: u32) -> Self {
+		Self {
+			job,
+			outcome,
+			settled_block,
+			output_hashes: Vec::new(),
+			agreeing_workers: Vec::new(),
+			paid: 0,
+			fee: 0,
+			refunded: 0,
+			compensated: 0,
+			slashes: Vec::new(),
+			output: None,
+		}
+	}
+}
+
+/// A posted job: its id, the block it was posted in, the transaction fee, and what is held.
+#[derive(Clone, Debug)]
+pub struct Posted {
+	/// The job.
+	pub job: u64,
+	/// The block it was finalised in.
+	pub block: u32,
+	/// Escrow held (payment and protocol fee).
+	pub escrow: u128,
+	/// Storage deposit held.
+	pub deposit: u128,
+	/// The transaction fee paid for posting.
+	pub tx_fee: u128,
+}
+
+/// Posts `request` (after [`check`]) and follows it until it settles or `timeout` passes,
+/// reporting each stage.
+pub async fn post_and_follow(
+	client: &Client,
+	requester: &impl Signer<CommonsConfig>,
+	request: &JobRequest,
+	timeout: std::time::Duration,
+	mut on_stage: impl FnMut(&Stage),
+) -> Result<(Posted, Receipt), MarketError> {
+	check(client, requester, request).await?;
+	// Follow finalised blocks from before the post, so that no event of the job is missed.
+	let mut blocks =
+		client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
+	let (head, _) = finalized_head(client).await?;
+	let included = chain::submit(client, requester, &post_call(request, head)).await?;
+	let posted_event = included
+		.events
+		.find_first::<job_events::JobPosted>()
+		.map_err(other("reading the post's events"))?
+		.ok_or_else(|| ChainError::Dispatch {
+			call: "Jobs.post_job".into(),
+			error: "no JobPosted event".into(),
+		})?;
+	let tx_fee = included
+		.events
+		.find_first::<api::transaction_payment::events::TransactionFeePaid>()
+		.ok()
+		.flatten()
+		.map(|event| event.actual_fee)
+		.unwrap_or_default();
+	let post_block = client
+		.blocks()
+		.at(included.block)
+		.await
+		.map_err(other("reading the post's block"))?
+		.number();
+	let job = posted_event.job;
+	let posted = Posted {
+		job,
+		block: post_block,
+		escrow: posted_event.escrow,
+		deposit: posted_event.deposit,
+		tx_fee,
+	};
+	on_stage(&Stage::Posted { job, block: post_block });
+
+	let deadline = tokio::time::Instant::now() + timeout;
+	let mut seats = request.replicas;
+	let (mut committed, mut revealed) = (0u32, 0u32);
+	let mut receipt: Option<Receipt> = None;
+	loop {
+		let next = tokio::time::timeout_at(deadline, blocks.next()).await;
+		let block = match next {
+			Err(_) => return Err(MarketError::Timeout { job, seconds: timeout.as_secs() }),
+			Ok(None) => {
+				return Err(ChainError::Unreachable {
+					url: "the node".into(),
+					source: Box::new(subxt::Error::Other("the block subscription ended".into())),
+				}
+				.into())
+			},
+			Ok(Some(block)) => block.map_err(other("following blocks"))?,
+		};
+		if block.number() <= post_block {
+			continue;
+		}
+		let events = block.events().await.map_err(other("reading events"))?;
+		for event in events.iter() {
+			let event = event.map_err(other("decoding events"))?;
+			let Ok(event) = event.as_root_event::<api::Event>() else { continue };
+			let api::Event::Jobs(event) = event else { continue };
+			use api::jobs::Event as E;
+			let number = block.number();
+			let settled = |outcome| Receipt::new(job, outcome, number);
+			match event {
+				E::JobAssigned { job: id, workers, .. } if id == job => {
+					seats = workers.0.len() as u32;
+					on_stage(&Stage::Assigned { workers: workers.0 });
+				},
+				E::ResultCommitted { job: id, .. } if id == job => {
+					committed += 1;
+					on_stage(&Stage::Committed { done: committed, of: seats });
+				},
+				E::ResultRevealed { job: id, .. } if id == job => {
+					revealed += 1;
+					on_stage(&Stage::Revealed { done: revealed, of: seats });
+				},
+				E::JobAccepted { job: id, output_hash, agreeing_workers, paid, fee }
+					if id == job =>
+				{
+					let mut accepted = settled(Outcome::Accepted);
+					accepted.output_hashes = vec![output_hash];
+					accepted.agreeing_workers = agreeing_workers.0;
+					accepted.paid = paid;
+					accepted.fee = fee;
+					receipt = Some(accepted);
+				},
+				E::JobNoQuorum { job: id, output_hashes } if id == job => {
+					let mut no_quorum = settled(Outcome::NoQuorum);
+					no_quorum.output_hashes = output_hashes.0;
+					receipt = Some(no_quorum);
+				},
+				E::JobExpired { job: id } if id == job => receipt = Some(settled(Outcome::Expired)),
+				E::JobCancelled { job: id, refunded } if id == job => {
+					let mut cancelled = settled(Outcome::Cancelled);
+					cancelled.refunded = refunded;
+					receipt = Some(cancelled);
+				},
+				E::EscrowRefunded { job: id, amount, .. } if id == job => {
+					if let Some(receipt) = receipt.as_mut() {
+						receipt.refunded += amount;
+					}
+				},
+				E::RequesterCompensated { job: id, amount, .. } if id == job => {
+					if let Some(receipt) = receipt.as_mut() {
+						receipt.compensated += amount;
+					}
+				},
+				E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
+					if let Some(receipt) = receipt.as_mut() {
+						receipt.slashes.push(Slash {
+							worker,
+							amount,
+							reason: format!("{reason:?}"),
+						});
+					}
+				},
+				_ => {},
+			}
+		}
+		if let Some(mut receipt) = receipt {
+			on_stage(&Stage::Settled);
+			if receipt.outcome == Outcome::Accepted {
+				receipt.output = accepted_output(client, block.hash(), job).await?;
+			}
+			return Ok((posted, receipt));
+		}
+	}
+}
+
+/// The accepted output of `job` at block `at`, while the chain retains it.
+pub async fn accepted_output(
+	client: &Client,
+	at: BlockHash,
+	job: u64,
+) -> Result<Option<Vec<u32>>, ChainError> {
+	let output = chain::view(client, Some(at), api::view_functions().jobs().accepted_output(job))
+		.await
+		.map_err(other("reading the output"))?;
+	Ok(output.map(|output| output.0))
+}
+
+/// A job's record, as stored now.
+pub type JobRecord = api::runtime_types::pallet_jobs::types::Job;
+
+/// A job's record at the latest block, if still stored.
+pub async fn job(client: &Client, job: u64) -> Result<Option<JobRecord>, ChainError> {
+	chain::view(client, None, api::view_functions().jobs().job(job))
+		.await
+		.map_err(other("reading the job"))
+}
+
+/// A job's status as a word.
+pub fn status_name(status: &JobStatus<u32>) -> &'static str {
+	match status {
+		JobStatus::Pending => "pending",
+		JobStatus::Assigned { .. } => "assigned",
+		JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. } => "accepted",
+		JobStatus::Settled { verdict: Verdict::NoQuorum, .. } => "no quorum",
+		JobStatus::Settled { verdict: Verdict::Expired, .. } => "expired",
+	}
+}

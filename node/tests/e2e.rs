@@ -1,0 +1,421 @@
+//! The whole market with real processes: a `commons-node --dev`, `commons-worker` daemons running
+//! the real SmolLM2 model (on the CPU and on wgpu: a GPU, or Mesa lavapipe where there is none),
+//! and the `commons` CLI as a requester uses it.
+
+mod common;
+
+use std::{
+	fs::File,
+	path::{Path, PathBuf},
+	process::{Child, Command, Output, Stdio},
+	time::Duration,
+};
+
+use common::{free_port, repo_root, NodeProcess};
+use commons_client::{keys, Node};
+use commons_runtime::RuntimeEvent;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn binary(name: &str) -> PathBuf {
+	PathBuf::from(common::NODE).with_file_name(name)
+}
+
+fn models_dir() -> PathBuf {
+	repo_root().join("models")
+}
+
+fn run(name: &str, url: &str, args: &[&str]) -> Output {
+	Command::new(binary(name))
+		.env("COMMONS_RPC", url)
+		.env_remove("COMMONS_KEY")
+		.args(args)
+		.output()
+		.unwrap_or_else(|error| panic!("{name} runs: {error}"))
+}
+
+fn text(output: &Output) -> String {
+	format!(
+		"exit {:?}\nstdout: {}\nstderr: {}",
+		output.status.code(),
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	)
+}
+
+/// The JSON a successful `--json` command printed.
+fn json(output: &Output) -> serde_json::Value {
+	assert!(output.status.success(), "{}", text(output));
+	serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("JSON: {}", text(output)))
+}
+
+fn amount(value: &serde_json::Value) -> u128 {
+	value.as_str().unwrap_or_else(|| panic!("an amount string: {value}")).parse().unwrap()
+}
+
+fn free(url: &str, account: &str) -> u128 {
+	amount(&json(&run("commons", url, &["--json", "balance", account]))["free"])
+}
+
+/// A running `commons-worker run`, stopped with SIGTERM when dropped.
+struct WorkerProcess {
+	child: Child,
+	log: PathBuf,
+	address: String,
+}
+
+impl WorkerProcess {
+	/// Generates a key, funds it from Alice, registers it for model 0 and starts serving.
+	fn start(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
+		let key = dir.join(format!("{name}.key"));
+		let key_arg = key.to_str().unwrap();
+		let generated =
+			json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]));
+		let address = generated["address"].as_str().unwrap().to_string();
+		json(&run(
+			"commons",
+			url,
+			&["--json", "transfer", "--key", "//Alice", "--to", &address, "--amount", "1100"],
+		));
+		let registered = run(
+			"commons-worker",
+			url,
+			&["register", "--key", key_arg, "--stake", "1000", "--price", "1", "--model", "0"],
+		);
+		assert!(registered.status.success(), "{}", text(&registered));
+		let log = dir.join(format!("{name}.log"));
+		let output = File::create(&log).unwrap();
+		let child = Command::new(binary("commons-worker"))
+			.env("COMMONS_RPC", url)
+			.args(["run", "--key", key_arg, "--backend", backend, "--threads", "1"])
+			.arg("--models-dir")
+			.arg(models_dir())
+			.args(["--metrics-port", &free_port().to_string()])
+			.stdout(Stdio::from(output.try_clone().unwrap()))
+			.stderr(Stdio::from(output))
+			.spawn()
+			.expect("commons-worker starts");
+		Self { child, log, address }
+	}
+
+	fn output(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for WorkerProcess {
+	fn drop(&mut self) {
+		let _ =
+			Command::new("sh").args(["-c", &format!("kill -TERM {}", self.child.id())]).status();
+		for _ in 0..100 {
+			if let Ok(Some(_)) = self.child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+	let dir = std::env::temp_dir().join(format!("commons-e2e-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
+}
+
+/// Transaction fees `account` paid in blocks `from..=to`, from the chain's events.
+async fn fees_paid(url: &str, account: &str, from: u32, to: u32) -> u128 {
+	let node = Node::connect(url).await.unwrap();
+	let who = keys::parse_account(account).unwrap();
+	let mut fees = 0;
+	for number in from..=to {
+		let hash = node.block_hash(number).await.unwrap().expect("a finalised block");
+		for record in node.events(hash).await.unwrap() {
+			if let RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
+			) = record.event
+			{
+				if payer == who {
+					fees += actual_fee;
+				}
+			}
+		}
+	}
+	fees
+}
+
+fn start_node() -> NodeProcess {
+	let node = NodeProcess::start_dev();
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	runtime.block_on(async {
+		let client = match Node::connect_with_retry(&node.url, TIMEOUT).await {
+			Ok(client) => client,
+			Err(error) => panic!("cannot reach the node: {error}\n{}", node.output()),
+		};
+		client.wait_finalized_number(1, TIMEOUT).await.unwrap();
+	});
+	node
+}
+
+#[test]
+fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balances() {
+	let node = start_node();
+	let url = node.url.as_str();
+	let dir = temp_dir("honest");
+	let workers = [
+		WorkerProcess::start(url, &dir, "cpu-a", "cpu"),
+		WorkerProcess::start(url, &dir, "cpu-b", "cpu"),
+		WorkerProcess::start(url, &dir, "gpu", "gpu"),
+	];
+	let before_requester = free(url, "//Alice");
+	let before: Vec<u128> = workers.iter().map(|worker| free(url, &worker.address)).collect();
+
+	let models = models_dir();
+	let output = run(
+		"commons",
+		url,
+		&[
+			"--json",
+			"infer",
+			"--key",
+			"//Alice",
+			"--model",
+			"0",
+			"--prompt",
+			"What is the capital of France?",
+			"--max-tokens",
+			"16",
+			"--replicas",
+			"3",
+			"--price",
+			"1",
+			"--models-dir",
+			models.to_str().unwrap(),
+		],
+	);
+	if !output.status.success() {
+		let logs: Vec<String> = workers.iter().map(WorkerProcess::output).collect();
+		panic!("{}\nworkers:\n{}\nnode:\n{}", text(&output), logs.join("\n----\n"), node.output());
+	}
+	let receipt = json(&output);
+	assert_eq!(receipt["outcome"], "accepted", "{receipt}");
+	let answer = receipt["text"].as_str().unwrap_or_default();
+	assert!(answer.contains("Paris"), "{receipt}");
+	let agreeing: Vec<&str> = receipt["agreeing_workers"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|w| w.as_str().unwrap())
+		.collect();
+	for worker in &workers {
+		assert!(agreeing.contains(&worker.address.as_str()), "{} in {receipt}", worker.address);
+	}
+
+	// The requester: escrow and deposit held, the transaction fee paid, unused escrow refunded.
+	let (escrow, deposit, tx_fee) = (
+		amount(&receipt["escrow"]),
+		amount(&receipt["deposit_held"]),
+		amount(&receipt["transaction_fee"]),
+	);
+	let (paid, fee, refunded) =
+		(amount(&receipt["paid"]), amount(&receipt["fee"]), amount(&receipt["refunded"]));
+	assert_eq!(escrow, paid + fee + refunded, "{receipt}");
+	let after_requester = free(url, "//Alice");
+	assert_eq!(
+		before_requester - after_requester,
+		escrow + deposit + tx_fee - refunded,
+		"requester balance change vs receipt {receipt}"
+	);
+	assert_eq!(
+		amount(&receipt["balance_before"]) - amount(&receipt["balance_after"]),
+		escrow + deposit + tx_fee - refunded
+	);
+
+	// Each worker: its share of the payment, less the fees of its commit and reveal.
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	let (posted, settled) = (
+		receipt["posted_block"].as_u64().unwrap() as u32,
+		receipt["settled_block"].as_u64().unwrap() as u32,
+	);
+	let share = paid / workers.len() as u128;
+	for (worker, before) in workers.iter().zip(before) {
+		let fees = runtime.block_on(fees_paid(url, &worker.address, posted, settled));
+		assert!(fees > 0, "the worker paid for its commit and reveal");
+		let after = free(url, &worker.address);
+		assert_eq!(after + fees, before + share, "{}: {}", worker.address, worker.output());
+	}
+
+	// The job as stored: accepted, every seat revealed the accepted hash.
+	let job = receipt["job"].as_u64().unwrap().to_string();
+	let shown = json(&run("commons", url, &["--json", "job", "show", &job]));
+	assert_eq!(shown["status"], "accepted");
+	assert_eq!(shown["output_hash"], receipt["output_hashes"][0]);
+	assert_eq!(shown["tokens"], receipt["tokens"]);
+	let listed = json(&run("commons", url, &["--json", "workers", "list"]));
+	assert_eq!(listed.as_array().unwrap().len(), 3);
+	assert!(listed.as_array().unwrap().iter().all(|worker| worker["accepted"] == 1), "{listed}");
+}
+
+#[test]
+fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded() {
+	let node = start_node();
+	let url = node.url.as_str();
+	let dir = temp_dir("refusals");
+	let models = models_dir();
+	let infer = |extra: &[&str]| {
+		let mut args = vec!["infer", "--key", "//Alice", "--models-dir", models.to_str().unwrap()];
+		args.extend_from_slice(extra);
+		run("commons", url, &args)
+	};
+	let before = free(url, "//Alice");
+	let prompt = ["--prompt", "What is the capital of France?"];
+
+	let unknown = infer(&[&["--model", "7", "--price", "1"][..], &prompt].concat());
+	assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+	assert!(
+		String::from_utf8_lossy(&unknown.stderr).contains("unknown model `7`"),
+		"{}",
+		text(&unknown)
+	);
+
+	let cheap = infer(&[&["--model", "0", "--price", "0.000000000001"][..], &prompt].concat());
+	assert_eq!(cheap.status.code(), Some(2), "{}", text(&cheap));
+	assert!(
+		String::from_utf8_lossy(&cheap.stderr).contains("below model 0's floor"),
+		"{}",
+		text(&cheap)
+	);
+
+	let long = "x".repeat(9000);
+	let too_long = infer(&["--model", "0", "--price", "1", "--prompt", &long]);
+	assert_eq!(too_long.status.code(), Some(2), "{}", text(&too_long));
+	assert!(
+		String::from_utf8_lossy(&too_long.stderr).contains("the chain takes at most"),
+		"{}",
+		text(&too_long)
+	);
+
+	// A requester with a little money: enough for nothing.
+	let poor = "//CommonsPoorRequester";
+	json(&run(
+		"commons",
+		url,
+		&["--json", "transfer", "--key", "//Alice", "--to", poor, "--amount", "0.5"],
+	));
+	let before_poor = free(url, poor);
+	let broke = run(
+		"commons",
+		url,
+		&[&["infer", "--key", poor, "--model", "0", "--price", "1"][..], &prompt].concat(),
+	);
+	assert_eq!(broke.status.code(), Some(2), "{}", text(&broke));
+	assert!(
+		String::from_utf8_lossy(&broke.stderr).contains("not enough balance"),
+		"{}",
+		text(&broke)
+	);
+	assert_eq!(free(url, poor), before_poor, "nothing moved");
+
+	let nowhere = format!("ws://127.0.0.1:{}", free_port());
+	let unreachable = run(
+		"commons",
+		&nowhere,
+		&[&["--json", "infer", "--key", "//Alice", "--model", "0", "--price", "1"][..], &prompt]
+			.concat(),
+	);
+	assert_eq!(unreachable.status.code(), Some(3), "{}", text(&unreachable));
+	let error: serde_json::Value = serde_json::from_slice(&unreachable.stdout).unwrap();
+	assert!(error["error"].as_str().unwrap().contains("unreachable"), "{error}");
+
+	// Nothing above moved Alice's funds but the transfer to the poor requester (and its fee).
+	let transfer_fee = 0.5e12 as u128;
+	assert!(before - free(url, "//Alice") < transfer_fee * 2, "only the transfer moved funds");
+	let before = free(url, "//Alice");
+
+	// No worker serves model 0 on this chain: the job expires at its deadline, refunded in full.
+	let expired = infer(
+		&[
+			&["--json", "--model", "0", "--price", "1", "--deadline", "3", "--replicas", "1"][..],
+			&prompt,
+		]
+		.concat(),
+	);
+	assert_eq!(expired.status.code(), Some(6), "{}", text(&expired));
+	let receipt: serde_json::Value = serde_json::from_slice(&expired.stdout).unwrap();
+	assert_eq!(receipt["outcome"], "expired", "{receipt}");
+	let escrow = amount(&receipt["escrow"]);
+	assert_eq!(amount(&receipt["refunded"]), escrow, "the whole escrow comes back: {receipt}");
+	let (deposit, tx_fee) = (amount(&receipt["deposit_held"]), amount(&receipt["transaction_fee"]));
+	assert_eq!(before - free(url, "//Alice"), deposit + tx_fee, "{receipt}");
+
+	// The worker's commands, each failure named, with its exit code.
+	let key = dir.join("worker.key");
+	let key_arg = key.to_str().unwrap();
+	let missing = run("commons-worker", url, &["status", "--key", key_arg]);
+	assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+	let address =
+		json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]))
+			["address"]
+			.as_str()
+			.unwrap()
+			.to_string();
+	let again = run("commons-worker", url, &["key", "generate", "--out", key_arg]);
+	assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+	assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+	let status = json(&run("commons-worker", url, &["--json", "status", "--key", key_arg]));
+	assert_eq!(status["registered"], false);
+	json(&run(
+		"commons",
+		url,
+		&["--json", "transfer", "--key", "//Alice", "--to", &address, "--amount", "500"],
+	));
+	let register = |stake: &str, model: &str| {
+		run(
+			"commons-worker",
+			url,
+			&["register", "--key", key_arg, "--stake", stake, "--price", "1", "--model", model],
+		)
+	};
+	let unknown_model = register("200", "9");
+	assert_eq!(unknown_model.status.code(), Some(2), "{}", text(&unknown_model));
+	assert!(String::from_utf8_lossy(&unknown_model.stderr).contains("unknown model `9`"));
+	let before_stake = free(url, &address);
+	let low = register("1", "0");
+	assert_eq!(low.status.code(), Some(5), "{}", text(&low));
+	assert!(String::from_utf8_lossy(&low.stderr).contains("StakeBelowMinimum"), "{}", text(&low));
+	assert!(before_stake - free(url, &address) < 1_000_000_000_000, "only the fee was paid");
+	let unregistered = run(
+		"commons-worker",
+		url,
+		&["run", "--key", key_arg, "--metrics-port", "0", "--models-dir", models.to_str().unwrap()],
+	);
+	assert_eq!(unregistered.status.code(), Some(1), "{}", text(&unregistered));
+	assert!(String::from_utf8_lossy(&unregistered.stderr).contains("not a registered worker"));
+	let registered = register("200", "SmolLM2-135M-Instruct");
+	assert!(registered.status.success(), "{}", text(&registered));
+	let status = json(&run("commons-worker", url, &["--json", "status", "--key", key_arg]));
+	assert_eq!(status["bonded"], "200000000000000", "{status}");
+	// A models directory without the registered file: the worker refuses to start.
+	let empty = dir.join("no-models");
+	std::fs::create_dir_all(&empty).unwrap();
+	let refused = run(
+		"commons-worker",
+		url,
+		&["run", "--key", key_arg, "--metrics-port", "0", "--models-dir", empty.to_str().unwrap()],
+	);
+	assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+	assert!(
+		String::from_utf8_lossy(&refused.stderr).contains("REFUSING TO SERVE model 0"),
+		"{}",
+		text(&refused)
+	);
+	let nowhere = format!("ws://127.0.0.1:{}", free_port());
+	let unreachable = run("commons-worker", &nowhere, &["status", "--key", key_arg]);
+	assert_eq!(unreachable.status.code(), Some(3), "{}", text(&unreachable));
+}

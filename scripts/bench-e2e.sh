@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end market figures on a development chain with three workers (real model):
+#   - post-to-settled latency of a 16-token job with three replicas (median of RUNS jobs);
+#   - jobs settled per minute with three workers, JOBS jobs posted at once by different requesters.
+# Prints a table. Usage: scripts/bench-e2e.sh [RUNS] [JOBS]   (defaults 3 and 6)
+set -euo pipefail
+RUNS="${1:-3}"
+JOBS="${2:-6}"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$REPO_ROOT/scripts/lib.sh"
+cd "$REPO_ROOT"
+build_release
+bash scripts/fetch-model.sh >/dev/null
+NODE="$COMMONS_BIN/commons-node"
+CLI="$COMMONS_BIN/commons"
+WORKER="$COMMONS_BIN/commons-worker"
+WORK="$(mktemp -d -t commons-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do stop_process "$pid"; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+RPC_PORT="$(free_port)"
+"$NODE" --dev --tmp --rpc-port "$RPC_PORT" --port "$(free_port)" --prometheus-port "$(free_port)" \
+	--no-telemetry --no-mdns >"$WORK/node.log" 2>&1 &
+PIDS+=($!)
+wait_finalised "$RPC_PORT" 1 $(($(date +%s) + 120))
+export COMMONS_RPC="ws://127.0.0.1:$RPC_PORT"
+BACKEND="${BENCH_BACKEND:-cpu}"
+for i in 0 1 2; do
+	key="$WORK/worker$i.key"
+	address="$("$WORKER" --json key generate --out "$key" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
+	"$CLI" transfer --key //Alice --to "$address" --amount 1100 >/dev/null
+	"$WORKER" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
+	"$WORKER" run --key "$key" --models-dir models --backend "$BACKEND" --threads 1 --metrics-port 0 \
+		>"$WORK/worker$i.log" 2>&1 &
+	PIDS+=($!)
+done
+
+job() { # job KEY PROMPT: prints the seconds from post to settled
+	local start end
+	start="$(date +%s.%N)"
+	"$CLI" --json infer --key "$1" --model 0 --prompt "$2" --max-tokens 16 --replicas 3 --price 1 \
+		--models-dir models >"$WORK/job-$RANDOM.json"
+	end="$(date +%s.%N)"
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }'
+}
+
+echo "| measure | value |"
+echo "|---|---|"
+latencies=()
+for run in $(seq 1 "$RUNS"); do
+	latencies+=("$(job //Alice "Name a colour of the sky, run $run.")")
+done
+median="$(printf '%s\n' "${latencies[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
+echo "| post to settled, 16 tokens, k = 3 ($BACKEND workers), each run | ${latencies[*]} s |"
+echo "| post to settled, median of $RUNS | $median s |"
+
+REQUESTERS=(//Alice //Bob //Charlie //Dave //Eve //Ferdie)
+start="$(date +%s.%N)"
+for n in $(seq 0 $((JOBS - 1))); do
+	job "${REQUESTERS[$((n % ${#REQUESTERS[@]}))]}" "Write one word about the number $n." >/dev/null &
+	# Jobs from the same requester go one block apart so their nonces do not collide.
+	if (((n + 1) % ${#REQUESTERS[@]} == 0)); then sleep 3; fi
+done
+wait
+end="$(date +%s.%N)"
+awk -v s="$start" -v e="$end" -v n="$JOBS" \
+	'BEGIN { printf "| %d jobs posted at once, all settled in | %.1f s |\n| jobs settled per minute, three workers | %.1f |\n", n, e - s, n * 60 / (e - s) }'

@@ -1,0 +1,13 @@
+//! `commons-worker`: serves Commons inference jobs and earns.
+//!
+//! - [`key`]: the worker's ed25519-dalek key, its chain account and transaction signer.
+//! - [`store`]: the local database of commitments, so that a restarted worker still reveals.
+//! - [`models`]: where the engine runs.
+//! - [`serve`]: the daemon: follow finalised blocks, run, commit, reveal.
+//! - [`metrics`]: Prometheus metrics.
+
+pub mod key;
+pub mod metrics;
+pub mod models;
+pub mod serve;
+pub mod store;

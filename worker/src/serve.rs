@@ -1,0 +1,417 @@
+//! `commons-worker run`: follows finalised blocks, runs the jobs assigned to this worker, commits,
+//! then reveals.
+//!
+//! Each finalised block, the worker asks the chain for its duties (the `Jobs::duties` view
+//! function) and starts one task per job that needs it and has none running. A commit task runs
+//! the engine (one job at a time, off the async runtime), writes the record to the local database
+//! and only then sends the commitment; a reveal task sends the stored output and salt. A task that
+//! fails is simply started again at a later block while the duty stands.
+
+use std::{
+	collections::{HashMap, HashSet},
+	net::SocketAddr,
+	path::PathBuf,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+use commons_engine::{tokenizer::Role, Backend, EngineError, Model, Sampling, ENGINE_VERSION};
+use commons_primitives::{JobId, ModelId};
+use subxt::utils::AccountId32;
+use tokio::{sync::watch, task::JoinSet};
+
+use commons_client::{
+	chain::{
+		self,
+		api::{
+			self,
+			runtime_types::{
+				bounded_collections::bounded_vec::BoundedVec,
+				pallet_jobs::types::{Duty, Job, Sampling as JobSampling},
+			},
+		},
+		BlockHash, Client,
+	},
+	model_files::LocalModels,
+};
+
+use crate::{
+	key::WorkerKey,
+	metrics::{units, Metrics},
+	store::{Record, Store},
+};
+
+/// How `commons-worker run` is configured.
+pub struct Settings {
+	/// The node's WebSocket RPC address.
+	pub rpc: String,
+	/// The worker's key.
+	pub key: WorkerKey,
+	/// Where model files are looked for.
+	pub models_dir: PathBuf,
+	/// Where the engine runs.
+	pub backend: Backend,
+	/// Engine threads (0: one per core).
+	pub threads: usize,
+	/// The local database of commitments.
+	pub database: PathBuf,
+	/// Where metrics are served, if anywhere.
+	pub metrics: Option<SocketAddr>,
+	/// The longest wait between reconnection attempts.
+	pub max_backoff: Duration,
+}
+
+/// State shared by the block loop and the job tasks.
+struct Worker {
+	key: WorkerKey,
+	account: AccountId32,
+	store: Store,
+	metrics: Option<Metrics>,
+	local: LocalModels,
+	backend: Backend,
+	threads: usize,
+	/// Engines by model id, loaded once.
+	engines: Mutex<HashMap<ModelId, Model>>,
+	/// Jobs with a task running.
+	busy: Mutex<HashSet<JobId>>,
+	/// Jobs whose commitment is finalised: a lagging block's duties must not send it again.
+	committed: Mutex<HashSet<JobId>>,
+	/// One job runs on the engine at a time.
+	engine_turn: tokio::sync::Semaphore,
+	/// Transactions are signed and sent one at a time, so that each gets the next nonce.
+	sending: tokio::sync::Mutex<()>,
+}
+
+/// Runs until `shutdown` turns true, then lets running tasks finish (up to 30 s).
+pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+	let account = settings.key.account();
+	let address = settings.key.address();
+	let store = Store::open(&settings.database)?;
+	let local = LocalModels::scan(&settings.models_dir)?;
+	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
+	if let Some(address) = settings.metrics {
+		tracing::info!("metrics on http://{address}/metrics");
+	}
+	let worker = Arc::new(Worker {
+		key: settings.key,
+		account,
+		store,
+		metrics,
+		local,
+		backend: settings.backend,
+		threads: settings.threads,
+		engines: Mutex::new(HashMap::new()),
+		busy: Mutex::new(HashSet::new()),
+		committed: Mutex::new(HashSet::new()),
+		engine_turn: tokio::sync::Semaphore::new(1),
+		sending: tokio::sync::Mutex::new(()),
+	});
+	tracing::info!("worker {address} starting; {} records pending", worker.store.jobs()?.len());
+
+	let mut tasks = JoinSet::new();
+	let mut checked = false;
+	while !*shutdown.borrow() {
+		let stop = shutdown.clone();
+		let client =
+			chain::connect_with_backoff(&settings.rpc, settings.max_backoff, || *stop.borrow())
+				.await;
+		let client = match client {
+			Ok(client) => client,
+			Err(_) => break,
+		};
+		tracing::info!("connected to {}", settings.rpc);
+		if !checked {
+			// A worker that cannot serve what it registered for would be slashed for every job:
+			// refuse to start instead.
+			worker.check_registration(&client).await?;
+			checked = true;
+		}
+		let mut blocks = match client.blocks().subscribe_finalized().await {
+			Ok(blocks) => blocks,
+			Err(error) => {
+				tracing::warn!("cannot follow finalised blocks: {error}; reconnecting");
+				continue;
+			},
+		};
+		loop {
+			let block = tokio::select! {
+				_ = shutdown.changed() => break,
+				block = blocks.next() => block,
+			};
+			match block {
+				Some(Ok(block)) => {
+					let (number, hash) = (block.number(), block.hash());
+					if let Some(metrics) = &worker.metrics {
+						metrics.last_block.set(u64::from(number));
+					}
+					if let Ok(events) = block.events().await {
+						worker.note_events(&events);
+					}
+					if let Err(error) = worker.clone().on_block(&client, hash, &mut tasks).await {
+						tracing::warn!("block #{number}: {error}");
+					}
+				},
+				Some(Err(error)) => {
+					tracing::warn!("lost the node: {error}; reconnecting");
+					break;
+				},
+				None => {
+					tracing::warn!("the node closed the block subscription; reconnecting");
+					break;
+				},
+			}
+			while tasks.try_join_next().is_some() {}
+		}
+	}
+	tracing::info!("shutting down; waiting for {} running tasks", tasks.len());
+	let drain = async { while tasks.join_next().await.is_some() {} };
+	if tokio::time::timeout(Duration::from_secs(30), drain).await.is_err() {
+		tracing::warn!("tasks still running after 30 s; their records stay in the database");
+	}
+	tracing::info!("stopped");
+	Ok(())
+}
+
+impl Worker {
+	/// Checks that the account is registered and that a local file matches the registry's
+	/// sha256 for every model it serves, loading each into the engine.
+	async fn check_registration(&self, client: &Client) -> anyhow::Result<()> {
+		let at = client.storage().at_latest().await.context("reading the chain")?;
+		let info = at
+			.fetch(&api::storage().workers().workers(self.account.clone()))
+			.await
+			.context("reading the worker registry")?;
+		let Some(info) = info else {
+			bail!(
+				"{} is not a registered worker: run `commons-worker register` first",
+				chain::ss58(&self.account)
+			);
+		};
+		for model in info.models.0 {
+			self.engine(client, model).await?;
+		}
+		Ok(())
+	}
+
+	/// The engine for `model`, loaded on first use after checking the file against the registry.
+	async fn engine(&self, client: &Client, model: ModelId) -> anyhow::Result<Model> {
+		if let Some(engine) = self.engines.lock().map_err(poisoned)?.get(&model) {
+			return Ok(engine.clone());
+		}
+		let at = client.storage().at_latest().await.context("reading the chain")?;
+		let info = at
+			.fetch(&api::storage().models().models(model))
+			.await
+			.context("reading the model registry")?
+			.with_context(|| format!("model {model} is not registered"))?;
+		let spec = info.spec;
+		let name = String::from_utf8_lossy(&spec.name.0).into_owned();
+		if spec.engine_version != ENGINE_VERSION {
+			bail!(
+				"model {model} ({name}) needs engine version {}, this worker runs {ENGINE_VERSION}",
+				spec.engine_version
+			);
+		}
+		let Some(path) = self.local.find(&spec.weights_sha256) else {
+			bail!(
+				"REFUSING TO SERVE model {model} ({name}): the registry says its file has sha256 {}, \
+				 and {}",
+				hex::encode(spec.weights_sha256),
+				self.local
+			);
+		};
+		let (path, hash, backend, threads) =
+			(path.to_path_buf(), spec.weights_sha256, self.backend.clone(), self.threads);
+		let engine = tokio::task::spawn_blocking(move || {
+			Model::load_verified(&path, &hash)?.with_threads(threads)?.with_backend(&backend)
+		})
+		.await??;
+		tracing::info!("serving model {model} ({name}) on {}", engine.backend_description());
+		self.engines.lock().map_err(poisoned)?.insert(model, engine.clone());
+		Ok(engine)
+	}
+
+	/// Starts a task for every duty that has none running.
+	async fn on_block(
+		self: Arc<Self>,
+		client: &Client,
+		at: BlockHash,
+		tasks: &mut JoinSet<()>,
+	) -> anyhow::Result<()> {
+		let duties = chain::view(
+			client,
+			Some(at),
+			api::view_functions().jobs().duties(self.account.clone()),
+		)
+		.await
+		.context("reading this worker's duties")?;
+		for (job, duty) in duties {
+			let done = match duty {
+				Duty::Wait => true,
+				Duty::Commit { .. } => self.committed.lock().map_err(poisoned)?.contains(&job),
+				Duty::Reveal { .. } => false,
+			};
+			if done || !self.busy.lock().map_err(poisoned)?.insert(job) {
+				continue;
+			}
+			let (worker, client) = (self.clone(), client.clone());
+			tasks.spawn(async move {
+				let outcome = match duty {
+					Duty::Commit { .. } => worker.commit(&client, at, job).await,
+					Duty::Reveal { .. } => worker.reveal(&client, job).await,
+					Duty::Wait => Ok(()),
+				};
+				if let Err(error) = outcome {
+					tracing::error!("job {job}: {error:#}");
+				}
+				if let Ok(mut busy) = worker.busy.lock() {
+					busy.remove(&job);
+				}
+			});
+		}
+		Ok(())
+	}
+
+	/// Runs the job (unless its record is already stored), stores the record, then commits.
+	async fn commit(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<()> {
+		let record = match self.store.get(job)? {
+			Some(record) => {
+				tracing::info!("job {job}: committing the stored output again");
+				record
+			},
+			None => {
+				let record = self.run_job(client, at, job).await?;
+				self.store.put(job, &record)?;
+				record
+			},
+		};
+		let commitment =
+			commons_primitives::commitment(&record.output_hash, &record.salt, &self.account);
+		self.submit(client, &api::tx().jobs().commit_result(job, commitment)).await?;
+		self.committed.lock().map_err(poisoned)?.insert(job);
+		tracing::info!("job {job}: committed to {}", hex::encode(record.output_hash));
+		Ok(())
+	}
+
+	/// Runs job `job` on the engine.
+	async fn run_job(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<Record> {
+		let record = chain::view(client, Some(at), api::view_functions().jobs().job(job))
+			.await
+			.context("reading the job")?
+			.with_context(|| format!("job {job} is not stored"))?;
+		let Job { model, engine_version, prompt, max_tokens, sampling, .. } = record;
+		if engine_version != ENGINE_VERSION {
+			bail!(
+				"the job needs engine version {engine_version}, this worker runs {ENGINE_VERSION}"
+			);
+		}
+		let engine = self.engine(client, model).await?;
+		let _turn = self.engine_turn.acquire().await?;
+		let started = Instant::now();
+		let output = tokio::task::spawn_blocking(move || {
+			generate(&engine, &prompt.0, max_tokens, &sampling)
+		})
+		.await??;
+		let seconds = started.elapsed().as_secs_f64();
+		let tokens = output.len();
+		tracing::info!(
+			"job {job}: {tokens} tokens in {seconds:.2} s ({:.1} tokens/s)",
+			tokens as f64 / seconds.max(1e-9)
+		);
+		if let Some(metrics) = &self.metrics {
+			metrics.tokens_generated.inc_by(tokens as u64);
+			metrics.tokens_per_second.set(tokens as f64 / seconds.max(1e-9));
+		}
+		let mut salt = [0u8; 32];
+		getrandom::getrandom(&mut salt)?;
+		let output_hash = commons_primitives::output_hash(ENGINE_VERSION, model, &output);
+		Ok(Record { model, output, output_hash, salt })
+	}
+
+	/// Reveals the stored output and salt, then forgets them.
+	async fn reveal(&self, client: &Client, job: JobId) -> anyhow::Result<()> {
+		let Some(record) = self.store.get(job)? else {
+			bail!("assigned a reveal but no commitment is stored for it (was the database lost?)");
+		};
+		let call = api::tx().jobs().reveal_result(job, BoundedVec(record.output), record.salt);
+		self.submit(client, &call).await?;
+		tracing::info!("job {job}: revealed");
+		self.store.remove(job)?;
+		self.committed.lock().map_err(poisoned)?.remove(&job);
+		if let Some(metrics) = &self.metrics {
+			metrics.jobs_served.inc();
+		}
+		Ok(())
+	}
+
+	/// Sends `call` (one at a time) and waits until it is finalised.
+	async fn submit(
+		&self,
+		client: &Client,
+		call: &impl subxt::tx::Payload,
+	) -> Result<chain::Included, chain::ChainError> {
+		let sent = {
+			let _turn = self.sending.lock().await;
+			chain::send(client, &self.key, call).await?
+		};
+		sent.finalized().await
+	}
+
+	/// Counts payments and slashes of this worker in a block's events.
+	fn note_events(&self, events: &subxt::events::Events<chain::CommonsConfig>) {
+		use api::jobs::events::{JobAccepted, WorkerSlashed};
+		for accepted in events.find::<JobAccepted>().flatten() {
+			let agreeing = &accepted.agreeing_workers.0;
+			if agreeing.contains(&self.account) {
+				let share = accepted.paid / agreeing.len().max(1) as u128;
+				tracing::info!("job {}: accepted; earned {share}", accepted.job);
+				if let Some(metrics) = &self.metrics {
+					metrics.earned.inc_by(units(share));
+				}
+			}
+		}
+		for slashed in events.find::<WorkerSlashed>().flatten() {
+			if slashed.worker == self.account {
+				tracing::warn!(
+					"job {}: slashed {} ({:?})",
+					slashed.job,
+					slashed.amount,
+					slashed.reason
+				);
+				if let Some(metrics) = &self.metrics {
+					metrics.slashes.inc();
+					metrics.slashed.inc_by(units(slashed.amount));
+				}
+			}
+		}
+	}
+}
+
+/// The protocol's rule for turning a job into tokens (docs/protocol.md): the prompt bytes, read
+/// as UTF-8 (invalid sequences replaced), are one user message in the model's chat template; a
+/// prompt too long for the context yields an empty output, which every honest worker agrees on.
+pub fn generate(
+	engine: &Model,
+	prompt: &[u8],
+	max_tokens: u32,
+	sampling: &JobSampling,
+) -> anyhow::Result<Vec<u32>> {
+	let text = String::from_utf8_lossy(prompt);
+	let tokens = engine.tokenizer().encode_chat(&[(Role::User, &text)], true)?;
+	let sampling = match *sampling {
+		JobSampling::Greedy => Sampling::Greedy,
+		JobSampling::TopK { temperature, top_k, seed } => {
+			Sampling::TopK { k: top_k as usize, temperature_milli: temperature, seed }
+		},
+	};
+	match engine.generate(&tokens, max_tokens as usize, &sampling, |_, _| {}) {
+		Ok(generation) => Ok(generation.tokens),
+		Err(EngineError::PromptTooLong { .. }) => Ok(Vec::new()),
+		Err(error) => Err(error.into()),
+	}
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> anyhow::Error {
+	anyhow::anyhow!("a worker thread panicked")
+}

@@ -254,7 +254,10 @@ async fn main() -> ExitCode {
 	match run(cli).await {
 		Ok(()) => ExitCode::SUCCESS,
 		Err(Failure { code, error }) => {
-			if json {
+			if json && code == commands::NOT_ACCEPTED {
+				// The receipt printed on stdout already says how the job ended: one JSON
+				// document per command.
+			} else if json {
 				println!("{}", serde_json::json!({ "error": format!("{error:#}"), "code": code }));
 			} else {
 				eprintln!("error: {error:#}");

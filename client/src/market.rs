@@ -229,7 +229,7 @@ pub async fn check(
 
 fn post_call(
 	request: &JobRequest,
-	head: u32,
+	best: u32,
 ) -> subxt::tx::DefaultPayload<api::jobs::calls::types::PostJob> {
 	api::tx().jobs().post_job(
 		request.model,
@@ -238,7 +238,7 @@ fn post_call(
 		JobSampling::Greedy,
 		request.replicas,
 		request.price,
-		head.saturating_add(request.deadline_blocks.max(1)),
+		best.saturating_add(request.deadline_blocks.max(1)),
 	)
 }
 
@@ -250,6 +250,19 @@ pub async fn free_balance(client: &Client, who: &AccountId32) -> Result<u128, Ch
 		.await
 		.map_err(other("reading the balance"))?;
 	Ok(account.data.free)
+}
+
+/// The number of the best block: a deadline counts from it, since the post is included after
+/// it while the finalised head lags a few blocks behind.
+pub async fn best_number(client: &Client) -> Result<u32, ChainError> {
+	let mut best =
+		client.blocks().subscribe_best().await.map_err(other("reading the best block"))?;
+	match best.next().await {
+		Some(block) => Ok(block.map_err(other("reading the best block"))?.number()),
+		None => Err(ChainError::other("reading the best block")(subxt::Error::Other(
+			"the node closed the subscription".into(),
+		))),
+	}
 }
 
 /// The number and hash of the last finalised block.
@@ -389,8 +402,8 @@ pub async fn post_and_follow(
 	// Follow finalised blocks from before the post, so that no event of the job is missed.
 	let mut blocks =
 		client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
-	let (head, _) = finalized_head(client).await?;
-	let included = chain::submit(client, requester, &post_call(request, head)).await?;
+	let best = best_number(client).await?;
+	let included = chain::submit(client, requester, &post_call(request, best)).await?;
 	let posted_event = included
 		.events
 		.find_first::<job_events::JobPosted>()

@@ -11,33 +11,12 @@ source "$REPO_ROOT/scripts/lib.sh"
 cd "$REPO_ROOT"
 build_release
 bash scripts/fetch-model.sh >/dev/null
-NODE="$COMMONS_BIN/commons-node"
 CLI="$COMMONS_BIN/commons"
-WORKER="$COMMONS_BIN/commons-worker"
 WORK="$(mktemp -d -t commons-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do stop_process "$pid"; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-RPC_PORT="$(free_port)"
-"$NODE" --dev --tmp --rpc-port "$RPC_PORT" --port "$(free_port)" --prometheus-port "$(free_port)" \
-	--no-telemetry --no-mdns >"$WORK/node.log" 2>&1 &
-PIDS+=($!)
-wait_finalised "$RPC_PORT" 1 $(($(date +%s) + 120))
-export COMMONS_RPC="ws://127.0.0.1:$RPC_PORT"
+trap 'stop_started; rm -rf "$WORK"' EXIT
+start_dev_node "$WORK"
 BACKEND="${BENCH_BACKEND:-cpu}"
-for i in 0 1 2; do
-	key="$WORK/worker$i.key"
-	address="$("$WORKER" --json key generate --out "$key" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
-	"$CLI" transfer --key //Alice --to "$address" --amount 1100 >/dev/null
-	"$WORKER" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
-	"$WORKER" run --key "$key" --models-dir models --backend "$BACKEND" --threads 1 --metrics-port 0 \
-		>"$WORK/worker$i.log" 2>&1 &
-	PIDS+=($!)
-done
+for i in 0 1 2; do start_worker "$WORK" "worker$i" "$BACKEND"; done
 
 job() { # job KEY PROMPT: prints the seconds from post to settled
 	local start end

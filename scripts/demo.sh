@@ -12,46 +12,25 @@ echo "== building commons-node, commons-worker and commons (release)"
 build_release
 echo "== fetching the model"
 bash scripts/fetch-model.sh
-NODE="$COMMONS_BIN/commons-node"
 CLI="$COMMONS_BIN/commons"
-WORKER="$COMMONS_BIN/commons-worker"
 
 WORK="$(mktemp -d -t commons-demo.XXXXXX)"
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do stop_process "$pid"; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'stop_started; rm -rf "$WORK"' EXIT
 
-RPC_PORT="$(free_port)"
-"$NODE" --dev --tmp --rpc-port "$RPC_PORT" --port "$(free_port)" --prometheus-port "$(free_port)" \
-	--no-telemetry --no-mdns >"$WORK/node.log" 2>&1 &
-PIDS+=($!)
-echo "== dev chain starting (ws://127.0.0.1:$RPC_PORT)"
-if ! wait_finalised "$RPC_PORT" 1 $(($(date +%s) + 120)); then
-	echo "the node did not finalise a block; its log ends:" >&2
-	tail -n 30 "$WORK/node.log" >&2
-	exit 1
-fi
-export COMMONS_RPC="ws://127.0.0.1:$RPC_PORT"
+echo "== dev chain starting"
+start_dev_node "$WORK"
+echo "   $COMMONS_RPC"
 
 echo "== the model registry"
 "$CLI" models list
 
+# One engine thread each: three workers share this machine's cores.
 BACKENDS=(cpu cpu gpu)
 ADDRESSES=()
 for i in 0 1 2; do
-	key="$WORK/worker$i.key"
-	address="$("$WORKER" --json key generate --out "$key" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
-	ADDRESSES+=("$address")
-	echo "== worker $i: $address (${BACKENDS[$i]}): funded by Alice, registered with 1000 CMN stake"
-	"$CLI" transfer --key //Alice --to "$address" --amount 1100 >/dev/null
-	"$WORKER" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
-	# One engine thread each: three workers share this machine's cores.
-	"$WORKER" run --key "$key" --models-dir models --backend "${BACKENDS[$i]}" --threads 1 \
-		--metrics-port "$(free_port)" >"$WORK/worker$i.log" 2>&1 &
-	PIDS+=($!)
+	start_worker "$WORK" "worker$i" "${BACKENDS[$i]}"
+	ADDRESSES+=("$WORKER_ADDRESS")
+	echo "== worker $i: $WORKER_ADDRESS (${BACKENDS[$i]}): funded by Alice, registered with 1000 CMN stake"
 done
 
 balance() { "$CLI" --json balance "$1" | sed -n 's/.*"free":"\([0-9]*\)".*/\1/p'; }

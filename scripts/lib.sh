@@ -70,3 +70,40 @@ stop_process() {
 build_release() {
 	cargo build --release --workspace --manifest-path "$REPO_ROOT/Cargo.toml" >&2
 }
+
+# Processes started by start_dev_node and start_worker, stopped by stop_started.
+STARTED_PIDS=()
+stop_started() {
+	local pid
+	for pid in "${STARTED_PIDS[@]}"; do stop_process "$pid"; done
+}
+
+# start_dev_node DIR: starts `commons-node --dev --tmp` on free ports (log: DIR/node.log) and
+# exports COMMONS_RPC once it has finalised a block; prints the log's end and fails otherwise.
+start_dev_node() {
+	local dir="$1" port
+	port="$(free_port)"
+	"$COMMONS_BIN/commons-node" --dev --tmp --rpc-port "$port" --port "$(free_port)" \
+		--prometheus-port "$(free_port)" --no-telemetry --no-mdns >"$dir/node.log" 2>&1 &
+	STARTED_PIDS+=($!)
+	if ! wait_finalised "$port" 1 $(($(date +%s) + 120)); then
+		echo "the node did not finalise a block; its log ends:" >&2
+		tail -n 30 "$dir/node.log" >&2
+		return 1
+	fi
+	export COMMONS_RPC="ws://127.0.0.1:$port"
+}
+
+# start_worker DIR NAME BACKEND: a new worker key DIR/NAME.key, funded by Alice with 1100 CMN,
+# registered for model 0 with 1000 CMN of stake at 1 CMN a replica, then `commons-worker run`
+# with one engine thread (log: DIR/NAME.log). Sets WORKER_ADDRESS.
+start_worker() {
+	local dir="$1" name="$2" backend="$3" key="$1/$2.key"
+	WORKER_ADDRESS="$("$COMMONS_BIN/commons-worker" --json key generate --out "$key" |
+		sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
+	"$COMMONS_BIN/commons" transfer --key //Alice --to "$WORKER_ADDRESS" --amount 1100 >/dev/null
+	"$COMMONS_BIN/commons-worker" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
+	"$COMMONS_BIN/commons-worker" run --key "$key" --models-dir "$REPO_ROOT/models" \
+		--backend "$backend" --threads 1 --metrics-port "$(free_port)" >"$dir/$name.log" 2>&1 &
+	STARTED_PIDS+=($!)
+}

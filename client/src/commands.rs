@@ -372,7 +372,7 @@ pub async fn workers_list(client: &Client, json_out: bool) -> Result<(), Failure
 		account.copy_from_slice(&entry.key_bytes[tail..]);
 		workers.push((subxt::utils::AccountId32(account), entry.value));
 	}
-	workers.sort_by(|a, b| a.0 .0.cmp(&b.0 .0));
+	workers.sort_by_key(|worker| worker.0 .0);
 	if json_out {
 		let list: Vec<_> = workers
 			.iter()

@@ -17,6 +17,14 @@ use commons_runtime::RuntimeEvent;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The tests run one at a time: three workers running the model on a 2-core machine must not
+/// also share it with another test's chain, or a slow worker misses its commit window.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+	ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn binary(name: &str) -> PathBuf {
 	PathBuf::from(common::NODE).with_file_name(name)
 }
@@ -165,6 +173,7 @@ fn start_node() -> NodeProcess {
 
 #[test]
 fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balances() {
+	let _turn = one_at_a_time();
 	let node = start_node();
 	let url = node.url.as_str();
 	let dir = temp_dir("honest");
@@ -214,7 +223,12 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 		.map(|w| w.as_str().unwrap())
 		.collect();
 	for worker in &workers {
-		assert!(agreeing.contains(&worker.address.as_str()), "{} in {receipt}", worker.address);
+		assert!(
+			agreeing.contains(&worker.address.as_str()),
+			"{} in {receipt}\nits log:\n{}",
+			worker.address,
+			worker.output()
+		);
 	}
 
 	// The requester: escrow and deposit held, the transaction fee paid, unused escrow refunded.
@@ -264,6 +278,7 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 
 #[test]
 fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded() {
+	let _turn = one_at_a_time();
 	let node = start_node();
 	let url = node.url.as_str();
 	let dir = temp_dir("refusals");

@@ -1,6 +1,14 @@
 //! The typed chain access of the CLI and the worker is generated from a committed copy of the
 //! runtime's metadata: it must be this runtime's.
 
+#![allow(
+	clippy::unwrap_used,
+	clippy::expect_used,
+	clippy::panic,
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing
+)]
+
 mod common;
 
 #[test]

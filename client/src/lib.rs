@@ -3,9 +3,11 @@
 //! - [`keys`]: sr25519 (wallet) and ed25519 (worker) signers from secret URIs.
 //! - [`tx`]: builds and signs extrinsics exactly as the runtime checks them.
 //! - [`rpc`]: a typed connection to a node: chain state, balances, submission, inclusion.
+//! - [`governance`]: parameter proposals, votes, referenda and the parameter catalogue.
 
 pub mod amount;
 pub mod chain;
+pub mod governance;
 pub mod keys;
 pub mod market;
 pub mod model_files;

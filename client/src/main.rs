@@ -5,6 +5,7 @@
 //! without an accepted answer (no quorum, expired; refunded), 7 a job did not settle in time.
 
 mod commands;
+mod gov_commands;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -78,15 +79,9 @@ enum Command {
 		/// Blocks from now within which workers must be assigned, or the job expires.
 		#[arg(long, default_value_t = 30)]
 		deadline: u32,
-		/// Secret URI of the requester (//Alice, a mnemonic, or a 0x seed).
-		#[arg(long, env = "COMMONS_KEY", conflicts_with = "key_file")]
-		key: Option<String>,
-		/// A file holding the requester's secret URI.
-		#[arg(long)]
-		key_file: Option<PathBuf>,
-		/// Signature scheme of the requester's key.
-		#[arg(long, env = "COMMONS_KEY_SCHEME", value_enum, default_value = "sr25519")]
-		scheme: Scheme,
+		/// The requester's key.
+		#[command(flatten)]
+		key: KeyArgs,
 		/// Where the model file is looked for, to turn token ids into text.
 		#[arg(long, default_value = "models")]
 		models_dir: PathBuf,
@@ -109,6 +104,94 @@ enum Command {
 		#[command(subcommand)]
 		command: ListCommand,
 	},
+	/// Governance: propose parameter changes, vote, follow referenda.
+	Gov {
+		#[command(subcommand)]
+		command: GovCommand,
+	},
+}
+
+/// Who signs: a secret URI given directly or in a file.
+#[derive(clap::Args)]
+struct KeyArgs {
+	/// Secret URI of the signer (//Alice, a mnemonic, or a 0x seed).
+	#[arg(long, env = "COMMONS_KEY", conflicts_with = "key_file")]
+	key: Option<String>,
+	/// A file holding the signer's secret URI.
+	#[arg(long)]
+	key_file: Option<PathBuf>,
+	/// Signature scheme of the key.
+	#[arg(long, env = "COMMONS_KEY_SCHEME", value_enum, default_value = "sr25519")]
+	scheme: Scheme,
+}
+
+impl KeyArgs {
+	fn keypair(self) -> Result<Keypair, Failure> {
+		let uri = match (self.key, self.key_file) {
+			(Some(uri), _) => uri,
+			(None, Some(path)) => std::fs::read_to_string(&path)
+				.map_err(|error| Failure {
+					code: 2,
+					error: anyhow::anyhow!("cannot read key file {}: {error}", path.display()),
+				})?
+				.trim()
+				.to_string(),
+			(None, None) => {
+				return Err(Failure {
+					code: 2,
+					error: anyhow::anyhow!("a signing key is needed: --key or --key-file"),
+				})
+			},
+		};
+		Ok(Keypair::from_uri(&uri, self.scheme)?)
+	}
+}
+
+#[derive(Subcommand)]
+enum GovCommand {
+	/// Propose a new value for a protocol parameter: notes the preimage, submits the referendum
+	/// on the parameter's track and places the decision deposit.
+	ProposeParam {
+		/// The parameter (`commons gov params` lists them), such as MinWorkerStake.
+		name: String,
+		/// Its new value in the parameter's unit: CMN, blocks, a percentage or a count.
+		value: String,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// Vote on a referendum.
+	Vote {
+		/// The referendum's index.
+		referendum: u32,
+		/// For or against.
+		#[arg(value_enum)]
+		side: Side,
+		/// 0: no lock, a tenth of a vote; 1–6: the balance is locked 1, 2, 4 … 32 lock periods
+		/// after the end for 1x–6x the vote.
+		#[arg(long, default_value_t = 0)]
+		conviction: u8,
+		/// The balance voted with, in CMN (locked, not spent).
+		#[arg(long, value_parser = parse_amount)]
+		amount: Balance,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// One referendum, or all of them: state, track, proposal and tally.
+	Status {
+		/// The referendum's index (all when omitted).
+		referendum: Option<u32>,
+	},
+	/// Every protocol parameter with its current value, track and range.
+	Params,
+}
+
+/// A vote's side.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Side {
+	/// For.
+	Aye,
+	/// Against.
+	Nay,
 }
 
 #[derive(Subcommand)]
@@ -194,28 +277,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			price,
 			deadline,
 			key,
-			key_file,
-			scheme,
 			models_dir,
 			timeout,
 		} => {
-			let uri = match (key, key_file) {
-				(Some(uri), _) => uri,
-				(None, Some(path)) => std::fs::read_to_string(&path)
-					.map_err(|error| Failure {
-						code: 2,
-						error: anyhow::anyhow!("cannot read key file {}: {error}", path.display()),
-					})?
-					.trim()
-					.to_string(),
-				(None, None) => {
-					return Err(Failure {
-						code: 2,
-						error: anyhow::anyhow!("a requester key is needed: --key or --key-file"),
-					})
-				},
-			};
-			let key = Keypair::from_uri(&uri, scheme)?;
+			let key = key.keypair()?;
 			let client = chain::connect(&cli.url).await?;
 			let request = JobRequest {
 				model: 0,
@@ -242,6 +307,28 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		},
 		Command::Workers { command: ListCommand::List } => {
 			commands::workers_list(&chain::connect(&cli.url).await?, cli.json).await?;
+		},
+		Command::Gov { command } => match command {
+			GovCommand::ProposeParam { name, value, key } => {
+				// Check the value before reading a key or reaching the node.
+				commons_client::governance::proposal(&name, &value)?;
+				let key = key.keypair()?;
+				let node = Node::connect(&cli.url).await?;
+				gov_commands::propose(&node, &key, &name, &value, cli.json).await?;
+			},
+			GovCommand::Vote { referendum, side, conviction, amount, key } => {
+				let key = key.keypair()?;
+				let node = Node::connect(&cli.url).await?;
+				let aye = matches!(side, Side::Aye);
+				gov_commands::vote(&node, &key, referendum, aye, conviction, amount, cli.json)
+					.await?;
+			},
+			GovCommand::Status { referendum } => {
+				gov_commands::status(&Node::connect(&cli.url).await?, referendum, cli.json).await?;
+			},
+			GovCommand::Params => {
+				gov_commands::params(&Node::connect(&cli.url).await?, cli.json).await?;
+			},
 		},
 	}
 	Ok(())

@@ -439,3 +439,41 @@ fn testnet_governance_takes_days_and_has_no_sudo() {
 		assert!(governance::ParametersDecisionPeriod::get() <= 30);
 	});
 }
+
+#[test]
+fn the_catalogue_and_the_guard_agree_on_every_range() {
+	use commons_runtime::governance::parameters::{self, Refusal};
+	development().execute_with(|| {
+		assert_eq!(parameters::PARAMETERS.len(), 28, "17 market and 11 governance parameters");
+		for info in parameters::PARAMETERS {
+			let setting = |value| parameters::compose(info.name, Some(value));
+			let low = setting(info.low).unwrap();
+			assert_eq!(parameters::parts(&low), (info.name, Some(info.low)));
+			assert_eq!(parameters::check(&low), Ok(()), "{} at its least value", info.name);
+			let high = setting(info.high).unwrap();
+			let expected = if info.name == "MinReplicas" {
+				// Seven as the fewest replicas would exceed the most (five).
+				Err(Refusal::ReplicasInverted)
+			} else {
+				Ok(())
+			};
+			assert_eq!(parameters::check(&high), expected, "{} at its most value", info.name);
+			// One above the most is refused, or cannot even be written (a share above 100 %).
+			if let Some(above) = setting(info.high + 1) {
+				assert_eq!(parameters::check(&above), Err(Refusal::OutOfRange), "{}", info.name);
+			}
+			if info.low > 0 {
+				let below = setting(info.low - 1).unwrap();
+				assert_eq!(parameters::check(&below), Err(Refusal::OutOfRange), "{}", info.name);
+			}
+			// Restoring the default is always allowed, and the default is in range.
+			let restore = parameters::compose(info.name, None).unwrap();
+			assert_eq!(parameters::check(&restore), Ok(()));
+			let current = parameters::current(info.name).unwrap();
+			assert!(current >= info.low && current <= info.high, "{} = {current}", info.name);
+		}
+		assert_eq!(parameters::compose("NoSuchParameter", Some(1)), None);
+		assert_eq!(parameters::current("MinWorkerStake"), Some(100 * UNIT));
+		assert_eq!(parameters::current("ParametersDecisionPeriod"), Some(30), "fast timing");
+	});
+}

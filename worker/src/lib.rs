@@ -5,7 +5,11 @@
 //! - [`models`]: where the engine runs.
 //! - [`serve`]: the daemon: follow finalised blocks, run, commit, reveal.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`cli`]: the `commons-worker` command line.
 
+pub mod cli;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 pub mod key;
 pub mod metrics;
 pub mod models;

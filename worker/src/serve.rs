@@ -60,6 +60,9 @@ pub struct Settings {
 	pub metrics: Option<SocketAddr>,
 	/// The longest wait between reconnection attempts.
 	pub max_backoff: Duration,
+	/// How this worker cheats, if it does (fault tests only).
+	#[cfg(feature = "fault-injection")]
+	pub fault: Option<crate::faults::Fault>,
 }
 
 /// State shared by the block loop and the job tasks.
@@ -81,6 +84,8 @@ struct Worker {
 	engine_turn: tokio::sync::Semaphore,
 	/// Transactions are signed and sent one at a time, so that each gets the next nonce.
 	sending: tokio::sync::Mutex<()>,
+	#[cfg(feature = "fault-injection")]
+	fault: Option<crate::faults::Fault>,
 }
 
 /// Runs until `shutdown` turns true, then lets running tasks finish (up to 30 s).
@@ -106,7 +111,13 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		committed: Mutex::new(HashSet::new()),
 		engine_turn: tokio::sync::Semaphore::new(1),
 		sending: tokio::sync::Mutex::new(()),
+		#[cfg(feature = "fault-injection")]
+		fault: settings.fault,
 	});
+	#[cfg(feature = "fault-injection")]
+	if let Some(fault) = worker.fault {
+		tracing::warn!("fault injection: this worker cheats on purpose ({fault:?})");
+	}
 	tracing::info!("worker {address} starting; {} records pending", worker.store.jobs()?.len());
 
 	let mut tasks = JoinSet::new();
@@ -252,6 +263,13 @@ impl Worker {
 				Duty::Commit { .. } => self.committed.lock().map_err(poisoned)?.contains(&job),
 				Duty::Reveal { .. } => false,
 			};
+			#[cfg(feature = "fault-injection")]
+			if matches!(duty, Duty::Reveal { .. })
+				&& self.fault.is_some_and(crate::faults::Fault::withholds_reveal)
+			{
+				tracing::debug!("job {job}: fault injection: withholding the reveal");
+				continue;
+			}
 			if done || !self.busy.lock().map_err(poisoned)?.insert(job) {
 				continue;
 			}
@@ -281,7 +299,22 @@ impl Worker {
 				record
 			},
 			None => {
-				let record = self.run_job(client, at, job).await?;
+				#[cfg(feature = "fault-injection")]
+				if self.fault == Some(crate::faults::Fault::CopyCommitment) {
+					return self.copy_commitment(client, at, job).await;
+				}
+				#[allow(unused_mut)] // Changed only by fault injection.
+				let mut record = self.run_job(client, at, job).await?;
+				#[cfg(feature = "fault-injection")]
+				if self.fault == Some(crate::faults::Fault::WrongOutput) {
+					crate::faults::falsify(&mut record.output);
+					record.output_hash = commons_primitives::output_hash(
+						ENGINE_VERSION,
+						record.model,
+						&record.output,
+					);
+					tracing::warn!("job {job}: fault injection: committing a wrong output");
+				}
 				self.store.put(job, &record)?;
 				record
 			},
@@ -291,6 +324,32 @@ impl Worker {
 		self.submit(client, &api::tx().jobs().commit_result(job, commitment)).await?;
 		self.committed.lock().map_err(poisoned)?.insert(job);
 		tracing::info!("job {job}: committed to {}", hex::encode(record.output_hash));
+		Ok(())
+	}
+
+	/// Fault injection: commits another seat's commitment without running the job, as a lazy
+	/// worker would. Fails (and is tried again next block) while no other seat has committed.
+	#[cfg(feature = "fault-injection")]
+	async fn copy_commitment(
+		&self,
+		client: &Client,
+		at: BlockHash,
+		job: JobId,
+	) -> anyhow::Result<()> {
+		let record = chain::view(client, Some(at), api::view_functions().jobs().job(job))
+			.await
+			.context("reading the job")?
+			.with_context(|| format!("job {job} is not stored"))?;
+		let copied = record
+			.seats
+			.0
+			.iter()
+			.filter(|seat| seat.worker != self.account)
+			.find_map(|seat| seat.commitment)
+			.context("fault injection: no other seat has committed yet")?;
+		self.submit(client, &api::tx().jobs().commit_result(job, copied)).await?;
+		self.committed.lock().map_err(poisoned)?.insert(job);
+		tracing::warn!("job {job}: fault injection: committed a copy of {}", hex::encode(copied));
 		Ok(())
 	}
 

@@ -28,7 +28,9 @@ parameter_types! {
 		RuntimeBlockWeights::get().max_block.saturating_mul(4).checked_div(5).unwrap_or_default();
 	pub const PreimageHoldReason: RuntimeHoldReason =
 		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+	/// Held per noted preimage, plus the per-byte part; returned when it is removed.
 	pub const PreimageBaseDeposit: Balance = UNIT;
+	/// Held per byte of a noted preimage.
 	pub const PreimageByteDeposit: Balance = MILLI_UNIT;
 	/// Held from whoever submits a referendum, returned when it ends.
 	pub const SubmissionDeposit: Balance = UNIT;

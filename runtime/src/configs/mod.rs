@@ -2,7 +2,7 @@
 
 mod aura;
 mod balances;
-mod governance;
+pub mod governance;
 mod grandpa;
 mod jobs;
 mod models;

@@ -175,78 +175,204 @@ pub enum Refusal {
 	ReplicasInverted,
 }
 
-fn within<V: PartialOrd>(value: &Option<V>, low: V, high: V) -> Result<(), Refusal> {
-	match value {
-		// Removing a value restores its default, which is always in range.
-		None => Ok(()),
-		Some(v) if *v >= low && *v <= high => Ok(()),
-		Some(_) => Err(Refusal::OutOfRange),
-	}
-}
-
 /// The most seats a job has: the storage bound that caps `MaxReplicas`.
 pub const MAX_SEATS: u32 = 7;
 
+/// How a parameter's value reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+	/// An amount, in the smallest unit (12 decimals to the CMN).
+	Balance,
+	/// A number of blocks.
+	Blocks,
+	/// A share, in parts per billion (`Perbill`).
+	Share,
+	/// A plain count.
+	Count,
+}
+
+/// Who may set a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+	/// The marketplace's knobs: the parameters track, or root.
+	Market,
+	/// Governance's own periods and deposits: root alone.
+	Governance,
+}
+
+/// A parameter's name, group, unit and range (inclusive), the one place ranges are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParameterInfo {
+	/// Its name, as in `docs/governance.md` and `commons gov params`.
+	pub name: &'static str,
+	/// Who may set it.
+	pub group: Group,
+	/// How its value reads.
+	pub unit: Unit,
+	/// The least value it may take.
+	pub low: u128,
+	/// The most value it may take.
+	pub high: u128,
+}
+
+/// A parameter value as the plain number [`ParameterInfo`]'s range is written in.
+trait Numeric: Sized {
+	fn to_number(&self) -> u128;
+	fn from_number(number: u128) -> Option<Self>;
+}
+
+impl Numeric for u32 {
+	fn to_number(&self) -> u128 {
+		u128::from(*self)
+	}
+	fn from_number(number: u128) -> Option<Self> {
+		u32::try_from(number).ok()
+	}
+}
+
+impl Numeric for u128 {
+	fn to_number(&self) -> u128 {
+		*self
+	}
+	fn from_number(number: u128) -> Option<Self> {
+		Some(number)
+	}
+}
+
+impl Numeric for Perbill {
+	fn to_number(&self) -> u128 {
+		u128::from(self.deconstruct())
+	}
+	fn from_number(number: u128) -> Option<Self> {
+		let parts = u32::try_from(number).ok()?;
+		(parts <= 1_000_000_000).then(|| Perbill::from_parts(parts))
+	}
+}
+
+const fn blocks(count: BlockNumber) -> u128 {
+	count as u128
+}
+
+const fn percent(share: u128) -> u128 {
+	share * 10_000_000
+}
+
+/// Generates the catalogue of parameters and the conversions between a parameter's setting and
+/// its name and number, from one table: a parameter missing from it fails to compile.
+macro_rules! catalogue {
+	($($group:ident $module:ident $name:ident: $unit:ident $low:expr, $high:expr;)*) => {
+		/// Every protocol parameter, in the order of `docs/governance.md`.
+		pub const PARAMETERS: &[ParameterInfo] = &[$(ParameterInfo {
+			name: stringify!($name),
+			group: Group::$group,
+			unit: Unit::$unit,
+			low: $low,
+			high: $high,
+		},)*];
+
+		/// A setting's parameter name and new value as a number (`None`: back to the default).
+		pub fn parts(setting: &RuntimeParameters) -> (&'static str, Option<u128>) {
+			match setting {
+				$(RuntimeParameters::$group($module::Parameters::$name(_, value)) => {
+					(stringify!($name), value.as_ref().map(Numeric::to_number))
+				},)*
+			}
+		}
+
+		/// The setting of parameter `name` to `value` (`None`: back to the default), if a
+		/// parameter has that name and the number fits its type. The range is not checked here.
+		pub fn compose(name: &str, value: Option<u128>) -> Option<RuntimeParameters> {
+			match name {
+				$(stringify!($name) => {
+					let value = match value {
+						Some(number) => Some(Numeric::from_number(number)?),
+						None => None,
+					};
+					Some(RuntimeParameters::$group($module::Parameters::$name($module::$name, value)))
+				},)*
+				_ => None,
+			}
+		}
+
+		/// The value parameter `name` has now, read through the runtime (its default where none
+		/// is stored).
+		pub fn current(name: &str) -> Option<u128> {
+			use frame_support::traits::Get;
+			match name {
+				$(stringify!($name) => Some(<$module::$name as Get<_>>::get().to_number()),)*
+				_ => None,
+			}
+		}
+
+		/// A stored value as a number.
+		pub fn number(value: &RuntimeParametersValue) -> u128 {
+			match value {
+				$(RuntimeParametersValue::$group($module::ParametersValue::$name(value)) => {
+					value.to_number()
+				},)*
+			}
+		}
+	};
+}
+
+catalogue! {
+	Market market MinWorkerStake: Balance UNIT, 1_000_000 * UNIT;
+	Market market UnbondingPeriod: Blocks blocks(10 * MINUTES), blocks(90 * DAYS);
+	Market market CommitWindow: Blocks 2, blocks(HOURS);
+	Market market RevealWindow: Blocks 2, blocks(HOURS);
+	Market market RetentionPeriod: Blocks 10, blocks(30 * DAYS);
+	Market market MaxAssignmentDelay: Blocks 1, blocks(DAYS);
+	Market market WrongResultSlash: Share 0, percent(100);
+	Market market NoShowSlash: Share 0, percent(100);
+	Market market MinReplicas: Count 1, blocks(MAX_SEATS);
+	Market market MaxReplicas: Count 1, blocks(MAX_SEATS);
+	Market market JobDepositBase: Balance 0, 100 * UNIT;
+	Market market JobDepositPerByte: Balance 0, 10 * MILLI_UNIT;
+	Market market ModelDeposit: Balance UNIT, 100_000 * UNIT;
+	Market market ProtocolFee: Share 0, percent(50);
+	Market market EraLength: Blocks 10, blocks(30 * DAYS);
+	Market market EmissionPerEra: Balance 0, 100_000 * UNIT;
+	Market market RebateCap: Share 0, percent(100);
+	Governance governance ParametersPreparePeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance ParametersDecisionPeriod: Blocks 10, blocks(90 * DAYS);
+	Governance governance ParametersConfirmPeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance ParametersMinEnactmentPeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance ParametersDecisionDeposit: Balance UNIT, 1_000_000 * UNIT;
+	Governance governance RootPreparePeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance RootDecisionPeriod: Blocks 10, blocks(90 * DAYS);
+	Governance governance RootConfirmPeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance RootMinEnactmentPeriod: Blocks 1, blocks(30 * DAYS);
+	Governance governance RootDecisionDeposit: Balance UNIT, 1_000_000 * UNIT;
+	Governance governance VoteLockingPeriod: Blocks 1, blocks(365 * DAYS);
+}
+
+/// The catalogue entry of parameter `name`.
+pub fn info(name: &str) -> Option<&'static ParameterInfo> {
+	PARAMETERS.iter().find(|info| info.name == name)
+}
+
 /// Checks a new value against its range and the values it must stay consistent with.
-pub fn check(value: &RuntimeParameters) -> Result<(), Refusal> {
+pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
 	use frame_support::traits::Get;
 	use market::Parameters as M;
-	let percent = Perbill::from_percent;
-	match value {
-		RuntimeParameters::Market(m) => match m {
-			M::MinWorkerStake(_, v) => within(v, UNIT, 1_000_000 * UNIT),
-			M::UnbondingPeriod(_, v) => within(v, 10 * MINUTES, 90 * DAYS),
-			M::CommitWindow(_, v) => within(v, 2, HOURS),
-			M::RevealWindow(_, v) => within(v, 2, HOURS),
-			M::RetentionPeriod(_, v) => within(v, 10, 30 * DAYS),
-			M::MaxAssignmentDelay(_, v) => within(v, 1, DAYS),
-			M::WrongResultSlash(_, v) => within(v, percent(0), percent(100)),
-			M::NoShowSlash(_, v) => within(v, percent(0), percent(100)),
-			M::MinReplicas(_, v) => {
-				within(v, 1, MAX_SEATS)?;
-				let min = v.unwrap_or(1);
-				if min > market::MaxReplicas::get() {
-					return Err(Refusal::ReplicasInverted);
-				}
-				Ok(())
-			},
-			M::MaxReplicas(_, v) => {
-				within(v, 1, MAX_SEATS)?;
-				let max = v.unwrap_or(5);
-				if max < market::MinReplicas::get() {
-					return Err(Refusal::ReplicasInverted);
-				}
-				Ok(())
-			},
-			M::JobDepositBase(_, v) => within(v, 0, 100 * UNIT),
-			M::JobDepositPerByte(_, v) => within(v, 0, 10 * MILLI_UNIT),
-			M::ModelDeposit(_, v) => within(v, UNIT, 100_000 * UNIT),
-			M::ProtocolFee(_, v) => within(v, percent(0), percent(50)),
-			M::EraLength(_, v) => within(v, 10, 30 * DAYS),
-			M::EmissionPerEra(_, v) => within(v, 0, 100_000 * UNIT),
-			M::RebateCap(_, v) => within(v, percent(0), percent(100)),
+	let (name, value) = parts(setting);
+	let range = info(name).ok_or(Refusal::OutOfRange)?;
+	// Removing a value restores its default, which is always in range.
+	if value.is_some_and(|value| value < range.low || value > range.high) {
+		return Err(Refusal::OutOfRange);
+	}
+	match setting {
+		RuntimeParameters::Market(M::MinReplicas(_, value))
+			if value.unwrap_or(1) > market::MaxReplicas::get() =>
+		{
+			Err(Refusal::ReplicasInverted)
 		},
-		RuntimeParameters::Governance(g) => {
-			use governance::Parameters as G;
-			match g {
-				G::ParametersPreparePeriod(_, v) | G::RootPreparePeriod(_, v) => {
-					within(v, 1, 30 * DAYS)
-				},
-				G::ParametersDecisionPeriod(_, v) | G::RootDecisionPeriod(_, v) => {
-					within(v, 10, 90 * DAYS)
-				},
-				G::ParametersConfirmPeriod(_, v) | G::RootConfirmPeriod(_, v) => {
-					within(v, 1, 30 * DAYS)
-				},
-				G::ParametersMinEnactmentPeriod(_, v) | G::RootMinEnactmentPeriod(_, v) => {
-					within(v, 1, 30 * DAYS)
-				},
-				G::ParametersDecisionDeposit(_, v) | G::RootDecisionDeposit(_, v) => {
-					within(v, UNIT, 1_000_000 * UNIT)
-				},
-				G::VoteLockingPeriod(_, v) => within(v, 1, 365 * DAYS),
-			}
+		RuntimeParameters::Market(M::MaxReplicas(_, value))
+			if value.unwrap_or(5) < market::MinReplicas::get() =>
+		{
+			Err(Refusal::ReplicasInverted)
 		},
+		_ => Ok(()),
 	}
 }
 

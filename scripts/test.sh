@@ -21,11 +21,24 @@ MARKET_PALLETS=(-p pallet-models -p pallet-workers -p pallet-jobs -p pallet-rewa
 cargo clippy --release --locked "${MARKET_PALLETS[@]}" --all-targets \
 	--features runtime-benchmarks,try-runtime -- -D warnings
 
+echo "== cargo clippy on commons-worker with fault injection (the test-only cheating worker)"
+cargo clippy --release --workspace --all-targets --locked \
+	--features commons-worker/fault-injection -- -D warnings
+
 echo "== cargo build (release): every binary, so that tests run the current ones"
 cargo build --release --workspace --locked
 
+echo "== commons-worker-faulty: the worker built with fault injection, for the fault tests only"
+# Its own binary, so the commons-worker above stays free of the cheating code.
+cargo build --release --workspace --locked --features commons-worker/fault-injection \
+	--bin commons-worker-faulty
+
 echo "== cargo test (release)"
 cargo test --release --workspace --locked --no-fail-fast
+
+echo "== the fault-injection unit tests of commons-worker"
+cargo test --release --workspace --locked --features commons-worker/fault-injection --lib \
+	-- faults::
 
 echo "== pallet benchmarks, each run once as a test against its pallet's mock runtime"
 cargo test --release --locked "${MARKET_PALLETS[@]}" --features runtime-benchmarks

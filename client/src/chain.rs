@@ -131,6 +131,25 @@ pub async fn connect(url: &str) -> Result<Client, ChainError> {
 	})
 }
 
+/// The hash of block `number` on the node at `url` (through the node's `chain_getBlockHash`:
+/// the runtime keeps only recent hashes).
+pub async fn block_hash(url: &str, number: u32) -> Result<BlockHash, ChainError> {
+	use subxt::backend::{legacy::LegacyRpcMethods, rpc::RpcClient};
+	let unreachable =
+		|source| ChainError::Unreachable { url: url.to_string(), source: Box::new(source) };
+	let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(e.into()))?;
+	let methods = LegacyRpcMethods::<CommonsConfig>::new(rpc);
+	methods
+		.chain_get_block_hash(Some(number.into()))
+		.await
+		.map_err(|error| ChainError::other("reading a block hash")(error.into()))?
+		.ok_or_else(|| {
+			ChainError::other("reading a block hash")(subxt::Error::Other(format!(
+				"the node has no block #{number}"
+			)))
+		})
+}
+
 /// Connects to `url`, retrying with exponential backoff (up to `max_delay` between tries) until
 /// it succeeds or `give_up` returns true.
 pub async fn connect_with_backoff(

@@ -174,17 +174,7 @@ fn print_receipt(
 	let hashes: Vec<String> = receipt.output_hashes.iter().map(hex::encode).collect();
 	let agreeing: Vec<String> = receipt.agreeing_workers.iter().map(chain::ss58).collect();
 	if json_out {
-		let slashes: Vec<_> = receipt
-			.slashes
-			.iter()
-			.map(|slash| {
-				json!({
-					"worker": chain::ss58(&slash.worker),
-					"amount": slash.amount.to_string(),
-					"reason": slash.reason,
-				})
-			})
-			.collect();
+		let slashes = slashes_json(&receipt.slashes);
 		let mut value = json!({
 			"job": receipt.job,
 			"outcome": receipt.outcome,
@@ -236,8 +226,22 @@ fn print_receipt(
 	}
 }
 
-/// `commons job show`: a job's record as stored now.
-pub async fn job_show(client: &Client, job: u64, json_out: bool) -> Result<(), Failure> {
+fn slashes_json(slashes: &[market::Slash]) -> Vec<serde_json::Value> {
+	slashes
+		.iter()
+		.map(|slash| {
+			json!({
+				"worker": chain::ss58(&slash.worker),
+				"amount": slash.amount.to_string(),
+				"reason": slash.reason,
+			})
+		})
+		.collect()
+}
+
+/// `commons job show`: a job's record as stored now, with the slashes and compensation of its
+/// settlement.
+pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> Result<(), Failure> {
 	let Some(record) = market::job(client, job).await? else {
 		return Err(Failure {
 			code: 2,
@@ -276,6 +280,15 @@ pub async fn job_show(client: &Client, job: u64, json_out: bool) -> Result<(), F
 		),
 		_ => (None, None),
 	};
+	// Slashes and compensation are events of the settlement block, not part of the record.
+	let settlement = match settled_at {
+		Some(at) => market::settlement(client, url, job, at).await?,
+		None => None,
+	};
+	let (slashes, compensated) = match &settlement {
+		Some(receipt) => (receipt.slashes.clone(), receipt.compensated),
+		None => (Vec::new(), 0),
+	};
 	let value = json!({
 		"job": job,
 		"status": market::status_name(&record.status),
@@ -291,6 +304,10 @@ pub async fn job_show(client: &Client, job: u64, json_out: bool) -> Result<(), F
 		"output_hash": output_hash,
 		"seats": seats,
 		"tokens": output,
+		"slashes": slashes_json(&slashes),
+		"compensated": compensated.to_string(),
+		"paid": settlement.as_ref().map(|receipt| receipt.paid.to_string()),
+		"refunded": settlement.as_ref().map(|receipt| receipt.refunded.to_string()),
 	});
 	if json_out {
 		println!("{value}");
@@ -315,6 +332,21 @@ pub async fn job_show(client: &Client, job: u64, json_out: bool) -> Result<(), F
 				(None, None) => "waiting".to_string(),
 			};
 			println!("seat       {} {state}", chain::ss58(&seat.worker));
+		}
+		if let Some(receipt) = &settlement {
+			println!("paid       {} to workers", format_amount(receipt.paid));
+			println!("refunded   {}", format_amount(receipt.refunded));
+		}
+		for slash in &slashes {
+			println!(
+				"slashed    {} {} ({})",
+				chain::ss58(&slash.worker),
+				format_amount(slash.amount),
+				slash.reason
+			);
+		}
+		if compensated > 0 {
+			println!("compensated the requester {}", format_amount(compensated));
 		}
 		if let Some(tokens) = output {
 			println!("tokens     {tokens:?}");

@@ -300,7 +300,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			commands::infer(&client, args, cli.json).await?;
 		},
 		Command::Job { command: JobCommand::Show { id } } => {
-			commands::job_show(&chain::connect(&cli.url).await?, id, cli.json).await?;
+			commands::job_show(&chain::connect(&cli.url).await?, &cli.url, id, cli.json).await?;
 		},
 		Command::Models { command: ListCommand::List } => {
 			commands::models_list(&chain::connect(&cli.url).await?, cli.json).await?;

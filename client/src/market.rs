@@ -462,7 +462,6 @@ pub async fn post_and_follow(
 			let api::Event::Jobs(event) = event else { continue };
 			use api::jobs::Event as E;
 			let number = block.number();
-			let settled = |outcome| Receipt::new(job, outcome, number);
 			match event {
 				E::JobAssigned { job: id, workers, .. } if id == job => {
 					seats = workers.0.len() as u32;
@@ -476,47 +475,7 @@ pub async fn post_and_follow(
 					revealed += 1;
 					on_stage(&Stage::Revealed { done: revealed, of: seats });
 				},
-				E::JobAccepted { job: id, output_hash, agreeing_workers, paid, fee }
-					if id == job =>
-				{
-					let mut accepted = settled(Outcome::Accepted);
-					accepted.output_hashes = vec![output_hash];
-					accepted.agreeing_workers = agreeing_workers.0;
-					accepted.paid = paid;
-					accepted.fee = fee;
-					receipt = Some(accepted);
-				},
-				E::JobNoQuorum { job: id, output_hashes } if id == job => {
-					let mut no_quorum = settled(Outcome::NoQuorum);
-					no_quorum.output_hashes = output_hashes.0;
-					receipt = Some(no_quorum);
-				},
-				E::JobExpired { job: id } if id == job => receipt = Some(settled(Outcome::Expired)),
-				E::JobCancelled { job: id, refunded } if id == job => {
-					let mut cancelled = settled(Outcome::Cancelled);
-					cancelled.refunded = refunded;
-					receipt = Some(cancelled);
-				},
-				E::EscrowRefunded { job: id, amount, .. } if id == job => {
-					if let Some(receipt) = receipt.as_mut() {
-						receipt.refunded += amount;
-					}
-				},
-				E::RequesterCompensated { job: id, amount, .. } if id == job => {
-					if let Some(receipt) = receipt.as_mut() {
-						receipt.compensated += amount;
-					}
-				},
-				E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
-					if let Some(receipt) = receipt.as_mut() {
-						receipt.slashes.push(Slash {
-							worker,
-							amount,
-							reason: format!("{reason:?}"),
-						});
-					}
-				},
-				_ => {},
+				other => note_settlement(job, number, other, &mut receipt),
 			}
 		}
 		if let Some(mut receipt) = receipt {
@@ -527,6 +486,71 @@ pub async fn post_and_follow(
 			return Ok((posted, receipt));
 		}
 	}
+}
+
+/// Folds one of the chain's job events into the receipt of `job`, settled in block `number`:
+/// the verdict starts it, refunds, compensation and slashes of the same block add to it.
+fn note_settlement(job: u64, number: u32, event: api::jobs::Event, receipt: &mut Option<Receipt>) {
+	use api::jobs::Event as E;
+	let settled = |outcome| Receipt::new(job, outcome, number);
+	match event {
+		E::JobAccepted { job: id, output_hash, agreeing_workers, paid, fee } if id == job => {
+			let mut accepted = settled(Outcome::Accepted);
+			accepted.output_hashes = vec![output_hash];
+			accepted.agreeing_workers = agreeing_workers.0;
+			accepted.paid = paid;
+			accepted.fee = fee;
+			*receipt = Some(accepted);
+		},
+		E::JobNoQuorum { job: id, output_hashes } if id == job => {
+			let mut no_quorum = settled(Outcome::NoQuorum);
+			no_quorum.output_hashes = output_hashes.0;
+			*receipt = Some(no_quorum);
+		},
+		E::JobExpired { job: id } if id == job => *receipt = Some(settled(Outcome::Expired)),
+		E::JobCancelled { job: id, refunded } if id == job => {
+			let mut cancelled = settled(Outcome::Cancelled);
+			cancelled.refunded = refunded;
+			*receipt = Some(cancelled);
+		},
+		E::EscrowRefunded { job: id, amount, .. } if id == job => {
+			if let Some(receipt) = receipt.as_mut() {
+				receipt.refunded += amount;
+			}
+		},
+		E::RequesterCompensated { job: id, amount, .. } if id == job => {
+			if let Some(receipt) = receipt.as_mut() {
+				receipt.compensated += amount;
+			}
+		},
+		E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
+			if let Some(receipt) = receipt.as_mut() {
+				receipt.slashes.push(Slash { worker, amount, reason: format!("{reason:?}") });
+			}
+		},
+		_ => {},
+	}
+}
+
+/// The receipt of `job` rebuilt from the events of block `number`, where it settled: what a
+/// requester's `infer` printed, for anyone, later.
+pub async fn settlement(
+	client: &Client,
+	url: &str,
+	job: u64,
+	number: u32,
+) -> Result<Option<Receipt>, ChainError> {
+	let hash = chain::block_hash(url, number).await?;
+	let block = client.blocks().at(hash).await.map_err(other("reading the settlement block"))?;
+	let events = block.events().await.map_err(other("reading events"))?;
+	let mut receipt = None;
+	for event in events.iter() {
+		let event = event.map_err(other("decoding events"))?;
+		if let Ok(api::Event::Jobs(event)) = event.as_root_event::<api::Event>() {
+			note_settlement(job, number, event, &mut receipt);
+		}
+	}
+	Ok(receipt)
 }
 
 /// The accepted output of `job` at block `at`, while the chain retains it.

@@ -2,9 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod market;
+
 use std::{
 	collections::HashSet,
-	fs::File,
 	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, ExitStatus, Stdio},
@@ -59,36 +60,58 @@ pub struct NodeProcess {
 	/// Where its output goes.
 	pub log: PathBuf,
 	dir: PathBuf,
+	args: Vec<String>,
 }
 
 impl NodeProcess {
 	/// Starts `commons-node --dev` on free ports, with its database in a fresh directory.
 	pub fn start_dev() -> Self {
+		Self::start(&["--dev".to_string()])
+	}
+
+	/// Starts `commons-node` with `args`, free RPC, p2p and Prometheus ports, its database in
+	/// a fresh directory.
+	pub fn start(args: &[String]) -> Self {
 		let dir = fresh_dir();
 		let base_path = dir.join("base");
 		let (rpc_port, prometheus_port) = (free_port(), free_port());
-		let log = dir.join("node.log");
-		let output = File::create(&log).unwrap();
-		let child = Command::new(NODE)
-			.args(["--dev", "--no-mdns", "--no-telemetry"])
-			.arg("--base-path")
-			.arg(&base_path)
-			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--port", &free_port().to_string()])
-			.args(["--prometheus-port", &prometheus_port.to_string()])
-			.stdout(Stdio::from(output.try_clone().unwrap()))
-			.stderr(Stdio::from(output))
-			.spawn()
-			.expect("commons-node starts");
-		Self {
-			child: Some(child),
+		let mut all: Vec<String> = args.to_vec();
+		all.extend(["--no-mdns".into(), "--no-telemetry".into()]);
+		all.extend(["--base-path".into(), base_path.to_str().unwrap().into()]);
+		all.extend(["--rpc-port".into(), rpc_port.to_string()]);
+		if !args.iter().any(|arg| arg == "--port") {
+			all.extend(["--port".into(), free_port().to_string()]);
+		}
+		all.extend(["--prometheus-port".into(), prometheus_port.to_string()]);
+		let mut node = Self {
+			child: None,
 			url: format!("ws://127.0.0.1:{rpc_port}"),
 			rpc_port,
 			prometheus_port,
 			base_path,
-			log,
+			log: dir.join("node.log"),
 			dir,
-		}
+			args: all,
+		};
+		node.spawn();
+		node
+	}
+
+	fn spawn(&mut self) {
+		let output = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+		let child = Command::new(NODE)
+			.args(&self.args)
+			.stdout(Stdio::from(output.try_clone().unwrap()))
+			.stderr(Stdio::from(output))
+			.spawn()
+			.expect("commons-node starts");
+		self.child = Some(child);
+	}
+
+	/// Starts the node again after [`Self::interrupt`], with the same database and ports.
+	pub fn restart(&mut self) {
+		assert!(self.child.is_none(), "the node is still running");
+		self.spawn();
 	}
 
 	/// The node's output so far, for failure messages.

@@ -1,0 +1,302 @@
+//! Real `commons-worker` processes and the `commons` CLI, for the end-to-end tests.
+
+use std::{
+	fs::OpenOptions,
+	path::{Path, PathBuf},
+	process::{Child, Command, Output, Stdio},
+	time::{Duration, Instant},
+};
+
+use super::{free_port, repo_root, NodeProcess};
+use commons_client::{keys, Node};
+use commons_runtime::RuntimeEvent;
+
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The tests run one at a time: three workers running the model on a 2-core machine must not
+/// also share it with another test's chain, or a slow worker misses its commit window.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+	ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub fn binary(name: &str) -> PathBuf {
+	PathBuf::from(super::NODE).with_file_name(name)
+}
+
+pub fn models_dir() -> PathBuf {
+	repo_root().join("models")
+}
+
+pub fn run(name: &str, url: &str, args: &[&str]) -> Output {
+	Command::new(binary(name))
+		.env("COMMONS_RPC", url)
+		.env_remove("COMMONS_KEY")
+		.args(args)
+		.output()
+		.unwrap_or_else(|error| panic!("{name} runs: {error}"))
+}
+
+pub fn text(output: &Output) -> String {
+	format!(
+		"exit {:?}\nstdout: {}\nstderr: {}",
+		output.status.code(),
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	)
+}
+
+/// The JSON a successful `--json` command printed.
+pub fn json(output: &Output) -> serde_json::Value {
+	assert!(output.status.success(), "{}", text(output));
+	serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("JSON: {}", text(output)))
+}
+
+pub fn amount(value: &serde_json::Value) -> u128 {
+	value.as_str().unwrap_or_else(|| panic!("an amount string: {value}")).parse().unwrap()
+}
+
+pub fn free(url: &str, account: &str) -> u128 {
+	amount(&json(&run("commons", url, &["--json", "balance", account]))["free"])
+}
+
+/// A running `commons-worker run` (or `commons-worker-faulty run --misbehave …`), stopped with
+/// SIGTERM when dropped.
+pub struct WorkerProcess {
+	child: Option<Child>,
+	/// Where its output goes (appended to across restarts).
+	pub log: PathBuf,
+	/// Its SS58 address.
+	pub address: String,
+	command: Vec<String>,
+	binary: &'static str,
+	url: String,
+}
+
+impl WorkerProcess {
+	/// Generates a key, funds it from Alice, registers it for model 0 and starts serving.
+	pub fn start(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
+		let mut worker = Self::registered(url, dir, name, backend);
+		worker.serve();
+		worker
+	}
+
+	/// Registers a worker without starting it: it can be seated in a job before it runs.
+	pub fn registered(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
+		Self::register(url, dir, name, "commons-worker", &["--backend", backend])
+	}
+
+	/// The same with the fault-injection build, cheating as `fault` says.
+	pub fn start_faulty(url: &str, dir: &Path, name: &str, fault: &str) -> Self {
+		let faulty = binary("commons-worker-faulty");
+		assert!(
+			faulty.exists(),
+			"{} is missing: build it with `cargo build --release --workspace --features \
+			 commons-worker/fault-injection --bin commons-worker-faulty` (scripts/test.sh does)",
+			faulty.display()
+		);
+		let mut worker = Self::register(
+			url,
+			dir,
+			name,
+			"commons-worker-faulty",
+			&["--backend", "cpu", "--misbehave", fault],
+		);
+		worker.serve();
+		worker
+	}
+
+	fn register(url: &str, dir: &Path, name: &str, binary: &'static str, extra: &[&str]) -> Self {
+		let key = dir.join(format!("{name}.key"));
+		let key_arg = key.to_str().unwrap();
+		let generated =
+			json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]));
+		let address = generated["address"].as_str().unwrap().to_string();
+		json(&run(
+			"commons",
+			url,
+			&["--json", "transfer", "--key", "//Alice", "--to", &address, "--amount", "1100"],
+		));
+		let registered = run(
+			"commons-worker",
+			url,
+			&["register", "--key", key_arg, "--stake", "1000", "--price", "1", "--model", "0"],
+		);
+		assert!(registered.status.success(), "{}", text(&registered));
+		let mut command: Vec<String> =
+			["run", "--key", key_arg, "--threads", "1", "--max-backoff", "2"]
+				.iter()
+				.map(|arg| arg.to_string())
+				.collect();
+		command.extend(extra.iter().map(|arg| arg.to_string()));
+		command.push("--models-dir".into());
+		command.push(models_dir().to_str().unwrap().into());
+		command.push("--metrics-port".into());
+		command.push(free_port().to_string());
+		Self {
+			child: None,
+			log: dir.join(format!("{name}.log")),
+			address,
+			command,
+			binary,
+			url: url.to_string(),
+		}
+	}
+
+	/// Starts `run`.
+	pub fn serve(&mut self) {
+		assert!(self.child.is_none(), "{} is already running", self.address);
+		let output = OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+		let child = Command::new(binary(self.binary))
+			.env("COMMONS_RPC", &self.url)
+			.args(&self.command)
+			.stdout(Stdio::from(output.try_clone().unwrap()))
+			.stderr(Stdio::from(output))
+			.spawn()
+			.expect("commons-worker starts");
+		self.child = Some(child);
+	}
+
+	/// Kills the process at once (SIGKILL), as a crash or power loss would.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts it again with the same key, database and arguments.
+	pub fn restart(&mut self) {
+		self.kill();
+		self.serve();
+	}
+
+	/// Its output so far.
+	pub fn output(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Waits until its output contains `needle` `times` times; panics with the log after
+	/// `timeout`.
+	pub fn wait_for(&self, needle: &str, times: usize, timeout: Duration) {
+		let deadline = Instant::now() + timeout;
+		while self.output().matches(needle).count() < times {
+			assert!(
+				Instant::now() < deadline,
+				"{} did not log {needle:?} {times} times within {timeout:?}:\n{}",
+				self.address,
+				self.output()
+			);
+			std::thread::sleep(Duration::from_millis(200));
+		}
+	}
+}
+
+impl Drop for WorkerProcess {
+	fn drop(&mut self) {
+		let Some(mut child) = self.child.take() else { return };
+		let _ = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status();
+		for _ in 0..100 {
+			if let Ok(Some(_)) = child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		let _ = child.kill();
+		let _ = child.wait();
+	}
+}
+
+/// The workers' logs, for failure messages.
+pub fn logs(workers: &[&WorkerProcess]) -> String {
+	workers.iter().map(|worker| worker.output()).collect::<Vec<_>>().join("\n----\n")
+}
+
+/// `commons workers list --json`, by address.
+pub fn worker_entries(url: &str) -> std::collections::HashMap<String, serde_json::Value> {
+	let listed = json(&run("commons", url, &["--json", "workers", "list"]));
+	listed
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|worker| (worker["worker"].as_str().unwrap().to_string(), worker.clone()))
+		.collect()
+}
+
+/// `commons infer --json` of the capital of France, 16 tokens, `replicas` workers at 1 CMN.
+pub fn infer_paris(url: &str, replicas: &str) -> Output {
+	let models = models_dir();
+	run(
+		"commons",
+		url,
+		&[
+			"--json",
+			"infer",
+			"--key",
+			"//Alice",
+			"--model",
+			"0",
+			"--prompt",
+			"What is the capital of France?",
+			"--max-tokens",
+			"16",
+			"--replicas",
+			replicas,
+			"--price",
+			"1",
+			"--models-dir",
+			models.to_str().unwrap(),
+		],
+	)
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+	let dir = std::env::temp_dir().join(format!("commons-e2e-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
+}
+
+/// Transaction fees `account` paid in blocks `from..=to`, from the chain's events.
+pub async fn fees_paid(url: &str, account: &str, from: u32, to: u32) -> u128 {
+	let node = Node::connect(url).await.unwrap();
+	let who = keys::parse_account(account).unwrap();
+	let mut fees = 0;
+	for number in from..=to {
+		let hash = node.block_hash(number).await.unwrap().expect("a finalised block");
+		for record in node.events(hash).await.unwrap() {
+			if let RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
+			) = record.event
+			{
+				if payer == who {
+					fees += actual_fee;
+				}
+			}
+		}
+	}
+	fees
+}
+
+pub fn start_node() -> NodeProcess {
+	let node = NodeProcess::start_dev();
+	wait_for_node(&node);
+	node
+}
+
+/// Waits until `node` answers and has finalised block #1.
+pub fn wait_for_node(node: &NodeProcess) {
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	runtime.block_on(async {
+		let client = match Node::connect_with_retry(&node.url, TIMEOUT).await {
+			Ok(client) => client,
+			Err(error) => panic!("cannot reach the node: {error}\n{}", node.output()),
+		};
+		client.wait_finalized_number(1, TIMEOUT).await.unwrap();
+	});
+}

@@ -86,6 +86,24 @@ fn issuance_and_balances(url: &str, at: commons_runtime::Hash) -> (u128, u128) {
 	})
 }
 
+/// Every transaction fee paid (and so burned) in blocks `from..=to`.
+async fn fees_burned(url: &str, from: u32, to: u32) -> u128 {
+	let node = Node::connect(url).await.unwrap();
+	let mut fees = 0;
+	for number in from..=to {
+		let hash = node.block_hash(number).await.unwrap().expect("a finalised block");
+		for record in node.events(hash).await.unwrap() {
+			if let commons_runtime::RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) = record.event
+			{
+				fees += actual_fee;
+			}
+		}
+	}
+	fees
+}
+
 fn subxt_hash(hash: commons_runtime::Hash) -> commons_client::chain::BlockHash {
 	commons_client::chain::BlockHash::from(hash.0)
 }
@@ -99,7 +117,7 @@ fn jobs_settle_and_finality_advances_with_a_validator_down_and_no_funds_are_lost
 	for node in &nodes {
 		wait_finalized(&runtime, node, 3);
 	}
-	let (_, start) = finalized(&runtime, &nodes[0].url);
+	let (start_number, start) = finalized(&runtime, &nodes[0].url);
 	let (issuance_at_start, sum_at_start) = issuance_and_balances(&nodes[0].url, start);
 	assert_eq!(issuance_at_start, sum_at_start, "balances reconcile at the start");
 
@@ -138,9 +156,12 @@ fn jobs_settle_and_finality_advances_with_a_validator_down_and_no_funds_are_lost
 	assert_eq!(dave, alice, "Dave and Alice agree on block #{later}");
 
 	// No funds were lost: the sum of every balance (free and held, the treasury's included)
-	// still equals the total issuance, and the issuance did not move (no era ended).
+	// still equals the total issuance, and the issuance fell by exactly the transaction fees,
+	// which are burned (no era ended, so nothing was minted).
 	let (issuance, sum) = issuance_and_balances(&nodes[0].url, alice);
 	assert_eq!(issuance, sum, "balances reconcile at the end");
-	assert_eq!(issuance, issuance_at_start, "fees and slashes move funds, never create or burn");
+	let burned = runtime.block_on(fees_burned(&nodes[0].url, start_number + 1, later));
+	assert!(burned > 0, "the test's transactions paid fees");
+	assert_eq!(issuance + burned, issuance_at_start, "only the fees left the issuance");
 	assert_eq!(issuance_and_balances(&nodes[3].url, dave), (issuance, sum), "Dave sees the same");
 }

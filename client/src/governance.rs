@@ -455,7 +455,7 @@ pub async fn vote(
 		vote: AccountVote::Standard { vote: Vote { aye, conviction }, balance: amount },
 	});
 	let inclusion = node.sign_and_submit(call, key, timeout).await?;
-	failed("ConvictionVoting.vote", inclusion.outcome.clone(), "")?;
+	failed("ConvictionVoting.vote", inclusion.outcome, "")?;
 	Ok(inclusion)
 }
 

@@ -254,7 +254,7 @@ const fn blocks(count: BlockNumber) -> u128 {
 }
 
 const fn percent(share: u128) -> u128 {
-	share * 10_000_000
+	share.saturating_mul(10_000_000)
 }
 
 /// Generates the catalogue of parameters and the conversions between a parameter's setting and

@@ -7,8 +7,8 @@ mod common;
 use common::{
 	free_port,
 	market::{
-		amount, fees_paid, free, json, models_dir, one_at_a_time, run, start_node, temp_dir, text,
-		WorkerProcess,
+		amount, fees_paid, free, generate_key, infer_paris, json, models_dir, one_at_a_time, run,
+		start_node, temp_dir, text, WorkerProcess,
 	},
 };
 
@@ -26,29 +26,7 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 	let before_requester = free(url, "//Alice");
 	let before: Vec<u128> = workers.iter().map(|worker| free(url, &worker.address)).collect();
 
-	let models = models_dir();
-	let output = run(
-		"commons",
-		url,
-		&[
-			"--json",
-			"infer",
-			"--key",
-			"//Alice",
-			"--model",
-			"0",
-			"--prompt",
-			"What is the capital of France?",
-			"--max-tokens",
-			"16",
-			"--replicas",
-			"3",
-			"--price",
-			"1",
-			"--models-dir",
-			models.to_str().unwrap(),
-		],
-	);
+	let output = infer_paris(url, "3");
 	if !output.status.success() {
 		let logs: Vec<String> = workers.iter().map(WorkerProcess::output).collect();
 		panic!("{}\nworkers:\n{}\nnode:\n{}", text(&output), logs.join("\n----\n"), node.output());
@@ -215,12 +193,7 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	let key_arg = key.to_str().unwrap();
 	let missing = run("commons-worker", url, &["status", "--key", key_arg]);
 	assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-	let address =
-		json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]))
-			["address"]
-			.as_str()
-			.unwrap()
-			.to_string();
+	let address = generate_key(url, &key);
 	let again = run("commons-worker", url, &["key", "generate", "--out", key_arg]);
 	assert_eq!(again.status.code(), Some(2), "{}", text(&again));
 	assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));

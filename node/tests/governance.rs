@@ -6,7 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::market::{amount, free, json, one_at_a_time, run, start_node, temp_dir, text};
+use common::market::{
+	amount, free, generate_key, json, one_at_a_time, run, start_node, temp_dir, text,
+};
 use commons_runtime::currency::UNIT;
 
 fn gov(url: &str, args: &[&str]) -> std::process::Output {
@@ -134,12 +136,7 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 	let dir = temp_dir("governance");
 	let key = dir.join("worker.key");
 	let key_arg = key.to_str().unwrap();
-	let address =
-		json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]))
-			["address"]
-			.as_str()
-			.unwrap()
-			.to_string();
+	let address = generate_key(url, &key);
 	json(&run(
 		"commons",
 		url,

@@ -110,9 +110,7 @@ impl WorkerProcess {
 	fn register(url: &str, dir: &Path, name: &str, binary: &'static str, extra: &[&str]) -> Self {
 		let key = dir.join(format!("{name}.key"));
 		let key_arg = key.to_str().unwrap();
-		let generated =
-			json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key_arg]));
-		let address = generated["address"].as_str().unwrap().to_string();
+		let address = generate_key(url, &key);
 		json(&run(
 			"commons",
 			url,
@@ -206,6 +204,13 @@ impl Drop for WorkerProcess {
 		let _ = child.kill();
 		let _ = child.wait();
 	}
+}
+
+/// `commons-worker key generate --out <key>`: the new key's address.
+pub fn generate_key(url: &str, key: &Path) -> String {
+	let key = key.to_str().unwrap();
+	let generated = json(&run("commons-worker", url, &["--json", "key", "generate", "--out", key]));
+	generated["address"].as_str().unwrap().to_string()
 }
 
 /// The workers' logs, for failure messages.

@@ -230,34 +230,37 @@ pub struct ParameterValue {
 pub async fn parameter_values(node: &Node) -> Result<Vec<ParameterValue>, GovError> {
 	let mut values = Vec::new();
 	for info in parameters::PARAMETERS {
-		let setting = parameters::compose(info.name, None)
-			.ok_or_else(|| GovError::UnknownParameter(info.name.to_string()))?;
-		let (key, _) =
-			frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(setting);
-		// The default is what the runtime reads from empty storage.
-		let default = sp_io::TestExternalities::default()
-			.execute_with(|| parameters::current(info.name))
-			.unwrap_or_default();
-		let storage_key = pallet_parameters::Parameters::<Runtime>::hashed_key_for(&key);
-		let current = match node.storage(storage_key, None).await? {
-			Some(bytes) => {
-				let value = parameters::RuntimeParametersValue::decode(&mut &bytes[..]).map_err(
-					|error| Error::Decode { what: "a parameter value", detail: error.to_string() },
-				)?;
-				parameters::number(&value)
-			},
-			None => default,
-		};
-		values.push(ParameterValue { info, current, default });
+		values.push(read_value(node, info).await?);
 	}
 	Ok(values)
 }
 
 /// One parameter's value at the best block.
 pub async fn parameter_value(node: &Node, name: &str) -> Result<u128, GovError> {
-	let info = parameter(name)?;
-	let values = parameter_values(node).await?;
-	Ok(values.iter().find(|value| value.info.name == info.name).map_or(0, |value| value.current))
+	Ok(read_value(node, parameter(name)?).await?.current)
+}
+
+/// Reads `info`'s stored value, falling back to its default.
+async fn read_value(node: &Node, info: &'static ParameterInfo) -> Result<ParameterValue, GovError> {
+	let setting = parameters::compose(info.name, None)
+		.ok_or_else(|| GovError::UnknownParameter(info.name.to_string()))?;
+	let (key, _) = frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(setting);
+	// The default is what the runtime reads from empty storage.
+	let default = sp_io::TestExternalities::default()
+		.execute_with(|| parameters::current(info.name))
+		.unwrap_or_default();
+	let storage_key = pallet_parameters::Parameters::<Runtime>::hashed_key_for(&key);
+	let current = match node.storage(storage_key, None).await? {
+		Some(bytes) => {
+			let value =
+				parameters::RuntimeParametersValue::decode(&mut &bytes[..]).map_err(|error| {
+					Error::Decode { what: "a parameter value", detail: error.to_string() }
+				})?;
+			parameters::number(&value)
+		},
+		None => default,
+	};
+	Ok(ParameterValue { info, current, default })
 }
 
 /// What `propose` did.

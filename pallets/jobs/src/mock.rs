@@ -77,6 +77,8 @@ impl pallet_workers::Config for Test {
 	type MaxUnbondingChunks = ConstU32<4>;
 	type MaxWorkers = ConstU32<16>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
 }
 
 thread_local! {
@@ -258,5 +260,14 @@ impl crate::BenchmarkHelper<AccountId, Balance> for MockBenchmarkHelper {
 			vec![model].try_into().unwrap(),
 			price,
 		));
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_workers::BenchmarkHelper for MockBenchmarkHelper {
+	fn register_models(count: u32) -> Vec<u32> {
+		(0..count)
+			.map(|_| <Self as crate::BenchmarkHelper<AccountId, Balance>>::register_model(1))
+			.collect()
 	}
 }

@@ -41,30 +41,34 @@ mod benchmarks {
 	#[benchmark]
 	fn register_model() {
 		let owner = funded::<T>("owner");
+		// The chain may already hold models (the presets register one): ids are not assumed.
+		let model = NextModelId::<T>::get();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), spec::<T>());
-		assert!(Models::<T>::get(0).is_some());
+		assert!(Models::<T>::get(model).is_some());
 	}
 
 	#[benchmark]
 	fn set_model_status() -> Result<(), BenchmarkError> {
 		let owner = funded::<T>("owner");
+		let model = NextModelId::<T>::get();
 		Pallet::<T>::register_model(RawOrigin::Signed(owner).into(), spec::<T>())?;
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 0, ModelStatus::Banned);
-		assert_eq!(Models::<T>::get(0).map(|info| info.status), Some(ModelStatus::Banned));
+		_(origin as T::RuntimeOrigin, model, ModelStatus::Banned);
+		assert_eq!(Models::<T>::get(model).map(|info| info.status), Some(ModelStatus::Banned));
 		Ok(())
 	}
 
 	#[benchmark]
 	fn deregister_model() -> Result<(), BenchmarkError> {
 		let owner = funded::<T>("owner");
+		let model = NextModelId::<T>::get();
 		Pallet::<T>::register_model(RawOrigin::Signed(owner.clone()).into(), spec::<T>())?;
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), 0);
-		assert!(Models::<T>::get(0).is_none());
+		_(RawOrigin::Signed(owner), model);
+		assert!(Models::<T>::get(model).is_none());
 		Ok(())
 	}
 

@@ -25,12 +25,13 @@ fn stake<T: Config>() -> BalanceOf<T> {
 	T::MinWorkerStake::get().saturating_mul(10u32.into()).max(1_000u32.into())
 }
 
+/// `count` newly registered models.
 fn model_list<T: Config>(count: u32) -> ModelsOf<T> {
-	BoundedVec::truncate_from((0..count).collect())
+	BoundedVec::truncate_from(T::BenchmarkHelper::register_models(count))
 }
 
 /// Fills every model's index to one short of full with other workers.
-fn fill_indexes<T: Config>(models: u32) -> Result<(), BenchmarkError>
+fn fill_indexes<T: Config>(models: &ModelsOf<T>) -> Result<(), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
@@ -41,14 +42,22 @@ where
 		Pallet::<T>::register(
 			RawOrigin::Signed(other).into(),
 			stake::<T>(),
-			model_list::<T>(models),
+			models.clone(),
 			1u32.into(),
 		)?;
 	}
 	Ok(())
 }
 
-fn registered<T: Config>(models: u32) -> Result<T::AccountId, BenchmarkError>
+/// A worker serving the most models, each model's index full.
+fn registered<T: Config>() -> Result<T::AccountId, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	registered_for::<T>(&model_list::<T>(T::MaxModelsPerWorker::get()))
+}
+
+fn registered_for<T: Config>(models: &ModelsOf<T>) -> Result<T::AccountId, BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
@@ -57,7 +66,7 @@ where
 	Pallet::<T>::register(
 		RawOrigin::Signed(worker.clone()).into(),
 		stake::<T>(),
-		model_list::<T>(models),
+		models.clone(),
 		1u32.into(),
 	)?;
 	Ok(worker)
@@ -69,17 +78,18 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
-		fill_indexes::<T>(m)?;
+		let models = model_list::<T>(m);
+		fill_indexes::<T>(&models)?;
 		let worker = funded::<T>("worker", 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker.clone()), stake::<T>(), model_list::<T>(m), 1u32.into());
+		_(RawOrigin::Signed(worker.clone()), stake::<T>(), models, 1u32.into());
 		assert!(Workers::<T>::contains_key(&worker));
 		Ok(())
 	}
 
 	#[benchmark]
 	fn bond_extra() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), stake::<T>());
 		Ok(())
@@ -87,7 +97,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unbond() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), 1u32.into());
 		Ok(())
@@ -95,7 +105,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		for _ in 0..T::MaxUnbondingChunks::get() {
 			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
 		}
@@ -110,15 +120,17 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_models(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let models = model_list::<T>(T::MaxModelsPerWorker::get());
+		let worker = registered_for::<T>(&models)?;
+		let fewer = BoundedVec::truncate_from(models.iter().take(m as usize).copied().collect());
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker), model_list::<T>(m));
+		_(RawOrigin::Signed(worker), fewer);
 		Ok(())
 	}
 
 	#[benchmark]
 	fn set_price() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), 2u32.into());
 		Ok(())
@@ -126,7 +138,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn go_offline() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
 		Ok(())
@@ -134,7 +146,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn go_online() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		Pallet::<T>::go_offline(RawOrigin::Signed(worker.clone()).into())?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
@@ -143,7 +155,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn deregister() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
 		Ok(())
@@ -151,7 +163,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn slash() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>(T::MaxModelsPerWorker::get())?;
+		let worker = registered::<T>()?;
 		for _ in 0..T::MaxUnbondingChunks::get() {
 			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
 		}

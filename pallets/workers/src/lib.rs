@@ -43,6 +43,13 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// Sets up the model registry for this pallet's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// Makes `count` new active models known to `Config::Models` and returns their ids.
+	fn register_models(count: u32) -> alloc::vec::Vec<ModelId>;
+}
+
 /// The balance type of the currency stake is held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -181,6 +188,10 @@ pub mod pallet {
 		type MaxWorkers: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+		/// Registers models for the benchmarks, which see the model registry only through
+		/// `Models`.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
 	}
 
 	/// Why this pallet holds funds.

@@ -65,6 +65,15 @@ impl pallet_workers::Config for Test {
 	type MaxUnbondingChunks = ConstU32<2>;
 	type MaxWorkers = ConstU32<5>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ThreeModels;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper for ThreeModels {
+	fn register_models(count: u32) -> Vec<ModelId> {
+		(0..count).collect()
+	}
 }
 
 pub const ALICE: AccountId = 1;

@@ -80,3 +80,14 @@ impl pallet_jobs::BenchmarkHelper<crate::AccountId, crate::Balance> for Registry
 		);
 	}
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_workers::BenchmarkHelper for RegistryHelper {
+	fn register_models(count: u32) -> alloc::vec::Vec<u32> {
+		(0..count)
+			.map(|_| {
+				<Self as pallet_jobs::BenchmarkHelper<crate::AccountId, crate::Balance>>::register_model(1)
+			})
+			.collect()
+	}
+}

@@ -39,7 +39,8 @@ done
 results+=("$("$BENCH" "${common[@]}" --backend gpu 2>/dev/null)")
 bandwidth="$("$BENCH" "${common[@]}" --bandwidth --threads 0)"
 
-printf '%s\n' "${results[@]}" | python3 -c '
+# The raw figures are kept, so that a table can be made again from them.
+printf '%s\n' "${results[@]}" | tee "${BENCH_ENGINE_JSON:-/tmp/bench-engine.jsonl}" | python3 -c '
 import json, sys
 bandwidth = json.loads(sys.argv[1])["bandwidth_gbs"]
 rows = [json.loads(line) for line in sys.stdin if line.strip()]
@@ -50,7 +51,7 @@ print()
 print("| engine | backend | threads | prefill tok/s | decode tok/s | peak MiB | decode roofline |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:
-    roof = r["decode_tps"] * per_token / (bandwidth * 1e9)
-    print(f"| {r[\"engine\"]} | {r[\"backend\"]} | {r[\"threads\"]} | {r[\"prefill_tps\"]:.1f} | "
-          f"{r[\"decode_tps\"]:.1f} | {r[\"peak_mib\"]} | {100 * roof:.1f} % |")
+    roof = 100 * r["decode_tps"] * per_token / (bandwidth * 1e9)
+    print("| {engine} | {backend} | {threads} | {prefill_tps:.1f} | {decode_tps:.1f} | {peak_mib} | "
+          "{roof:.1f} % |".format(roof=roof, **r))
 ' "$bandwidth" "$PROMPT_TOKENS" "$DECODE"

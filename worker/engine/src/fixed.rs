@@ -66,6 +66,7 @@ pub fn clamp_i32(v: i128) -> i32 {
 
 /// An IEEE f16 bit pattern times `2^24`, exactly (every finite f16 is an integer multiple of
 /// `2^-24`; the largest, 65504, times `2^24` is below `2^40`). Infinities and NaN give 0.
+#[inline]
 pub fn f16_times_2_24(bits: u16) -> i64 {
 	let sign = bits >> 15;
 	let exponent = i64::from((bits >> 10) & 0x1f);
@@ -80,11 +81,6 @@ pub fn f16_times_2_24(bits: u16) -> i64 {
 	} else {
 		magnitude
 	}
-}
-
-/// A table of [`f16_times_2_24`] for every bit pattern.
-pub fn f16_table() -> Vec<i64> {
-	(0..=u16::MAX).map(f16_times_2_24).collect()
 }
 
 /// An IEEE f32 bit pattern as `(mantissa, exponent)` with value `mantissa * 2^exponent`

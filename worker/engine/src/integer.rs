@@ -31,7 +31,7 @@ pub struct QuantVec {
 
 /// One level: `amax = max |x|`, `q = round(127 x / amax)` (all 0 when amax is 0); returns amax
 /// and the sum of the quants.
-fn quantize_block(x: &[i64], q: &mut [i8]) -> (i64, i64) {
+fn quantize_block(x: &[i64; BLOCK], q: &mut [i8; BLOCK]) -> (i64, i64) {
 	let amax = x.iter().map(|v| v.abs()).max().unwrap_or(0);
 	let mut sum = 0i64;
 	if amax > 0 {
@@ -47,20 +47,20 @@ fn quantize_block(x: &[i64], q: &mut [i8]) -> (i64, i64) {
 pub fn quantize(x: &[i32]) -> QuantVec {
 	let blocks = x.len() / BLOCK;
 	let mut out = QuantVec {
-		q1: vec![0; x.len()],
-		q2: vec![0; x.len()],
+		q1: vec![0; blocks * BLOCK],
+		q2: vec![0; blocks * BLOCK],
 		scale1: Vec::with_capacity(blocks),
 		scale2: Vec::with_capacity(blocks),
 		sums: Vec::with_capacity(blocks),
 	};
-	for (b, x) in x.chunks_exact(BLOCK).enumerate() {
-		let range = b * BLOCK..(b + 1) * BLOCK;
-		let x: Vec<i64> = x.iter().map(|v| i64::from(*v)).collect();
-		let q1 = &mut out.q1[range.clone()];
+	let levels =
+		out.q1.as_chunks_mut::<BLOCK>().0.iter_mut().zip(out.q2.as_chunks_mut::<BLOCK>().0);
+	for (x, (q1, q2)) in x.as_chunks::<BLOCK>().0.iter().zip(levels) {
+		let x: [i64; BLOCK] = x.map(i64::from);
 		let (amax1, sum1) = quantize_block(&x, q1);
-		let remainder: Vec<i64> =
-			x.iter().zip(q1.iter()).map(|(x, q)| 127 * x - i64::from(*q) * amax1).collect();
-		let (amax2, sum2) = quantize_block(&remainder, &mut out.q2[range]);
+		let remainder: [i64; BLOCK] =
+			core::array::from_fn(|j| 127 * x[j] - i64::from(q1[j]) * amax1);
+		let (amax2, sum2) = quantize_block(&remainder, q2);
 		out.scale1.push(127 * amax1);
 		out.scale2.push(amax2);
 		out.sums.push((sum1, sum2));
@@ -70,12 +70,7 @@ pub fn quantize(x: &[i32]) -> QuantVec {
 
 /// Two int8 dot products of one Q8_0 block's quants with both activation levels.
 #[inline]
-fn dot_q8(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
-	let (w, a1, a2): (&[u8; 32], &[i8; 32], &[i8; 32]) =
-		match (w.try_into(), a1.try_into(), a2.try_into()) {
-			(Ok(w), Ok(a1), Ok(a2)) => (w, a1, a2),
-			_ => return (0, 0),
-		};
+fn dot_q8(w: &[u8; 32], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
 	let mut s1 = 0i32;
 	let mut s2 = 0i32;
 	for j in 0..32 {
@@ -89,12 +84,7 @@ fn dot_q8(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
 /// Two dot products of one Q4_1 block's quants (low nibbles are elements 0..16, high nibbles
 /// 16..32) with both activation levels.
 #[inline]
-fn dot_q4(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
-	let (w, a1, a2): (&[u8; 16], &[i8; 32], &[i8; 32]) =
-		match (w.try_into(), a1.try_into(), a2.try_into()) {
-			(Ok(w), Ok(a1), Ok(a2)) => (w, a1, a2),
-			_ => return (0, 0),
-		};
+fn dot_q4(w: &[u8; 16], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
 	let mut s1 = 0i32;
 	let mut s2 = 0i32;
 	for j in 0..16 {
@@ -106,51 +96,186 @@ fn dot_q4(w: &[u8], a1: &[i8], a2: &[i8]) -> (i32, i32) {
 	(s1, s2)
 }
 
+/// The f16 at `at` in a block, times 2^24. Computed, not looked up: a table of every pattern
+/// (512 KiB) misses the cache on nearly every block.
 #[inline]
-fn f16_at(table: &[i64], bytes: &[u8], at: usize) -> i64 {
-	table[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))]
+fn f16_at(bytes: &[u8], at: usize) -> i64 {
+	fixed::f16_times_2_24(u16::from_le_bytes([bytes[at], bytes[at + 1]]))
 }
 
 /// One output row's exact accumulator
 /// `sum_b [(D S1 + M T1) 127 amax1 + (D S2 + M T2) amax2]`, where `D`, `M` are the block's f16
 /// scale and minimum (0 for Q8_0) times 2^24, `S1`, `S2` the int8 dot products with the two
-/// levels and `T1`, `T2` the sums of their quants; summed in i128, in block order.
-fn row_accumulator(weights: &Weights, ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
-	let table = &weights.f16;
-	let mut acc: i128 = 0;
-	match ty {
-		TensorType::Q8_0 => {
-			for (b, block) in row.chunks_exact(34).enumerate() {
-				let range = b * BLOCK..(b + 1) * BLOCK;
-				let (s1, s2) = dot_q8(&block[2..34], &x.q1[range.clone()], &x.q2[range]);
-				let (s1, s2) = (i64::from(s1), i64::from(s2));
-				let d = f16_at(table, block, 0);
-				acc += i128::from(d * s1) * i128::from(x.scale1[b])
-					+ i128::from(d * s2) * i128::from(x.scale2[b]);
-			}
-		},
-		TensorType::Q4_1 => {
-			for (b, block) in row.chunks_exact(20).enumerate() {
-				let range = b * BLOCK..(b + 1) * BLOCK;
-				let (s1, s2) = dot_q4(&block[4..20], &x.q1[range.clone()], &x.q2[range]);
-				let (s1, s2) = (i64::from(s1), i64::from(s2));
-				let d = f16_at(table, block, 0);
-				let m = f16_at(table, block, 2);
-				let (t1, t2) = x.sums[b];
-				acc += i128::from(d * s1 + m * t1) * i128::from(x.scale1[b])
-					+ i128::from(d * s2 + m * t2) * i128::from(x.scale2[b]);
-			}
-		},
-		// Refused when the model is loaded.
-		TensorType::F32 | TensorType::F16 => {},
+/// levels and `T1`, `T2` the sums of their quants; summed in i128, in block order. One loop,
+/// expanded once with the portable block products and once with the AVX2 ones.
+macro_rules! row_accumulator_with {
+	($ty:expr, $row:expr, $x:expr, $dot_q8:path, $dot_q4:path) => {{
+		let (row, x): (&[u8], &QuantVec) = ($row, $x);
+		let levels = x.q1.as_chunks::<BLOCK>().0.iter().zip(x.q2.as_chunks::<BLOCK>().0);
+		let scales = x.scale1.iter().zip(&x.scale2).zip(&x.sums);
+		let mut acc: i128 = 0;
+		match $ty {
+			TensorType::Q8_0 => {
+				for (block, ((a1, a2), ((scale1, scale2), _))) in
+					row.as_chunks::<34>().0.iter().zip(levels.zip(scales))
+				{
+					let Ok(quants) = <&[u8; 32]>::try_from(&block[2..]) else { continue };
+					let (s1, s2) = $dot_q8(quants, a1, a2);
+					let d = f16_at(block, 0);
+					acc += i128::from(d * i64::from(s1)) * i128::from(*scale1)
+						+ i128::from(d * i64::from(s2)) * i128::from(*scale2);
+				}
+			},
+			TensorType::Q4_1 => {
+				for (block, ((a1, a2), ((scale1, scale2), (t1, t2)))) in
+					row.as_chunks::<20>().0.iter().zip(levels.zip(scales))
+				{
+					let Ok(quants) = <&[u8; 16]>::try_from(&block[4..]) else { continue };
+					let (s1, s2) = $dot_q4(quants, a1, a2);
+					let d = f16_at(block, 0);
+					let m = f16_at(block, 2);
+					acc += i128::from(d * i64::from(s1) + m * t1) * i128::from(*scale1)
+						+ i128::from(d * i64::from(s2) + m * t2) * i128::from(*scale2);
+				}
+			},
+			// Refused when the model is loaded.
+			TensorType::F32 | TensorType::F16 => {},
+		}
+		acc
+	}};
+}
+
+/// The row accumulator with the portable block products: the reference the vectorised
+/// kernels are tested against, and the path on CPUs without them.
+fn row_accumulator_portable(ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
+	row_accumulator_with!(ty, row, x, dot_q8, dot_q4)
+}
+
+/// The row accumulator, vectorised where the CPU allows; every kernel computes the same exact
+/// integers (the block products cannot overflow), so the choice never changes a bit.
+fn row_accumulator(ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
+	#[cfg(target_arch = "x86_64")]
+	if std::is_x86_feature_detected!("avx2") {
+		#[allow(unsafe_code)]
+		// SAFETY: the function's only requirement is AVX2, which the CPU was just seen to have.
+		return unsafe { avx2::row_accumulator(ty, row, x) };
 	}
-	acc
+	row_accumulator_portable(ty, row, x)
+}
+
+/// The block products with AVX2 (`vpmaddubsw`: unsigned 8-bit weights times signed 8-bit
+/// activations, adjacent pairs summed into i16; then `vpmaddwd` into i32).
+///
+/// No intermediate saturates: a Q4_1 pair is at most `2 * 15 * 127`, a Q8_0 pair (weights made
+/// unsigned by moving their sign onto the activations) at most `2 * 128 * 127 = 32512`.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+	use core::arch::x86_64::*;
+
+	use bytemuck::cast;
+
+	use super::{f16_at, QuantVec, TensorType, BLOCK};
+
+	/// `(sum w a1, sum w a2)` for unsigned `w` and signed `a1`, `a2`, 32 lanes each.
+	#[inline]
+	#[target_feature(enable = "avx2")]
+	fn dot_unsigned(w: __m256i, a1: __m256i, a2: __m256i) -> (i32, i32) {
+		let ones = _mm256_set1_epi16(1);
+		let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(w, a1), ones);
+		let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(w, a2), ones);
+		// Per 128-bit lane: [p1 pairs, p1 pairs, p2 pairs, p2 pairs]; then the two lanes added.
+		let h = _mm256_hadd_epi32(p1, p2);
+		let s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256::<1>(h));
+		let s = _mm_hadd_epi32(s, s);
+		(_mm_cvtsi128_si32(s), _mm_extract_epi32::<1>(s))
+	}
+
+	#[inline]
+	#[target_feature(enable = "avx2")]
+	fn dot_q8(w: &[u8; 32], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
+		let w: __m256i = cast(*w);
+		let (a1, a2): (__m256i, __m256i) = (cast(*a1), cast(*a2));
+		dot_unsigned(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a1, w), _mm256_sign_epi8(a2, w))
+	}
+
+	#[inline]
+	#[target_feature(enable = "avx2")]
+	fn dot_q4(w: &[u8; 16], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
+		let packed: __m128i = cast(*w);
+		let mask = _mm_set1_epi8(0x0f);
+		let lo = _mm_and_si128(packed, mask);
+		let hi = _mm_and_si128(_mm_srli_epi16::<4>(packed), mask);
+		dot_unsigned(_mm256_set_m128i(hi, lo), cast(*a1), cast(*a2))
+	}
+
+	#[target_feature(enable = "avx2")]
+	pub(super) fn row_accumulator(ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
+		row_accumulator_with!(ty, row, x, dot_q8, dot_q4)
+	}
+
+	#[cfg(test)]
+	mod tests {
+		use crate::integer::random;
+
+		/// Random blocks, and the extremes: every weight and activation at its bound.
+		fn cases() -> Vec<([u8; 32], [i8; 32], [i8; 32])> {
+			let mut cases = vec![
+				([0x80; 32], [127; 32], [-127; 32]),
+				([0x80; 32], [-127; 32], [127; 32]),
+				([0xff; 32], [127; 32], [-127; 32]),
+				([0x7f; 32], [-127; 32], [-127; 32]),
+				([0; 32], [127; 32], [127; 32]),
+			];
+			for case in 0..2000u64 {
+				let byte = |j: u64| (random(case, j) >> 56) as u8;
+				// Activations come from `quantize`: always within -127..=127.
+				let act = |j: u64| ((random(case, j) % 255) as i64 - 127) as i8;
+				cases.push((
+					core::array::from_fn(|j| byte(j as u64)),
+					core::array::from_fn(|j| act(100 + j as u64)),
+					core::array::from_fn(|j| act(200 + j as u64)),
+				));
+			}
+			cases
+		}
+
+		#[test]
+		fn the_avx2_block_products_equal_the_portable_ones() {
+			assert!(
+				std::is_x86_feature_detected!("avx2"),
+				"this x86-64 CPU has no AVX2: the kernel under test cannot run here"
+			);
+			for (w, a1, a2) in cases() {
+				let Ok(w4) = <[u8; 16]>::try_from(&w[..16]) else { unreachable!() };
+				#[allow(unsafe_code)]
+				// SAFETY: AVX2 was checked above.
+				let (q8, q4) = unsafe { (super::dot_q8(&w, &a1, &a2), super::dot_q4(&w4, &a1, &a2)) };
+				assert_eq!(q8, crate::integer::dot_q8(&w, &a1, &a2), "Q8_0 {w:?} {a1:?} {a2:?}");
+				assert_eq!(q4, crate::integer::dot_q4(&w4, &a1, &a2), "Q4_1 {w4:?} {a1:?} {a2:?}");
+			}
+		}
+	}
 }
 
 /// A row's value in Q16.16 from its accumulator: `round(acc / (127^2 2^24))`, saturated. Both
 /// backends finish their rows here.
+///
+/// Without a 128-bit division (one per output row is a large share of a decode step):
+/// rounding half away from zero is `floor((|acc| + d/2) / d)`, and a floor division by
+/// `127^2 2^24` is a shift by 24 followed by a division by `127^2`; a quotient of 2^31 or more
+/// saturates, so only shifted values below `127^2 2^31` (which fit a u64) are divided.
 pub(crate) fn finish_row(acc: i128) -> i32 {
-	clamp_i32(div_round_i128(acc, (127 * 127) << 24))
+	const SQUARE: u64 = 127 * 127;
+	let shifted = (acc.unsigned_abs() + (u128::from(SQUARE) << 23)) >> 24;
+	let magnitude = match u64::try_from(shifted) {
+		Ok(shifted) if shifted < SQUARE << 31 => shifted / SQUARE,
+		_ => 1 << 31,
+	};
+	if acc < 0 {
+		(magnitude as i64).wrapping_neg().max(i64::from(i32::MIN)) as i32
+	} else {
+		magnitude.min(i32::MAX as u64) as i32
+	}
 }
 
 /// `y = W x` on the CPU, rows computed in parallel, each by one thread.
@@ -162,12 +287,7 @@ pub(crate) fn matvec(weights: &Weights, matrix: &Matrix, x: &QuantVec) -> Vec<i3
 	out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, chunk)| {
 		for (i, y) in chunk.iter_mut().enumerate() {
 			let r = task * ROWS_PER_TASK + i;
-			*y = finish_row(row_accumulator(
-				weights,
-				ty,
-				&data[r * row_bytes..(r + 1) * row_bytes],
-				x,
-			));
+			*y = finish_row(row_accumulator(ty, &data[r * row_bytes..(r + 1) * row_bytes], x));
 		}
 	});
 	out
@@ -366,7 +486,7 @@ fn embed(w: &Weights, token: u32) -> Vec<i32> {
 	match ty {
 		TensorType::Q8_0 => {
 			for block in row.chunks_exact(34) {
-				let d = f16_at(&w.f16, block, 0);
+				let d = f16_at(block, 0);
 				out.extend(
 					block[2..].iter().map(|q| shr_round_i64(d * i64::from(*q as i8), 8) as i32),
 				);
@@ -374,8 +494,8 @@ fn embed(w: &Weights, token: u32) -> Vec<i32> {
 		},
 		TensorType::Q4_1 => {
 			for block in row.chunks_exact(20) {
-				let d = f16_at(&w.f16, block, 0);
-				let m = f16_at(&w.f16, block, 2);
+				let d = f16_at(block, 0);
+				let m = f16_at(block, 2);
 				let value = |q: u8| shr_round_i64(d * i64::from(q) + m, 8) as i32;
 				out.extend(block[4..].iter().map(|b| value(b & 0x0f)));
 				out.extend(block[4..].iter().map(|b| value(b >> 4)));
@@ -450,6 +570,27 @@ mod tests {
 				let amax = block.iter().map(|v| v.abs()).max().unwrap() as f64;
 				assert!((back - *v as f64).abs() <= amax / (127.0 * 254.0) + 1.0, "{i}");
 			}
+		}
+	}
+
+	#[test]
+	fn finishing_a_row_equals_the_rounded_saturated_division() {
+		let d: i128 = (127 * 127) << 24;
+		let reference = |acc: i128| clamp_i32(div_round_i128(acc, d));
+		// The reference's `|acc| + d/2` overflows near i128's ends; accumulators stay far below
+		// (DETERMINISM.md), so the cases do too.
+		let mut cases = vec![0, 1, -1, i128::MAX >> 1, -(i128::MAX >> 1)];
+		for k in [0i128, 1, 2, 3, 1000, (1 << 31) - 1, 1 << 31, (1 << 31) + 1, 1 << 40] {
+			for base in [k * d, k * d + d / 2, (2 * k + 1) * d / 2] {
+				cases.extend([base - 1, base, base + 1].iter().flat_map(|v| [*v, -*v]));
+			}
+		}
+		for i in 0..20_000u64 {
+			let wide = (i128::from(random(7, i)) << 64 | i128::from(random(8, i))) >> (1 + i % 100);
+			cases.push(wide);
+		}
+		for acc in cases {
+			assert_eq!(finish_row(acc), reference(acc), "{acc}");
 		}
 	}
 

@@ -170,8 +170,6 @@ pub(crate) struct Weights {
 	pub(crate) output: Matrix,
 	pub(crate) output_norm: Norm,
 	pub(crate) layers: Vec<Layer>,
-	/// Every f16 bit pattern times 2^24.
-	pub(crate) f16: Vec<i64>,
 	/// `2^(-k/1024)` in Q.62.
 	pub(crate) exp2: Vec<u64>,
 	/// RoPE frequency of each rotated pair in Q.62.
@@ -442,7 +440,6 @@ impl Model {
 			.collect();
 		let eps_q32 = fixed::f32_to_fixed(c.rms_eps_bits, 32).max(0);
 		let weights = Weights {
-			f16: fixed::f16_table(),
 			exp2,
 			rope_freq_q62,
 			eps_q32,

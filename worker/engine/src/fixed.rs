@@ -244,6 +244,17 @@ mod tests {
 		assert_eq!(f16_times_2_24(0xc000), -(2 << 24)); // -2.0
 		assert_eq!(f16_times_2_24(0x0001), 1); // 2^-24
 		assert_eq!(f16_times_2_24(0x7bff), 65504 << 24);
+		// Every pattern against its value computed in f64 (exact for all of them).
+		for bits in 0..=u16::MAX {
+			let (sign, exponent, fraction) = (bits >> 15, (bits >> 10) & 0x1f, bits & 0x3ff);
+			let value = match exponent {
+				0 => f64::from(fraction) * 2f64.powi(-24),
+				31 => 0.0,
+				_ => (1.0 + f64::from(fraction) / 1024.0) * 2f64.powi(i32::from(exponent) - 15),
+			};
+			let expected = (if sign == 1 { -value } else { value }) * 2f64.powi(24);
+			assert_eq!(f16_times_2_24(bits), expected as i64, "{bits:#06x}");
+		}
 	}
 
 	#[test]

@@ -278,19 +278,98 @@ pub(crate) fn finish_row(acc: i128) -> i32 {
 	}
 }
 
-/// `y = W x` on the CPU, rows computed in parallel, each by one thread.
-pub(crate) fn matvec(weights: &Weights, matrix: &Matrix, x: &QuantVec) -> Vec<i32> {
-	let data = weights.data(matrix);
-	let ty = matrix.info.tensor_type;
-	let row_bytes = matrix.cols / BLOCK * ty.block_bytes() as usize;
-	let mut out = vec![0i32; matrix.rows];
-	out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, chunk)| {
+/// `y = W x` for each matrix on the CPU, all the products in one parallel region (a region
+/// costs a wake-up of every thread; a layer has seven products), each task some rows of one
+/// matrix.
+pub(crate) fn matvecs<const N: usize>(
+	weights: &Weights,
+	matrices: [&Matrix; N],
+	x: &QuantVec,
+) -> [Vec<i32>; N] {
+	let mut outs = matrices.map(|m| vec![0i32; m.rows]);
+	let tasks: Vec<(&Matrix, usize, &mut [i32])> = matrices
+		.iter()
+		.zip(outs.iter_mut())
+		.flat_map(|(matrix, out)| {
+			out.chunks_mut(ROWS_PER_TASK)
+				.enumerate()
+				.map(move |(task, chunk)| (*matrix, task * ROWS_PER_TASK, chunk))
+		})
+		.collect();
+	tasks.into_par_iter().for_each(|(matrix, first, chunk)| {
+		let data = weights.data(matrix);
+		let ty = matrix.info.tensor_type;
+		let row_bytes = matrix.cols / BLOCK * ty.block_bytes() as usize;
 		for (i, y) in chunk.iter_mut().enumerate() {
-			let r = task * ROWS_PER_TASK + i;
+			let r = first + i;
 			*y = finish_row(row_accumulator(ty, &data[r * row_bytes..(r + 1) * row_bytes], x));
 		}
 	});
-	out
+	outs
+}
+
+/// `sum a_i b_i` exactly, without a 128-bit product per term: `b = 2^16 hi + lo` with
+/// `|hi| <= 2^15` and `0 <= lo < 2^16`, so each product is below 2^47 and 2^14 of them sum in
+/// an i64 (and in i64 lanes, which vectorise).
+fn dot_exact(a: &[i32], b: &[i32]) -> i128 {
+	const TERMS: usize = 1 << 14;
+	let mut total = 0i128;
+	for (a, b) in a.chunks(TERMS).zip(b.chunks(TERMS)) {
+		let (mut hi, mut lo) = (0i64, 0i64);
+		for (a, b) in a.iter().zip(b) {
+			hi += i64::from(*a) * i64::from(*b >> 16);
+			lo += i64::from(*a) * i64::from(*b & 0xffff);
+		}
+		total += (i128::from(hi) << 16) + i128::from(lo);
+	}
+	total
+}
+
+/// One attention head: `out_i = round(sum_j p_j v_ji / sum_j p_j)`, saturated, with
+/// `p_j = exp(s_j - max s)` in Q.30 of the scores `s_j = round(q.k_j inv_sqrt / 2^48)`
+/// (Q16.16). `keys` and `values` hold every position, `stride` apart, this head's slice at
+/// `offset`. The weighted sums split `v` like `dot_exact`: `p_j < 2^31`, so each product is
+/// below 2^47 and 2^16 positions sum in an i64.
+fn attend(
+	w: &Weights,
+	q: &[i32],
+	(keys, values): (&[i32], &[i32]),
+	(stride, offset): (usize, usize),
+	inv_sqrt_q32: i128,
+	out: &mut [i32],
+) {
+	let head_dim = q.len();
+	let positions = keys.len() / stride;
+	let scores: Vec<i64> = (0..positions)
+		.map(|j| {
+			shr_round_i128(
+				dot_exact(q, &keys[j * stride + offset..][..head_dim]) * inv_sqrt_q32,
+				48,
+			) as i64
+		})
+		.collect();
+	let max = scores.iter().copied().max().unwrap_or(0);
+	let probs: Vec<i64> = scores.iter().map(|s| exp_neg_q30(w, max - s)).collect();
+	let total: i128 = probs.iter().map(|p| i128::from(*p)).sum();
+	let mut acc = vec![0i128; head_dim];
+	let (mut hi, mut lo) = (vec![0i64; head_dim], vec![0i64; head_dim]);
+	for (chunk, probs) in probs.chunks(1 << 16).enumerate() {
+		hi.fill(0);
+		lo.fill(0);
+		for (j, p) in probs.iter().enumerate() {
+			let v = &values[((chunk << 16) + j) * stride + offset..][..head_dim];
+			for ((hi, lo), v) in hi.iter_mut().zip(lo.iter_mut()).zip(v) {
+				*hi += p * i64::from(*v >> 16);
+				*lo += p * i64::from(*v & 0xffff);
+			}
+		}
+		for ((acc, hi), lo) in acc.iter_mut().zip(&hi).zip(&lo) {
+			*acc += (i128::from(*hi) << 16) + i128::from(*lo);
+		}
+	}
+	for (o, acc) in out.iter_mut().zip(acc) {
+		*o = clamp_i32(div_round_i128(acc, total.max(1)));
+	}
 }
 
 /// RMSNorm in Q16.16: `ms = round(sum x^2 / n)` (Q.32), `rms = isqrt((ms + eps) << 32)` (Q.32),
@@ -423,35 +502,15 @@ impl IntegerSession {
 			rope(&mut k, c.head_dim, &table[..c.rope_dims / 2]);
 			self.keys[l].extend_from_slice(&k);
 			self.values[l].extend_from_slice(&v);
-			let (keys, values) = (&self.keys[l], &self.values[l]);
-			let positions = pos + 1;
+			let cache = (self.keys[l].as_slice(), self.values[l].as_slice());
 			let mut attn = vec![0i32; c.dim];
-			for (head, out) in attn.chunks_exact_mut(c.head_dim).enumerate() {
-				let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
-				let kv_off = (head / group) * c.head_dim;
-				// Scores in Q16.16: round(q.k * inv_sqrt / 2^48).
-				let scores: Vec<i64> = (0..positions)
-					.map(|j| {
-						let kj = &keys[j * kv_dim + kv_off..j * kv_dim + kv_off + c.head_dim];
-						let dot: i128 = qh
-							.iter()
-							.zip(kj)
-							.map(|(a, b)| i128::from(i64::from(*a) * i64::from(*b)))
-							.sum();
-						shr_round_i128(dot * inv_sqrt_q32, 48) as i64
-					})
-					.collect();
-				let max = scores.iter().copied().max().unwrap_or(0);
-				let probs: Vec<i64> = scores.iter().map(|s| exp_neg_q30(w, max - s)).collect();
-				let total: i128 = probs.iter().map(|p| i128::from(*p)).sum();
-				for (i, o) in out.iter_mut().enumerate() {
-					let mut acc: i128 = 0;
-					for (j, p) in probs.iter().enumerate() {
-						acc += i128::from(*p) * i128::from(values[j * kv_dim + kv_off + i]);
-					}
-					*o = clamp_i32(div_round_i128(acc, total.max(1)));
-				}
-			}
+			// The heads are independent: one task each.
+			attn.par_chunks_mut(c.head_dim).zip(q.par_chunks(c.head_dim)).enumerate().for_each(
+				|(head, (out, qh))| {
+					let offset = (head / group) * c.head_dim;
+					attend(w, qh, cache, (kv_dim, offset), inv_sqrt_q32, out);
+				},
+			);
 			let [o] = self.model.matvecs([&layer.o], &quantize(&attn))?;
 			add(&mut x, &o);
 			let h = quantize(&rms_norm(w, &x, &layer.ffn_norm));
@@ -569,6 +628,50 @@ mod tests {
 					/ (127.0 * 127.0);
 				let amax = block.iter().map(|v| v.abs()).max().unwrap() as f64;
 				assert!((back - *v as f64).abs() <= amax / (127.0 * 254.0) + 1.0, "{i}");
+			}
+		}
+	}
+
+	/// The accumulator exactly as `DETERMINISM.md` writes it, one block at a time.
+	fn specified_accumulator(ty: TensorType, row: &[u8], x: &QuantVec) -> i128 {
+		let bytes = ty.block_bytes() as usize;
+		let mut acc = 0i128;
+		for (b, block) in row.chunks_exact(bytes).enumerate() {
+			let (a1, a2) = (&x.q1[b * BLOCK..][..BLOCK], &x.q2[b * BLOCK..][..BLOCK]);
+			let (d, m, w) = match ty {
+				TensorType::Q8_0 => (f16_at(block, 0), 0, &block[2..]),
+				_ => (f16_at(block, 0), f16_at(block, 2), &block[4..]),
+			};
+			let weight = |j: usize| match ty {
+				TensorType::Q8_0 => i64::from(w[j] as i8),
+				_ => i64::from(if j < 16 { w[j] & 0x0f } else { w[j - 16] >> 4 }),
+			};
+			let s1: i64 = (0..BLOCK).map(|j| weight(j) * i64::from(a1[j])).sum();
+			let s2: i64 = (0..BLOCK).map(|j| weight(j) * i64::from(a2[j])).sum();
+			let (t1, t2) = x.sums[b];
+			acc += i128::from(d * s1 + m * t1) * i128::from(x.scale1[b])
+				+ i128::from(d * s2 + m * t2) * i128::from(x.scale2[b]);
+		}
+		acc
+	}
+
+	#[test]
+	fn every_row_kernel_computes_the_specified_accumulator() {
+		// Even and odd block counts; random scales (any f16, including the largest), quants
+		// and activations of every size.
+		for (case, blocks) in [1usize, 2, 3, 18, 48, 7].into_iter().enumerate() {
+			let case = case as u64;
+			let x: Vec<i32> = (0..blocks * BLOCK)
+				.map(|j| (random(case, j as u64) >> (33 + j % 24)) as i32 - (1 << (30 - j % 24)))
+				.collect();
+			let x = quantize(&x);
+			for ty in [TensorType::Q8_0, TensorType::Q4_1] {
+				let row: Vec<u8> = (0..blocks * ty.block_bytes() as usize)
+					.map(|j| (random(case + 100, j as u64) >> 56) as u8)
+					.collect();
+				let expected = specified_accumulator(ty, &row, &x);
+				assert_eq!(row_accumulator_portable(ty, &row, &x), expected, "{ty:?} {blocks}");
+				assert_eq!(row_accumulator(ty, &row, &x), expected, "{ty:?} {blocks}");
 			}
 		}
 	}

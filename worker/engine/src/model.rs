@@ -498,7 +498,7 @@ impl Model {
 		x: &QuantVec,
 	) -> Result<[Vec<i32>; N]> {
 		match &self.gpu {
-			None => Ok(matrices.map(|m| crate::integer::matvec(&self.weights, m, x))),
+			None => Ok(crate::integer::matvecs(&self.weights, matrices, x)),
 			Some(gpu) => gpu.matvecs(&matrices, x)?.try_into().map_err(|_| {
 				EngineError::Gpu(GpuError::Device("wrong number of products returned".into()))
 			}),

@@ -148,6 +148,9 @@ pub trait WorkerRegistry<AccountId, Balance> {
 	) -> Slashed<Balance>;
 	/// Counts `outcome` in `who`'s reputation.
 	fn record_outcome(who: &AccountId, outcome: Outcome);
+	/// The weight of one `slash` (with its `record_outcome`): charged for each seat a
+	/// settlement slashes, on top of the settlement itself.
+	fn slash_weight() -> frame_support::weights::Weight;
 }
 
 /// Protocol fees and the work that earns emission, as the jobs pallet sees them.

@@ -8,6 +8,7 @@
 // An off-chain report: the runtime's no-panic lints do not apply.
 #![allow(clippy::arithmetic_side_effects)]
 
+use commons_primitives::WorkerRegistry;
 use commons_runtime::{configs::RuntimeBlockWeights, Runtime};
 use frame_support::{
 	dispatch::DispatchClass,
@@ -29,6 +30,8 @@ type Rewards = <Runtime as pallet_rewards::Config>::WeightInfo;
 const PROMPT_BYTES: u32 = 140;
 /// Tokens generated.
 const OUTPUT_TOKENS: u32 = 16;
+/// Seats of the whole job.
+const SEATS: u32 = 3;
 
 fn micros(weight: Weight) -> f64 {
 	weight.ref_time() as f64 / 1_000_000.0
@@ -58,11 +61,18 @@ fn main() {
 		("jobs.cancel_job", Jobs::cancel_job()),
 		("jobs.commit_result", Jobs::commit_result()),
 		("jobs.reveal_result (16 tokens)", Jobs::reveal_result(OUTPUT_TOKENS)),
-		("jobs.reveal_result, settling (16 tokens)", Jobs::reveal_and_settle(OUTPUT_TOKENS)),
+		(
+			"jobs.reveal_result, settling (16 tokens, 3 seats paid)",
+			Jobs::reveal_and_settle(OUTPUT_TOKENS, SEATS),
+		),
+		(
+			"jobs: each slashed seat of a settlement",
+			<Runtime as pallet_jobs::Config>::Workers::slash_weight(),
+		),
 		("jobs hook: idle", Jobs::on_initialize_idle()),
-		("jobs hook: assign one job", Jobs::assign_job()),
+		("jobs hook: assign one job (3 seats)", Jobs::assign_job(SEATS)),
 		("jobs hook: expire one job", Jobs::expire_job()),
-		("jobs hook: settle one job", Jobs::settle_job()),
+		("jobs hook: settle one job (3 seats, 1 slashed)", Jobs::settle_job(SEATS)),
 		("jobs hook: remove one record", Jobs::remove_job()),
 		("rewards: note paid work", Rewards::note_paid_work()),
 	];
@@ -72,10 +82,10 @@ fn main() {
 
 	let extrinsics = 1 + 3 + 3;
 	let whole_job = Jobs::post_job(PROMPT_BYTES)
-		.saturating_add(Jobs::assign_job())
+		.saturating_add(Jobs::assign_job(SEATS))
 		.saturating_add(Jobs::commit_result().saturating_mul(3))
 		.saturating_add(Jobs::reveal_result(OUTPUT_TOKENS).saturating_mul(2))
-		.saturating_add(Jobs::reveal_and_settle(OUTPUT_TOKENS))
+		.saturating_add(Jobs::reveal_and_settle(OUTPUT_TOKENS, SEATS))
 		.saturating_add(Jobs::remove_job())
 		.saturating_add(base_extrinsic.saturating_mul(extrinsics));
 	println!();

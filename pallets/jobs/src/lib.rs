@@ -481,7 +481,7 @@ pub mod pallet {
 		/// Origin: signed by a worker assigned to the job. Emits [`Event::ResultRevealed`] and,
 		/// when the job settles, the settlement events.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::reveal_and_settle(output.len() as u32))]
+		#[pallet::weight(Pallet::<T>::settling_weight(output.len() as u32, T::MaxSeats::get(), T::MaxSeats::get().saturating_sub(1)))]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -524,8 +524,9 @@ pub mod pallet {
 				.iter()
 				.all(|seat| seat.commitment.is_none() || seat.revealed.is_some());
 			if committed_all_revealed && (all_committed || now > commit_end) {
-				Self::settle(job, record, now);
-				Ok(().into())
+				let seats = record.seats.len() as u32;
+				let slashed = Self::settle(job, record, now);
+				Ok(Some(Self::settling_weight(output.len() as u32, seats, slashed)).into())
 			} else {
 				Jobs::<T>::insert(job, record);
 				Ok(Some(T::WeightInfo::reveal_result(output.len() as u32)).into())
@@ -657,6 +658,14 @@ impl<T: Config> Pallet<T> {
 		.unwrap_or_else(|_| Zero::zero())
 	}
 
+	/// The weight of a reveal that settles a job of `seats` seats with `t` output tokens, of
+	/// which `slashed` seats are slashed: the settlement is measured with every seat paid, and
+	/// each slash is charged on top of it.
+	pub(crate) fn settling_weight(t: u32, seats: u32, slashed: u32) -> Weight {
+		T::WeightInfo::reveal_and_settle(t, seats)
+			.saturating_add(T::Workers::slash_weight().saturating_mul(u64::from(slashed)))
+	}
+
 	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs; a job nobody can serve yet
 	/// goes back to the end of the queue, and expires once its deadline has passed.
 	pub(crate) fn assign_pending(now: BlockNumberFor<T>) -> Weight {
@@ -682,7 +691,7 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::expire_job());
 				continue;
 			}
-			weight.saturating_accrue(T::WeightInfo::assign_job());
+			weight.saturating_accrue(T::WeightInfo::assign_job(record.replicas));
 			match assignment::draw::<T>(job, &record) {
 				Some(workers) => {
 					let commit_end = now.saturating_add(T::CommitWindow::get());
@@ -728,10 +737,15 @@ impl<T: Config> Pallet<T> {
 				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => break,
 				Some(JobStatus::Assigned { .. }) => {
 					SettlementQueue::<T>::pop();
-					if let Some(record) = record {
-						Self::settle(job, record, now);
-					}
-					weight.saturating_accrue(T::WeightInfo::settle_job());
+					let Some(record) = record else { continue };
+					let seats = record.seats.len() as u32;
+					let slashed = Self::settle(job, record, now);
+					// The benchmark slashes one seat; any other slash is charged on top.
+					weight.saturating_accrue(T::WeightInfo::settle_job(seats));
+					weight.saturating_accrue(
+						T::Workers::slash_weight()
+							.saturating_mul(u64::from(slashed.saturating_sub(1))),
+					);
 				},
 				// Settled early by its last reveal.
 				_ => {

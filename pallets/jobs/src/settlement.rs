@@ -6,8 +6,10 @@ use commons_primitives::Outcome;
 impl<T: Config> Pallet<T> {
 	/// Settles a job: Expired if it never got workers, otherwise Accepted or NoQuorum by the
 	/// reveals. Infallible: a payment that cannot be made stays in escrow and returns to the
-	/// requester with the rest.
-	pub(crate) fn settle(job: JobId, mut record: Job<T>, now: BlockNumberFor<T>) {
+	/// requester with the rest. Returns how many seats were slashed (each slash is weighed
+	/// apart: an honest job slashes none).
+	pub(crate) fn settle(job: JobId, mut record: Job<T>, now: BlockNumberFor<T>) -> u32 {
+		let mut slashed = 0;
 		let verdict = if record.seats.is_empty() {
 			Self::deposit_event(Event::JobExpired { job });
 			Verdict::Expired
@@ -15,7 +17,7 @@ impl<T: Config> Pallet<T> {
 			match Self::majority(&record) {
 				Some(output_hash) => {
 					Self::pay_agreeing(job, &mut record, output_hash);
-					Self::slash_others(job, &record, Some(output_hash));
+					slashed = Self::slash_others(job, &record, Some(output_hash));
 					Verdict::Accepted { output_hash }
 				},
 				None => {
@@ -26,7 +28,7 @@ impl<T: Config> Pallet<T> {
 						}
 					}
 					Self::deposit_event(Event::JobNoQuorum { job, output_hashes: hashes });
-					Self::slash_others(job, &record, None);
+					slashed = Self::slash_others(job, &record, None);
 					Verdict::NoQuorum
 				},
 			}
@@ -59,6 +61,7 @@ impl<T: Config> Pallet<T> {
 		record.status = JobStatus::Settled { at: now, verdict };
 		Jobs::<T>::insert(job, record);
 		RetentionQueue::<T>::push(job);
+		slashed
 	}
 
 	/// The output hash revealed by more than half of the seats, if any.
@@ -99,9 +102,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Slashes every seat that did not reveal `accepted`: a different reveal is a wrong result
 	/// (only when there is an accepted output), a missing commit or reveal is a no-show. The
-	/// requester is compensated first, up to the seat's price.
-	fn slash_others(job: JobId, record: &Job<T>, accepted: Option<OutputHash>) {
+	/// requester is compensated first, up to the seat's price. Returns how many were slashed.
+	fn slash_others(job: JobId, record: &Job<T>, accepted: Option<OutputHash>) -> u32 {
 		let mut compensation = BalanceOf::<T>::zero();
+		let mut slashed_seats = 0u32;
 		for seat in record.seats.iter() {
 			let (reason, fraction, outcome) = match (seat.revealed, accepted) {
 				(Some(hash), Some(accepted)) if hash == accepted => continue,
@@ -119,6 +123,7 @@ impl<T: Config> Pallet<T> {
 				record.price_per_replica,
 			);
 			T::Workers::record_outcome(&seat.worker, outcome);
+			slashed_seats = slashed_seats.saturating_add(1);
 			compensation = compensation.saturating_add(slashed.to_beneficiary);
 			Self::deposit_event(Event::WorkerSlashed {
 				worker: seat.worker.clone(),
@@ -134,6 +139,7 @@ impl<T: Config> Pallet<T> {
 				amount: compensation,
 			});
 		}
+		slashed_seats
 	}
 
 	/// Moves `amount` from the requester's escrow to `dest`; returns what moved.

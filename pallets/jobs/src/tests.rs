@@ -7,10 +7,10 @@ use crate::{
 	mock::*, Duty, Error, Event, HoldReason, JobCount, JobStatus, Jobs as JobRecords, Outputs,
 	Sampling, SlashReason, Verdict, WorkerJobs,
 };
-use commons_primitives::{commitment, output_hash, JobId, ModelStatus, Salt};
+use commons_primitives::{commitment, output_hash, JobId, ModelStatus, Salt, WorkerRegistry};
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{fungible::InspectHold, Hooks},
+	traits::{fungible::InspectHold, Get, Hooks},
 };
 use sp_runtime::DispatchError;
 
@@ -421,6 +421,44 @@ fn a_wrong_result_is_slashed_and_compensates_the_requester() {
 		}));
 		// Only the agreed output is kept.
 		assert_eq!(Outputs::<Test>::iter_prefix(job).count(), 1);
+	});
+}
+
+/// The settling reveal of a `k`-seat job: its weight with `k` seats, and one slash per
+/// slashed seat on top, never the worst case declared before dispatch.
+#[test]
+fn a_settling_reveal_is_charged_for_its_seats_and_its_slashes() {
+	ExtBuilder::default().build_and_execute(|| {
+		let settle = |cheats: usize| {
+			let job = posted_and_assigned(3);
+			let workers = seated(job);
+			for (i, worker) in workers.iter().enumerate() {
+				commit(*worker, job, if i < 3 - cheats { &[1, 2] } else { &[9, 9] });
+			}
+			for worker in &workers[..2] {
+				reveal(*worker, job, &[1, 2]);
+			}
+			let last = workers[2];
+			let tokens = if cheats == 0 { vec![1, 2] } else { vec![9, 9] };
+			let info = Jobs::reveal_result(
+				RuntimeOrigin::signed(last),
+				job,
+				tokens.try_into().unwrap(),
+				salt(last),
+			)
+			.unwrap();
+			assert!(matches!(record(job).status, JobStatus::Settled { .. }));
+			info.actual_weight.expect("a settling reveal reports its weight")
+		};
+		let max_seats = <Test as crate::Config>::MaxSeats::get();
+		let declared = Jobs::settling_weight(2, max_seats, max_seats - 1);
+		let honest = settle(0);
+		assert_eq!(honest, Jobs::settling_weight(2, 3, 0));
+		let one_slashed = settle(1);
+		assert_eq!(one_slashed, Jobs::settling_weight(2, 3, 1));
+		let slash = <Test as crate::Config>::Workers::slash_weight();
+		assert_eq!(one_slashed, honest + slash);
+		assert!(one_slashed.all_lt(declared), "{one_slashed:?} is not below {declared:?}");
 	});
 }
 

@@ -41,11 +41,11 @@ pub trait WeightInfo {
 	fn cancel_job() -> Weight;
 	fn commit_result() -> Weight;
 	fn reveal_result(t: u32, ) -> Weight;
-	fn reveal_and_settle(t: u32, ) -> Weight;
+	fn reveal_and_settle(t: u32, k: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
-	fn assign_job() -> Weight;
+	fn assign_job(k: u32, ) -> Weight;
 	fn expire_job() -> Weight;
-	fn settle_job() -> Weight;
+	fn settle_job(k: u32, ) -> Weight;
 	fn remove_job() -> Weight;
 }
 
@@ -142,7 +142,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
-	fn reveal_and_settle(t: u32, ) -> Weight {
+	fn reveal_and_settle(t: u32, _k: u32, ) -> Weight {
 		// Minimum execution time: 1_386_791_000 picoseconds.
 		Weight::from_parts(1_451_275_417, 19871)
 			.saturating_add(Weight::from_parts(253_703, 0).saturating_mul(t.into()))
@@ -182,7 +182,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::SettlementItems` (r:0 w:1)
 	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	fn assign_job() -> Weight {
+	fn assign_job(_k: u32, ) -> Weight {
 		// Minimum execution time: 304_551_000 picoseconds.
 		Weight::from_parts(338_655_000, 19871)
 			.saturating_add(T::DbWeight::get().reads(19_u64))
@@ -242,7 +242,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::RetentionBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	fn settle_job() -> Weight {
+	fn settle_job(_k: u32, ) -> Weight {
 		// Minimum execution time: 1_375_469_000 picoseconds.
 		Weight::from_parts(1_454_738_000, 19871)
 			.saturating_add(T::DbWeight::get().reads(34_u64))
@@ -295,7 +295,7 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	fn reveal_and_settle(t: u32, ) -> Weight {
+	fn reveal_and_settle(t: u32, _k: u32, ) -> Weight {
 		Weight::from_parts(1_451_275_417, 19871)
 			.saturating_add(Weight::from_parts(253_703, 0).saturating_mul(t.into()))
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
@@ -305,7 +305,7 @@ impl WeightInfo for () {
 		Weight::from_parts(29_486_000, 3501)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 	}
-	fn assign_job() -> Weight {
+	fn assign_job(_k: u32, ) -> Weight {
 		Weight::from_parts(338_655_000, 19871)
 			.saturating_add(RocksDbWeight::get().reads(19_u64))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
@@ -315,7 +315,7 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
-	fn settle_job() -> Weight {
+	fn settle_job(_k: u32, ) -> Weight {
 		Weight::from_parts(1_454_738_000, 19871)
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().writes(31_u64))

@@ -645,6 +645,10 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	type MaxCandidates = T::MaxWorkersPerModel;
 
+	fn slash_weight() -> Weight {
+		T::WeightInfo::slash()
+	}
+
 	fn candidates(model: ModelId) -> CandidatesOf<T> {
 		let minimum = T::MinWorkerStake::get();
 		let mut list = Candidates::<T>::get(model);

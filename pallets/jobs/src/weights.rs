@@ -71,9 +71,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::PendingItems` (r:0 w:1)
 	/// Proof: `Jobs::PendingItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8192]`.
-	fn post_job(_p: u32, ) -> Weight {
-		// Minimum execution time: 284_223_000 picoseconds.
-		Weight::from_parts(391_620_321, 16056)
+	fn post_job(p: u32, ) -> Weight {
+		// Minimum execution time: 347_391_000 picoseconds.
+		Weight::from_parts(382_246_412, 16056)
+			.saturating_add(Weight::from_parts(5_691, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -88,16 +89,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobCount` (r:1 w:1)
 	/// Proof: `Jobs::JobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Minimum execution time: 276_659_000 picoseconds.
-		Weight::from_parts(295_044_000, 12545)
+		// Minimum execution time: 275_897_000 picoseconds.
+		Weight::from_parts(312_355_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		// Minimum execution time: 80_150_000 picoseconds.
-		Weight::from_parts(88_456_000, 12545)
+		// Minimum execution time: 83_135_000 picoseconds.
+		Weight::from_parts(96_180_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -107,17 +108,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
 	fn reveal_result(t: u32, ) -> Weight {
-		// Minimum execution time: 93_526_000 picoseconds.
-		Weight::from_parts(122_163_653, 12545)
-			.saturating_add(Weight::from_parts(43_533, 0).saturating_mul(t.into()))
+		// Minimum execution time: 115_156_000 picoseconds.
+		Weight::from_parts(135_066_936, 12545)
+			.saturating_add(Weight::from_parts(57_362, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Outputs` (r:4 w:2)
+	/// Storage: `Jobs::Outputs` (r:2 w:0)
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -125,14 +126,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraTotals` (r:1 w:1)
 	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::EraWork` (r:3 w:3)
+	/// Storage: `Rewards::EraWork` (r:5 w:5)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:5 w:5)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:1 w:0)
-	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Candidates` (r:1 w:1)
-	/// Proof: `Workers::Candidates` (`max_values`: None, `max_size`: Some(16406), added: 18881, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:5 w:5)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
@@ -142,12 +139,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
-	fn reveal_and_settle(t: u32, _k: u32, ) -> Weight {
-		// Minimum execution time: 1_386_791_000 picoseconds.
-		Weight::from_parts(1_451_275_417, 19871)
-			.saturating_add(Weight::from_parts(253_703, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(34_u64))
-			.saturating_add(T::DbWeight::get().writes(31_u64))
+	/// The range of component `k` is `[1, 5]`.
+	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
+		// Minimum execution time: 475_863_000 picoseconds.
+		Weight::from_parts(400_151_225, 12545)
+			.saturating_add(Weight::from_parts(209_652_691, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	/// Storage: `Jobs::PendingBounds` (r:1 w:0)
 	/// Proof: `Jobs::PendingBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -158,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionBounds` (r:1 w:0)
 	/// Proof: `Jobs::RetentionBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
-		// Minimum execution time: 27_942_000 picoseconds.
-		Weight::from_parts(29_486_000, 3501)
+		// Minimum execution time: 27_441_000 picoseconds.
+		Weight::from_parts(28_964_000, 3501)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	/// Storage: `Jobs::PendingBounds` (r:1 w:1)
@@ -182,11 +183,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::SettlementItems` (r:0 w:1)
 	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	fn assign_job(_k: u32, ) -> Weight {
-		// Minimum execution time: 304_551_000 picoseconds.
-		Weight::from_parts(338_655_000, 19871)
-			.saturating_add(T::DbWeight::get().reads(19_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+	/// The range of component `k` is `[1, 5]`.
+	fn assign_job(k: u32, ) -> Weight {
+		// Minimum execution time: 218_700_000 picoseconds.
+		Weight::from_parts(232_701_997, 19871)
+			.saturating_add(Weight::from_parts(27_045_816, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	/// Storage: `Jobs::PendingBounds` (r:1 w:1)
 	/// Proof: `Jobs::PendingBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -205,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn expire_job() -> Weight {
-		// Minimum execution time: 162_485_000 picoseconds.
-		Weight::from_parts(168_686_000, 12545)
+		// Minimum execution time: 164_148_000 picoseconds.
+		Weight::from_parts(174_958_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -216,7 +222,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -224,7 +230,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraTotals` (r:1 w:1)
 	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::EraWork` (r:3 w:3)
+	/// Storage: `Rewards::EraWork` (r:4 w:4)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:5 w:5)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
@@ -242,11 +248,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::RetentionBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	fn settle_job(_k: u32, ) -> Weight {
-		// Minimum execution time: 1_375_469_000 picoseconds.
-		Weight::from_parts(1_454_738_000, 19871)
-			.saturating_add(T::DbWeight::get().reads(34_u64))
-			.saturating_add(T::DbWeight::get().writes(31_u64))
+	/// The range of component `k` is `[1, 5]`.
+	fn settle_job(k: u32, ) -> Weight {
+		// Minimum execution time: 534_753_000 picoseconds.
+		Weight::from_parts(303_762_055, 19871)
+			.saturating_add(Weight::from_parts(243_248_216, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -265,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobCount` (r:1 w:1)
 	/// Proof: `Jobs::JobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn remove_job() -> Weight {
-		// Minimum execution time: 224_541_000 picoseconds.
-		Weight::from_parts(245_370_000, 12545)
+		// Minimum execution time: 226_675_000 picoseconds.
+		Weight::from_parts(253_636_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -274,54 +285,66 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn post_job(_p: u32, ) -> Weight {
-		Weight::from_parts(391_620_321, 16056)
+	fn post_job(p: u32, ) -> Weight {
+		Weight::from_parts(382_246_412, 16056)
+			.saturating_add(Weight::from_parts(5_691, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(295_044_000, 12545)
+		Weight::from_parts(312_355_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(88_456_000, 12545)
+		Weight::from_parts(96_180_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result(t: u32, ) -> Weight {
-		Weight::from_parts(122_163_653, 12545)
-			.saturating_add(Weight::from_parts(43_533, 0).saturating_mul(t.into()))
+		Weight::from_parts(135_066_936, 12545)
+			.saturating_add(Weight::from_parts(57_362, 0).saturating_mul(t.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	fn reveal_and_settle(t: u32, _k: u32, ) -> Weight {
-		Weight::from_parts(1_451_275_417, 19871)
-			.saturating_add(Weight::from_parts(253_703, 0).saturating_mul(t.into()))
-			.saturating_add(RocksDbWeight::get().reads(34_u64))
-			.saturating_add(RocksDbWeight::get().writes(31_u64))
+	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
+		Weight::from_parts(400_151_225, 12545)
+			.saturating_add(Weight::from_parts(209_652_691, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(29_486_000, 3501)
+		Weight::from_parts(28_964_000, 3501)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 	}
-	fn assign_job(_k: u32, ) -> Weight {
-		Weight::from_parts(338_655_000, 19871)
-			.saturating_add(RocksDbWeight::get().reads(19_u64))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+	fn assign_job(k: u32, ) -> Weight {
+		Weight::from_parts(232_701_997, 19871)
+			.saturating_add(Weight::from_parts(27_045_816, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn expire_job() -> Weight {
-		Weight::from_parts(168_686_000, 12545)
+		Weight::from_parts(174_958_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
-	fn settle_job(_k: u32, ) -> Weight {
-		Weight::from_parts(1_454_738_000, 19871)
-			.saturating_add(RocksDbWeight::get().reads(34_u64))
-			.saturating_add(RocksDbWeight::get().writes(31_u64))
+	fn settle_job(k: u32, ) -> Weight {
+		Weight::from_parts(303_762_055, 19871)
+			.saturating_add(Weight::from_parts(243_248_216, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn remove_job() -> Weight {
-		Weight::from_parts(245_370_000, 12545)
+		Weight::from_parts(253_636_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}

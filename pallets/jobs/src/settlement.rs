@@ -73,28 +73,38 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Pays each seat that revealed `output_hash` its price, and the protocol fee on it to the
-	/// treasury, out of the requester's escrow.
+	/// Pays each seat that revealed `output_hash` its price out of the requester's escrow, and
+	/// the protocol fee on all of them to the treasury in one transfer.
 	fn pay_agreeing(job: JobId, record: &mut Job<T>, output_hash: OutputHash) {
-		let mut agreeing: BoundedVec<T::AccountId, T::MaxSeats> = BoundedVec::new();
+		let mut agreeing: BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxSeats> = BoundedVec::new();
 		let mut paid = BalanceOf::<T>::zero();
-		let mut fees = BalanceOf::<T>::zero();
-		let treasury = T::Rewards::fee_destination();
+		let mut owed_fees = BalanceOf::<T>::zero();
 		for seat in record.seats.iter().filter(|seat| seat.revealed == Some(output_hash)) {
 			let payment =
 				Self::pay_from_escrow(&record.requester, &seat.worker, record.price_per_replica);
-			let fee = Self::pay_from_escrow(&record.requester, &treasury, record.fee_per_replica);
-			record.escrow = record.escrow.saturating_sub(payment).saturating_sub(fee);
 			paid = paid.saturating_add(payment);
-			fees = fees.saturating_add(fee);
-			T::Rewards::note_paid_work(&seat.worker, payment, fee);
+			if !payment.is_zero() {
+				owed_fees = owed_fees.saturating_add(record.fee_per_replica);
+			}
 			T::Workers::record_outcome(&seat.worker, Outcome::Accepted);
-			let _ = agreeing.try_push(seat.worker.clone());
+			let _ = agreeing.try_push((seat.worker.clone(), payment));
+		}
+		let fees =
+			Self::pay_from_escrow(&record.requester, &T::Rewards::fee_destination(), owed_fees);
+		record.escrow = record.escrow.saturating_sub(paid).saturating_sub(fees);
+		// A fee that could not move is not counted as earned by anyone.
+		let fee_paid = fees == owed_fees;
+		for (worker, payment) in agreeing.iter() {
+			let fee =
+				if fee_paid && !payment.is_zero() { record.fee_per_replica } else { Zero::zero() };
+			T::Rewards::note_paid_work(worker, *payment, fee);
 		}
 		Self::deposit_event(Event::JobAccepted {
 			job,
 			output_hash,
-			agreeing_workers: agreeing,
+			agreeing_workers: BoundedVec::truncate_from(
+				agreeing.into_iter().map(|(worker, _)| worker).collect::<Vec<_>>(),
+			),
 			paid,
 			fee: fees,
 		});

@@ -72,9 +72,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::PendingItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8192]`.
 	fn post_job(p: u32, ) -> Weight {
-		// Minimum execution time: 347_391_000 picoseconds.
-		Weight::from_parts(382_246_412, 16056)
-			.saturating_add(Weight::from_parts(5_691, 0).saturating_mul(p.into()))
+		// Minimum execution time: 342_803_000 picoseconds.
+		Weight::from_parts(376_473_387, 16056)
+			.saturating_add(Weight::from_parts(4_303, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -89,16 +89,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobCount` (r:1 w:1)
 	/// Proof: `Jobs::JobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Minimum execution time: 275_897_000 picoseconds.
-		Weight::from_parts(312_355_000, 12545)
+		// Minimum execution time: 270_047_000 picoseconds.
+		Weight::from_parts(300_133_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		// Minimum execution time: 83_135_000 picoseconds.
-		Weight::from_parts(96_180_000, 12545)
+		// Minimum execution time: 75_241_000 picoseconds.
+		Weight::from_parts(90_720_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -108,9 +108,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
 	fn reveal_result(t: u32, ) -> Weight {
-		// Minimum execution time: 115_156_000 picoseconds.
-		Weight::from_parts(135_066_936, 12545)
-			.saturating_add(Weight::from_parts(57_362, 0).saturating_mul(t.into()))
+		// Minimum execution time: 104_076_000 picoseconds.
+		Weight::from_parts(128_150_284, 12545)
+			.saturating_add(Weight::from_parts(46_548, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -122,14 +122,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:5 w:5)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::CurrentEra` (r:1 w:0)
 	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraTotals` (r:1 w:1)
 	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraWork` (r:5 w:5)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:5 w:5)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:5 w:5)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
@@ -140,10 +140,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
 	/// The range of component `k` is `[1, 5]`.
-	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
-		// Minimum execution time: 475_863_000 picoseconds.
-		Weight::from_parts(400_151_225, 12545)
-			.saturating_add(Weight::from_parts(209_652_691, 0).saturating_mul(k.into()))
+	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
+		// Minimum execution time: 377_628_000 picoseconds.
+		Weight::from_parts(380_953_560, 12545)
+			.saturating_add(Weight::from_parts(67_581, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(129_939_311, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -159,8 +160,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionBounds` (r:1 w:0)
 	/// Proof: `Jobs::RetentionBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
-		// Minimum execution time: 27_441_000 picoseconds.
-		Weight::from_parts(28_964_000, 3501)
+		// Minimum execution time: 27_471_000 picoseconds.
+		Weight::from_parts(29_104_000, 3501)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	/// Storage: `Jobs::PendingBounds` (r:1 w:1)
@@ -185,9 +186,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn assign_job(k: u32, ) -> Weight {
-		// Minimum execution time: 218_700_000 picoseconds.
-		Weight::from_parts(232_701_997, 19871)
-			.saturating_add(Weight::from_parts(27_045_816, 0).saturating_mul(k.into()))
+		// Minimum execution time: 198_272_000 picoseconds.
+		Weight::from_parts(224_650_675, 19871)
+			.saturating_add(Weight::from_parts(26_873_425, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -211,8 +212,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn expire_job() -> Weight {
-		// Minimum execution time: 164_148_000 picoseconds.
-		Weight::from_parts(174_958_000, 12545)
+		// Minimum execution time: 162_846_000 picoseconds.
+		Weight::from_parts(173_596_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -226,14 +227,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:5 w:5)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::CurrentEra` (r:1 w:0)
 	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraTotals` (r:1 w:1)
 	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraWork` (r:4 w:4)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:5 w:5)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(451), added: 2926, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Candidates` (r:1 w:1)
@@ -250,9 +251,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn settle_job(k: u32, ) -> Weight {
-		// Minimum execution time: 534_753_000 picoseconds.
-		Weight::from_parts(303_762_055, 19871)
-			.saturating_add(Weight::from_parts(243_248_216, 0).saturating_mul(k.into()))
+		// Minimum execution time: 519_254_000 picoseconds.
+		Weight::from_parts(382_347_049, 19871)
+			.saturating_add(Weight::from_parts(180_171_798, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -276,8 +277,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobCount` (r:1 w:1)
 	/// Proof: `Jobs::JobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn remove_job() -> Weight {
-		// Minimum execution time: 226_675_000 picoseconds.
-		Weight::from_parts(253_636_000, 12545)
+		// Minimum execution time: 223_349_000 picoseconds.
+		Weight::from_parts(246_914_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -286,30 +287,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
 	fn post_job(p: u32, ) -> Weight {
-		Weight::from_parts(382_246_412, 16056)
-			.saturating_add(Weight::from_parts(5_691, 0).saturating_mul(p.into()))
+		Weight::from_parts(376_473_387, 16056)
+			.saturating_add(Weight::from_parts(4_303, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(312_355_000, 12545)
+		Weight::from_parts(300_133_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(96_180_000, 12545)
+		Weight::from_parts(90_720_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result(t: u32, ) -> Weight {
-		Weight::from_parts(135_066_936, 12545)
-			.saturating_add(Weight::from_parts(57_362, 0).saturating_mul(t.into()))
+		Weight::from_parts(128_150_284, 12545)
+			.saturating_add(Weight::from_parts(46_548, 0).saturating_mul(t.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
-		Weight::from_parts(400_151_225, 12545)
-			.saturating_add(Weight::from_parts(209_652_691, 0).saturating_mul(k.into()))
+	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
+		Weight::from_parts(380_953_560, 12545)
+			.saturating_add(Weight::from_parts(67_581, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(129_939_311, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -317,12 +319,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(28_964_000, 3501)
+		Weight::from_parts(29_104_000, 3501)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 	}
 	fn assign_job(k: u32, ) -> Weight {
-		Weight::from_parts(232_701_997, 19871)
-			.saturating_add(Weight::from_parts(27_045_816, 0).saturating_mul(k.into()))
+		Weight::from_parts(224_650_675, 19871)
+			.saturating_add(Weight::from_parts(26_873_425, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -330,13 +332,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn expire_job() -> Weight {
-		Weight::from_parts(174_958_000, 12545)
+		Weight::from_parts(173_596_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn settle_job(k: u32, ) -> Weight {
-		Weight::from_parts(303_762_055, 19871)
-			.saturating_add(Weight::from_parts(243_248_216, 0).saturating_mul(k.into()))
+		Weight::from_parts(382_347_049, 19871)
+			.saturating_add(Weight::from_parts(180_171_798, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -344,7 +346,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3037).saturating_mul(k.into()))
 	}
 	fn remove_job() -> Weight {
-		Weight::from_parts(253_636_000, 12545)
+		Weight::from_parts(246_914_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}

@@ -27,6 +27,9 @@ pub struct QuantVec {
 	pub(crate) scale2: Vec<i64>,
 	/// Per block `sum q1` and `sum q2` (for the Q4_1 minimum).
 	pub(crate) sums: Vec<(i64, i64)>,
+	/// Per block `T1 127 amax1 + T2 amax2`: what the block's Q4_1 minimum multiplies (below
+	/// 2^51).
+	pub(crate) min_weights: Vec<i64>,
 }
 
 /// One level: `amax = max |x|`, `q = round(127 x / amax)` (all 0 when amax is 0); returns amax
@@ -52,6 +55,7 @@ pub fn quantize(x: &[i32]) -> QuantVec {
 		scale1: Vec::with_capacity(blocks),
 		scale2: Vec::with_capacity(blocks),
 		sums: Vec::with_capacity(blocks),
+		min_weights: Vec::with_capacity(blocks),
 	};
 	let levels =
 		out.q1.as_chunks_mut::<BLOCK>().0.iter_mut().zip(out.q2.as_chunks_mut::<BLOCK>().0);
@@ -64,6 +68,7 @@ pub fn quantize(x: &[i32]) -> QuantVec {
 		out.scale1.push(127 * amax1);
 		out.scale2.push(amax2);
 		out.sums.push((sum1, sum2));
+		out.min_weights.push(sum1 * 127 * amax1 + sum2 * amax2);
 	}
 	out
 }
@@ -96,8 +101,9 @@ fn dot_q4(w: &[u8; 16], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
 	(s1, s2)
 }
 
-/// The f16 at `at` in a block, times 2^24. Computed, not looked up: a table of every pattern
-/// (512 KiB) misses the cache on nearly every block.
+/// The f16 at `at` in a block, times 2^24 (`fixed::f16_times_2_24`: a multiply-add with a
+/// 64-entry table; a table of every pattern, 512 KiB, would miss the cache on nearly every
+/// block).
 #[inline]
 fn f16_at(bytes: &[u8], at: usize) -> i64 {
 	fixed::f16_times_2_24(u16::from_le_bytes([bytes[at], bytes[at + 1]]))
@@ -106,13 +112,15 @@ fn f16_at(bytes: &[u8], at: usize) -> i64 {
 /// One output row's exact accumulator
 /// `sum_b [(D S1 + M T1) 127 amax1 + (D S2 + M T2) amax2]`, where `D`, `M` are the block's f16
 /// scale and minimum (0 for Q8_0) times 2^24, `S1`, `S2` the int8 dot products with the two
-/// levels and `T1`, `T2` the sums of their quants; summed in i128, in block order. One loop,
-/// expanded once with the portable block products and once with the AVX2 ones.
+/// levels and `T1`, `T2` the sums of their quants; summed in i128, in block order. Computed as
+/// `D V + M U` with `V = S1 127 amax1 + S2 amax2` (below 2^58) and the vector's own
+/// `U = T1 127 amax1 + T2 amax2` in i64: the same integer with two 128-bit products a block.
+/// One loop, expanded once with the portable block products and once with the AVX2 ones.
 macro_rules! row_accumulator_with {
 	($ty:expr, $row:expr, $x:expr, $dot_q8:path, $dot_q4:path) => {{
 		let (row, x): (&[u8], &QuantVec) = ($row, $x);
 		let levels = x.q1.as_chunks::<BLOCK>().0.iter().zip(x.q2.as_chunks::<BLOCK>().0);
-		let scales = x.scale1.iter().zip(&x.scale2).zip(&x.sums);
+		let scales = x.scale1.iter().zip(&x.scale2).zip(&x.min_weights);
 		let mut acc: i128 = 0;
 		match $ty {
 			TensorType::Q8_0 => {
@@ -121,21 +129,19 @@ macro_rules! row_accumulator_with {
 				{
 					let Ok(quants) = <&[u8; 32]>::try_from(&block[2..]) else { continue };
 					let (s1, s2) = $dot_q8(quants, a1, a2);
-					let d = f16_at(block, 0);
-					acc += i128::from(d * i64::from(s1)) * i128::from(*scale1)
-						+ i128::from(d * i64::from(s2)) * i128::from(*scale2);
+					let v = i64::from(s1) * scale1 + i64::from(s2) * scale2;
+					acc += i128::from(f16_at(block, 0)) * i128::from(v);
 				}
 			},
 			TensorType::Q4_1 => {
-				for (block, ((a1, a2), ((scale1, scale2), (t1, t2)))) in
+				for (block, ((a1, a2), ((scale1, scale2), u))) in
 					row.as_chunks::<20>().0.iter().zip(levels.zip(scales))
 				{
 					let Ok(quants) = <&[u8; 16]>::try_from(&block[4..]) else { continue };
 					let (s1, s2) = $dot_q4(quants, a1, a2);
-					let d = f16_at(block, 0);
-					let m = f16_at(block, 2);
-					acc += i128::from(d * i64::from(s1) + m * t1) * i128::from(*scale1)
-						+ i128::from(d * i64::from(s2) + m * t2) * i128::from(*scale2);
+					let v = i64::from(s1) * scale1 + i64::from(s2) * scale2;
+					acc += i128::from(f16_at(block, 0)) * i128::from(v)
+						+ i128::from(f16_at(block, 2)) * i128::from(*u);
 				}
 			},
 			// Refused when the model is loaded.
@@ -176,18 +182,22 @@ mod avx2 {
 
 	use super::{f16_at, QuantVec, TensorType, BLOCK};
 
-	/// `(sum w a1, sum w a2)` for unsigned `w` and signed `a1`, `a2`, 32 lanes each.
+	/// `[S1, S2]` from the i32 partial sums of both levels, reduced with unpacks and adds
+	/// (the horizontal adds are microcoded on some CPUs), both sums in one 64-bit move.
 	#[inline]
 	#[target_feature(enable = "avx2")]
-	fn dot_unsigned(w: __m256i, a1: __m256i, a2: __m256i) -> (i32, i32) {
-		let ones = _mm256_set1_epi16(1);
-		let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(w, a1), ones);
-		let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(w, a2), ones);
-		// Per 128-bit lane: [p1 pairs, p1 pairs, p2 pairs, p2 pairs]; then the two lanes added.
-		let h = _mm256_hadd_epi32(p1, p2);
-		let s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256::<1>(h));
-		let s = _mm_hadd_epi32(s, s);
-		(_mm_cvtsi128_si32(s), _mm_extract_epi32::<1>(s))
+	fn reduce_pair(p1: __m128i, p2: __m128i) -> (i32, i32) {
+		// [p1_0 + p1_2, p2_0 + p2_2, p1_1 + p1_3, p2_1 + p2_3]
+		let u = _mm_add_epi32(_mm_unpacklo_epi32(p1, p2), _mm_unpackhi_epi32(p1, p2));
+		let both = _mm_cvtsi128_si64(_mm_add_epi32(u, _mm_unpackhi_epi64(u, u)));
+		(both as i32, (both >> 32) as i32)
+	}
+
+	/// The two halves of a 256-bit vector of i32 added: four lanes.
+	#[inline]
+	#[target_feature(enable = "avx2")]
+	fn fold_i32(v: __m256i) -> __m128i {
+		_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v))
 	}
 
 	#[inline]
@@ -195,9 +205,17 @@ mod avx2 {
 	fn dot_q8(w: &[u8; 32], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
 		let w: __m256i = cast(*w);
 		let (a1, a2): (__m256i, __m256i) = (cast(*a1), cast(*a2));
-		dot_unsigned(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a1, w), _mm256_sign_epi8(a2, w))
+		// Unsigned weights, their signs moved onto the activations.
+		let unsigned = _mm256_sign_epi8(w, w);
+		let ones = _mm256_set1_epi16(1);
+		let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(unsigned, _mm256_sign_epi8(a1, w)), ones);
+		let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(unsigned, _mm256_sign_epi8(a2, w)), ones);
+		reduce_pair(fold_i32(p1), fold_i32(p2))
 	}
 
+	/// In 128-bit halves: the low nibbles with activations 0..16, the high ones with 16..32.
+	/// The i16 pair sums (at most `2 * 15 * 127`) of both halves are added in i16 (at most
+	/// 7620) before one `vpmaddwd` per level widens them.
 	#[inline]
 	#[target_feature(enable = "avx2")]
 	fn dot_q4(w: &[u8; 16], a1: &[i8; 32], a2: &[i8; 32]) -> (i32, i32) {
@@ -205,7 +223,13 @@ mod avx2 {
 		let mask = _mm_set1_epi8(0x0f);
 		let lo = _mm_and_si128(packed, mask);
 		let hi = _mm_and_si128(_mm_srli_epi16::<4>(packed), mask);
-		dot_unsigned(_mm256_set_m128i(hi, lo), cast(*a1), cast(*a2))
+		let ones = _mm_set1_epi16(1);
+		let level = |a: &[i8; 32]| {
+			let [first, second]: [__m128i; 2] = cast(*a);
+			let pairs = _mm_add_epi16(_mm_maddubs_epi16(lo, first), _mm_maddubs_epi16(hi, second));
+			_mm_madd_epi16(pairs, ones)
+		};
+		reduce_pair(level(a1), level(a2))
 	}
 
 	#[target_feature(enable = "avx2")]

@@ -64,21 +64,23 @@ pub fn clamp_i32(v: i128) -> i32 {
 	v.clamp(i32::MIN.into(), i32::MAX.into()) as i32
 }
 
-/// Per sign and exponent of an f16 (its top six bits), `(P, Q)` with
-/// `F(bits) = fraction * P + Q`: `±2^(e-1)` and `±2^(e+9)` for a normal exponent `e` (the
-/// implicit bit is `0x400 * 2^(e-1)`), `±1` and 0 for subnormals, 0 and 0 for infinities and NaN.
-const F16_PARTS: [(i64, i64); 64] = {
-	let mut parts = [(0i64, 0i64); 64];
-	let mut top = 0;
-	while top < 64 {
-		let exponent = top & 31;
-		let (p, q) = match exponent {
+/// Per high byte of an f16 (sign, exponent and the top two fraction bits), `(P, Q)` with
+/// `F(bits) = low_byte * P + Q`. For the exponent `e`: `P = ±2^(e-1)` when it is normal (the
+/// implicit bit adds `0x400 P`), `±1` for subnormals, 0 for infinities and NaN (with `Q` 0);
+/// `Q` also holds the top fraction bits times `P`.
+const F16_BY_HIGH_BYTE: [(i64, i64); 256] = {
+	let mut parts = [(0i64, 0i64); 256];
+	let mut high = 0;
+	while high < 256 {
+		let exponent = (high >> 2) & 31;
+		let (p, implicit) = match exponent {
 			0 => (1, 0),
 			31 => (0, 0),
-			_ => (1i64 << (exponent - 1), 1i64 << (exponent + 9)),
+			_ => (1i64 << (exponent - 1), 0x400),
 		};
-		parts[top] = if top >= 32 { (-p, -q) } else { (p, q) };
-		top += 1;
+		let q = (((high as i64 & 3) << 8) + implicit) * p;
+		parts[high] = if high >= 128 { (-p, -q) } else { (p, q) };
+		high += 1;
 	}
 	parts
 };
@@ -86,12 +88,14 @@ const F16_PARTS: [(i64, i64); 64] = {
 /// An IEEE f16 bit pattern times `2^24`, exactly (every finite f16 is an integer multiple of
 /// `2^-24`; the largest, 65504, times `2^24` is below `2^40`). Infinities and NaN give 0.
 ///
-/// Without a branch: one multiply-add with a 1 KiB table (it stays in the L1 cache, where a
-/// table of every pattern would not), since the matrix products decode two of these per block.
+/// Without a branch: one multiply-add with a 4 KiB table indexed by the high byte (it stays
+/// in the L1 cache, where a table of every pattern would not); the matrix products decode two
+/// of these per block.
 #[inline]
 pub fn f16_times_2_24(bits: u16) -> i64 {
-	let (p, q) = F16_PARTS[usize::from(bits >> 10)];
-	i64::from(bits & 0x3ff) * p + q
+	let [low, high] = bits.to_le_bytes();
+	let (p, q) = F16_BY_HIGH_BYTE[usize::from(high)];
+	i64::from(low) * p + q
 }
 
 /// An IEEE f32 bit pattern as `(mantissa, exponent)` with value `mantissa * 2^exponent`

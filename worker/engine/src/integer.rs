@@ -409,7 +409,8 @@ fn attend_body(
 	}
 	let max = scores.iter().copied().max().unwrap_or(0);
 	// At most 2^30: 32-bit factors for the weighted sums.
-	let probs: Vec<i32> = scores.iter().map(|s| clamp_i32(exp_neg_q30(w, max - s).into())).collect();
+	let probs: Vec<i32> =
+		scores.iter().map(|s| clamp_i32(exp_neg_q30(w, max - s).into())).collect();
 	let total: i128 = probs.iter().map(|p| i128::from(*p)).sum();
 	let mut acc = vec![0i128; head_dim];
 	let (mut hi, mut lo) = (vec![0i64; head_dim], vec![0i64; head_dim]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the marketplace pallets' benchmarks against the runtime built with `runtime-benchmarks`
-# and regenerates each pallet's src/weights.rs from scripts/weight-template.hbs.
+# Runs the marketplace pallets' benchmarks and the governance guard's against the runtime built
+# with `runtime-benchmarks` and regenerates each pallet's src/weights.rs (the guard's:
+# runtime/src/weights/protocol_parameters.rs) from scripts/weight-template.hbs.
 #
-#   scripts/benchmark.sh [pallet ...]     default: models workers jobs rewards
+#   scripts/benchmark.sh [pallet ...]     default: models workers jobs rewards protocol_parameters
 #
 # The benchmark runtime is built in its own target directory so that the feature does not
 # invalidate the main build; frame-omni-bencher is installed once under ~/.cache/commons/tools.
@@ -25,8 +26,12 @@ WASM="$CARGO_TARGET_DIR/release/wbuild/commons-runtime/commons_runtime.compact.c
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(models workers jobs rewards)
+[ ${#pallets[@]} -gt 0 ] || pallets=(models workers jobs rewards protocol_parameters)
 for pallet in "${pallets[@]}"; do
+	case "$pallet" in
+		protocol_parameters) output="$REPO_ROOT/runtime/src/weights/protocol_parameters.rs" ;;
+		*) output="$REPO_ROOT/pallets/$pallet/src/weights.rs" ;;
+	esac
 	echo "benchmarking pallet_$pallet"
 	"$BENCHER" v1 benchmark pallet \
 		--runtime "$WASM" \
@@ -36,5 +41,5 @@ for pallet in "${pallets[@]}"; do
 		--steps "$STEPS" \
 		--repeat "$REPEAT" \
 		--template "$REPO_ROOT/scripts/weight-template.hbs" \
-		--output "$REPO_ROOT/pallets/$pallet/src/weights.rs"
+		--output "$output"
 done

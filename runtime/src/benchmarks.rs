@@ -5,6 +5,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_workers, Workers]
 	[pallet_jobs, Jobs]
 	[pallet_rewards, Rewards]
+	[pallet_protocol_parameters, ProtocolParameters]
 );
 
-pub use crate::{Jobs, Models, Rewards, Workers};
+pub use crate::{Jobs, Models, ProtocolParameters, Rewards, Workers};

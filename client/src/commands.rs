@@ -415,7 +415,7 @@ pub async fn workers_list(client: &Client, json_out: bool) -> Result<(), Failure
 					"models": info.models.0,
 					"price": info.price.to_string(),
 					"online": info.online,
-					"live_jobs": info.live_jobs,
+					"live_jobs": info.live_jobs.0,
 					"accepted": info.reputation.accepted,
 					"wrong": info.reputation.wrong,
 					"no_show": info.reputation.no_show,

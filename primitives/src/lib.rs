@@ -134,10 +134,19 @@ pub trait WorkerRegistry<AccountId, Balance> {
 		-> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
 	/// Whether `who` is a registered worker.
 	fn is_registered(who: &AccountId) -> bool;
-	/// `who` was assigned a seat in a job: it cannot deregister or withdraw until released.
-	fn note_assigned(who: &AccountId) -> DispatchResult;
-	/// A job that `who` had a seat in was settled.
-	fn note_released(who: &AccountId);
+	/// The most live jobs one worker holds seats in at a time.
+	type MaxLiveJobs: Get<u32>;
+	/// The live jobs `who` holds a seat in, oldest first (empty for an unknown worker).
+	fn live_jobs(who: &AccountId) -> BoundedVec<JobId, Self::MaxLiveJobs>;
+	/// Whether `who` is registered and has room for one more live job.
+	fn has_room(who: &AccountId) -> bool;
+	/// `who` was assigned a seat in `job`: it cannot deregister or withdraw until released.
+	/// Fails when `who` is not registered or already holds [`Self::MaxLiveJobs`] jobs.
+	fn note_assigned(who: &AccountId, job: JobId) -> DispatchResult;
+	/// `job`, in which `who` had a seat, was settled with `outcome` for that seat (`None`: no
+	/// verdict on it, as for a reveal in a job without a majority). One write of the worker's
+	/// record releases the job and counts the outcome in its reputation.
+	fn note_settled(who: &AccountId, job: JobId, outcome: Option<Outcome>);
 	/// Takes `fraction` of `who`'s stake, bonded first and then unbonding; pays up to
 	/// `beneficiary_cap` of it to `beneficiary` and the rest to the treasury.
 	fn slash(
@@ -146,10 +155,8 @@ pub trait WorkerRegistry<AccountId, Balance> {
 		beneficiary: &AccountId,
 		beneficiary_cap: Balance,
 	) -> Slashed<Balance>;
-	/// Counts `outcome` in `who`'s reputation.
-	fn record_outcome(who: &AccountId, outcome: Outcome);
-	/// The weight of one `slash` (with its `record_outcome`): charged for each seat a
-	/// settlement slashes, on top of the settlement itself.
+	/// The weight of one `slash`: charged for each seat a settlement slashes, on top of the
+	/// settlement itself.
 	fn slash_weight() -> frame_support::weights::Weight;
 }
 

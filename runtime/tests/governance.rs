@@ -392,7 +392,7 @@ fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
 				System::block_number() + 10,
 			)
 		};
-		let job = pallet_jobs::NextJobId::<Runtime>::get();
+		let job = pallet_jobs::JobCounters::<Runtime>::get().next_job;
 		assert_ok!(post(&requester));
 		for _ in 0..3 {
 			next_block();

@@ -53,7 +53,7 @@ fn register_workers(count: usize) {
 }
 
 fn post(replicas: u32) -> JobId {
-	let job = pallet_jobs::NextJobId::<Runtime>::get();
+	let job = pallet_jobs::JobCounters::<Runtime>::get().next_job;
 	assert_ok!(Jobs::post_job(
 		signed(&requester()),
 		MODEL,

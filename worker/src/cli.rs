@@ -294,7 +294,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					"worker": key.address(), "registered": true,
 					"bonded": info.bonded.to_string(), "unbonding": unbonding,
 					"models": info.models.0, "price": info.price.to_string(),
-					"online": info.online, "live_jobs": info.live_jobs,
+					"online": info.online, "live_jobs": info.live_jobs.0,
 					"accepted": reputation.accepted, "wrong": reputation.wrong,
 					"no_show": reputation.no_show,
 				}),
@@ -309,7 +309,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 						info.models.0,
 						format_amount(info.price),
 						info.online,
-						info.live_jobs,
+						format!("{:?}", info.live_jobs.0),
 						reputation.accepted,
 						reputation.wrong,
 						reputation.no_show

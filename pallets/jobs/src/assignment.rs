@@ -56,9 +56,7 @@ pub(crate) fn draw<T: Config>(job: JobId, record: &Job<T>) -> Option<Vec<T::Acco
 		};
 		let candidate = pool.swap_remove(position);
 		// A worker with a full job list is passed over; the pool shrinks either way.
-		if WorkerJobs::<T>::decode_len(&candidate.worker).unwrap_or(0)
-			< T::MaxJobsPerWorker::get() as usize
-		{
+		if T::Workers::has_room(&candidate.worker) {
 			chosen.push(candidate.worker);
 		}
 	}

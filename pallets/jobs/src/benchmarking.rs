@@ -48,7 +48,7 @@ fn post<T: Config>(requester: &T::AccountId, model: ModelId, prompt_len: u32, se
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let job = NextJobId::<T>::get();
+	let job = JobCounters::<T>::get().next_job;
 	let now = frame_system::Pallet::<T>::block_number();
 	let posted = Pallet::<T>::post_job(
 		RawOrigin::Signed(requester.clone()).into(),
@@ -133,7 +133,7 @@ mod benchmarks {
 			price::<T>(),
 			deadline,
 		);
-		assert_eq!(JobCount::<T>::get(), 1);
+		assert_eq!(JobCounters::<T>::get().stored, 1);
 	}
 
 	#[benchmark]

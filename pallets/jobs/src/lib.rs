@@ -76,9 +76,9 @@ pub type BalanceOf<T> =
 /// A revealed output: token ids.
 pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
 
-type PendingQueue<T> = queue::Queue<PendingBounds<T>, PendingItems<T>>;
-type SettlementQueue<T> = queue::Queue<SettlementBounds<T>, SettlementItems<T>>;
-type RetentionQueue<T> = queue::Queue<RetentionBounds<T>, RetentionItems<T>>;
+type PendingQueue<T> = queue::Queue<T, queue::Pending, PendingItems<T>>;
+type SettlementQueue<T> = queue::Queue<T, queue::Settlement, SettlementItems<T>>;
+type RetentionQueue<T> = queue::Queue<T, queue::Retention, RetentionItems<T>>;
 
 // The pallet macro's generated code (storage prefixes, pallet info) calls `expect`, spanned at
 // `#[pallet::pallet]` and `#[pallet::storage]`, so the lint lands on this module; those calls
@@ -137,9 +137,6 @@ pub mod pallet {
 		/// The most job records stored at once (live and retained).
 		#[pallet::constant]
 		type MaxJobs: Get<u32>;
-		/// The most live jobs one worker holds seats in.
-		#[pallet::constant]
-		type MaxJobsPerWorker: Get<u32>;
 		/// The most pending jobs a block tries to assign.
 		#[pallet::constant]
 		type MaxAssignmentsPerBlock: Get<u32>;
@@ -170,45 +167,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Blake2_128Concat, JobId, Job<T>>;
 
-	/// The id the next posted job gets.
+	/// The next job id, how many records are stored, and the bounds of the three queues.
 	#[pallet::storage]
-	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
-
-	/// How many job records are stored; bounded by [`Config::MaxJobs`].
-	#[pallet::storage]
-	pub type JobCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+	pub type JobCounters<T: Config> = StorageValue<_, Counters, ValueQuery>;
 
 	/// Revealed outputs by job and output hash: one entry per distinct output.
 	#[pallet::storage]
 	pub type Outputs<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, JobId, Blake2_128Concat, OutputHash, OutputOf<T>>;
 
-	/// Per worker, the live jobs it holds a seat in.
-	#[pallet::storage]
-	pub type WorkerJobs<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<JobId, T::MaxJobsPerWorker>,
-		ValueQuery,
-	>;
-
 	// The queues' positions are counters written only by this pallet, so `Twox64Concat` is safe.
-	/// Head and tail of the queue of jobs waiting for assignment.
-	#[pallet::storage]
-	pub type PendingBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 	/// The queue of jobs waiting for assignment.
 	#[pallet::storage]
 	pub type PendingItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
-	/// Head and tail of the queue of assigned jobs, in the order their windows end.
-	#[pallet::storage]
-	pub type SettlementBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 	/// The queue of assigned jobs, in the order their windows end.
 	#[pallet::storage]
 	pub type SettlementItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
-	/// Head and tail of the queue of settled jobs, in the order they settled.
-	#[pallet::storage]
-	pub type RetentionBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 	/// The queue of settled jobs, in the order they settled.
 	#[pallet::storage]
 	pub type RetentionItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
@@ -375,12 +349,12 @@ pub mod pallet {
 				deadline > now && deadline <= now.saturating_add(T::MaxAssignmentDelay::get()),
 				Error::<T>::InvalidDeadline
 			);
-			let count = JobCount::<T>::get();
-			ensure!(count < T::MaxJobs::get(), Error::<T>::TooManyJobs);
+			let counters = JobCounters::<T>::get();
+			ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
 			let quote = Self::quote(price_per_replica, replicas, prompt.len() as u32, max_tokens);
 			let escrow = quote.payment.saturating_add(quote.fee);
 
-			let job = NextJobId::<T>::get();
+			let job = counters.next_job;
 			frame_support::storage::with_storage_layer(|| {
 				T::Currency::hold(&HoldReason::Escrow.into(), &requester, escrow)
 					.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -408,8 +382,10 @@ pub mod pallet {
 					seats: BoundedVec::new(),
 				},
 			);
-			NextJobId::<T>::put(job.saturating_add(1));
-			JobCount::<T>::put(count.saturating_add(1));
+			JobCounters::<T>::mutate(|counters| {
+				counters.next_job = job.saturating_add(1);
+				counters.stored = counters.stored.saturating_add(1);
+			});
 			PendingQueue::<T>::push(job);
 			Self::deposit_event(Event::JobPosted {
 				job,
@@ -437,7 +413,9 @@ pub mod pallet {
 				.saturating_add(Self::release_deposit(&record));
 			T::Models::job_finished(record.model);
 			Jobs::<T>::remove(job);
-			JobCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+			JobCounters::<T>::mutate(|counters| {
+				counters.stored = counters.stored.saturating_sub(1)
+			});
 			// Its place in the pending queue is skipped when reached.
 			Self::deposit_event(Event::JobCancelled { job, refunded });
 			Ok(())
@@ -555,7 +533,7 @@ pub mod pallet {
 		/// The live jobs a worker holds a seat in, with what it must do next for each.
 		pub fn duties(worker: T::AccountId) -> Vec<(JobId, Duty)> {
 			let now = frame_system::Pallet::<T>::block_number();
-			WorkerJobs::<T>::get(&worker)
+			T::Workers::live_jobs(&worker)
 				.into_iter()
 				.filter_map(|job| {
 					let record = Jobs::<T>::get(job)?;
@@ -697,9 +675,8 @@ impl<T: Config> Pallet<T> {
 					let commit_end = now.saturating_add(T::CommitWindow::get());
 					let reveal_end = commit_end.saturating_add(T::RevealWindow::get());
 					for worker in &workers {
-						// The draw only returns workers with room for one more job.
-						let _ = WorkerJobs::<T>::try_mutate(worker, |jobs| jobs.try_push(job));
-						let _ = T::Workers::note_assigned(worker);
+						// The draw only returns registered workers with room for one more job.
+						let _ = T::Workers::note_assigned(worker, job);
 					}
 					record.seats = BoundedVec::truncate_from(
 						workers
@@ -779,7 +756,9 @@ impl<T: Config> Pallet<T> {
 			let deposit = Self::release_deposit(&record);
 			let _ = Outputs::<T>::clear_prefix(job, T::MaxSeats::get(), None);
 			Jobs::<T>::remove(job);
-			JobCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+			JobCounters::<T>::mutate(|counters| {
+				counters.stored = counters.stored.saturating_sub(1)
+			});
 			Self::deposit_event(Event::JobRemoved { job, deposit });
 			weight.saturating_accrue(T::WeightInfo::remove_job());
 		}
@@ -795,6 +774,7 @@ impl<T: Config> Pallet<T> {
 		use frame_support::traits::fungible::InspectHold;
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut live_seats: BTreeMap<T::AccountId, usize> = BTreeMap::new();
 		let mut count: u32 = 0;
 		for (job, record) in Jobs::<T>::iter() {
 			count = count.saturating_add(1);
@@ -814,14 +794,16 @@ impl<T: Config> Pallet<T> {
 							"a seat names an unregistered worker"
 						);
 						ensure!(
-							WorkerJobs::<T>::get(&seat.worker).contains(&job),
+							T::Workers::live_jobs(&seat.worker).contains(&job),
 							"a seated worker does not list its job"
 						);
+						let seats = live_seats.entry(seat.worker.clone()).or_default();
+						*seats = seats.saturating_add(1);
 					}
 				},
 			}
 		}
-		ensure!(count == JobCount::<T>::get(), "JobCount differs from the jobs stored");
+		ensure!(count == JobCounters::<T>::get().stored, "the count differs from the jobs stored");
 		for (requester, owed) in escrow {
 			ensure!(
 				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(
@@ -840,19 +822,12 @@ impl<T: Config> Pallet<T> {
 				"a deposit hold differs from the deposits of the requester's jobs"
 			);
 		}
-		for (worker, jobs) in WorkerJobs::<T>::iter() {
-			for job in jobs {
-				ensure!(
-					Jobs::<T>::get(job).is_some_and(|record| matches!(
-						record.status,
-						JobStatus::Assigned { .. }
-					) && record
-						.seats
-						.iter()
-						.any(|seat| seat.worker == worker)),
-					"a worker lists a job it holds no live seat in"
-				);
-			}
+		// Every live job a seated worker lists is one it holds a seat in.
+		for (worker, seats) in live_seats {
+			ensure!(
+				T::Workers::live_jobs(&worker).len() == seats,
+				"a worker lists a job it holds no live seat in"
+			);
 		}
 		Ok(())
 	}

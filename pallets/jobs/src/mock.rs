@@ -76,6 +76,7 @@ impl pallet_workers::Config for Test {
 	type MaxWorkersPerModel = ConstU32<8>;
 	type MaxUnbondingChunks = ConstU32<4>;
 	type MaxWorkers = ConstU32<16>;
+	type MaxLiveJobs = ConstU32<4>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -121,7 +122,6 @@ impl pallet_jobs::Config for Test {
 	type MaxOutputTokens = ConstU32<16>;
 	type MaxSeats = ConstU32<5>;
 	type MaxJobs = ConstU32<32>;
-	type MaxJobsPerWorker = ConstU32<4>;
 	type MaxAssignmentsPerBlock = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
 	type MaxRemovalsPerBlock = ConstU32<4>;

@@ -1,30 +1,42 @@
-//! First-in first-out queues of job ids in storage: a map from position to job id and a pair of
-//! counters. Pushing and popping touch one entry; the length is bounded by the number of stored
-//! jobs, which [`crate::Config::MaxJobs`] bounds.
+//! First-in first-out queues of job ids in storage: a map from position to job id, with the
+//! queue's head and tail kept in [`crate::JobCounters`]. Pushing and popping touch one entry and
+//! the counters; the length is bounded by the number of stored jobs, which
+//! [`crate::Config::MaxJobs`] bounds.
 
+use crate::{Config, Counters, JobCounters, QueueBounds};
 use commons_primitives::JobId;
-use frame_support::storage::{StorageMap, StorageValue};
+use frame_support::storage::StorageMap;
 
-/// A queue over a `(head, tail)` value and a `position → job` map.
-pub struct Queue<Bounds, Items>(core::marker::PhantomData<(Bounds, Items)>);
+/// Which of the counters' queue bounds a queue uses.
+pub trait Bounds {
+	/// This queue's bounds within `counters`.
+	fn of(counters: &mut Counters) -> &mut QueueBounds;
+}
 
-impl<Bounds, Items> Queue<Bounds, Items>
+/// A queue over a `position → job` map and one of the counters' queue bounds.
+pub struct Queue<T, B, Items>(core::marker::PhantomData<(T, B, Items)>);
+
+impl<T, B, Items> Queue<T, B, Items>
 where
-	Bounds: StorageValue<(u64, u64), Query = (u64, u64)>,
+	T: Config,
+	B: Bounds,
 	Items: StorageMap<u64, JobId, Query = Option<JobId>>,
 {
 	/// Appends `job`.
 	pub fn push(job: JobId) {
-		let (head, tail) = Bounds::get();
-		Items::insert(tail, job);
-		Bounds::put((head, tail.saturating_add(1)));
+		JobCounters::<T>::mutate(|counters| {
+			let bounds = B::of(counters);
+			Items::insert(bounds.tail, job);
+			bounds.tail = bounds.tail.saturating_add(1);
+		});
 	}
 
 	/// The job at the head, if any.
 	pub fn peek() -> Option<JobId> {
-		let (head, tail) = Bounds::get();
-		if head < tail {
-			Items::get(head)
+		let mut counters = JobCounters::<T>::get();
+		let bounds = B::of(&mut counters);
+		if bounds.head < bounds.tail {
+			Items::get(bounds.head)
 		} else {
 			None
 		}
@@ -32,18 +44,45 @@ where
 
 	/// Removes and returns the job at the head.
 	pub fn pop() -> Option<JobId> {
-		let (head, tail) = Bounds::get();
-		if head >= tail {
-			return None;
-		}
-		let job = Items::take(head);
-		Bounds::put((head.saturating_add(1), tail));
-		job
+		JobCounters::<T>::mutate(|counters| {
+			let bounds = B::of(counters);
+			if bounds.head >= bounds.tail {
+				return None;
+			}
+			let job = Items::take(bounds.head);
+			bounds.head = bounds.head.saturating_add(1);
+			job
+		})
 	}
 
 	/// How many jobs wait.
 	pub fn len() -> u64 {
-		let (head, tail) = Bounds::get();
-		tail.saturating_sub(head)
+		let mut counters = JobCounters::<T>::get();
+		let bounds = B::of(&mut counters);
+		bounds.tail.saturating_sub(bounds.head)
+	}
+}
+
+/// The queue of jobs waiting for assignment.
+pub struct Pending;
+impl Bounds for Pending {
+	fn of(counters: &mut Counters) -> &mut QueueBounds {
+		&mut counters.pending
+	}
+}
+
+/// The queue of assigned jobs, in the order their windows end.
+pub struct Settlement;
+impl Bounds for Settlement {
+	fn of(counters: &mut Counters) -> &mut QueueBounds {
+		&mut counters.settlement
+	}
+}
+
+/// The queue of settled jobs, in the order they settled.
+pub struct Retention;
+impl Bounds for Retention {
+	fn of(counters: &mut Counters) -> &mut QueueBounds {
+		&mut counters.retention
 	}
 }

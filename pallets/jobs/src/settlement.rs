@@ -10,12 +10,14 @@ impl<T: Config> Pallet<T> {
 	/// apart: an honest job slashes none).
 	pub(crate) fn settle(job: JobId, mut record: Job<T>, now: BlockNumberFor<T>) -> u32 {
 		let mut slashed = 0;
+		let mut accepted = None;
 		let verdict = if record.seats.is_empty() {
 			Self::deposit_event(Event::JobExpired { job });
 			Verdict::Expired
 		} else {
 			match Self::majority(&record) {
 				Some(output_hash) => {
+					accepted = Some(output_hash);
 					Self::pay_agreeing(job, &mut record, output_hash);
 					slashed = Self::slash_others(job, &record, Some(output_hash));
 					Verdict::Accepted { output_hash }
@@ -54,8 +56,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		for seat in record.seats.iter() {
-			WorkerJobs::<T>::mutate(&seat.worker, |jobs| jobs.retain(|other| *other != job));
-			T::Workers::note_released(&seat.worker);
+			T::Workers::note_settled(&seat.worker, job, Self::seat_outcome(seat, accepted));
 		}
 		T::Models::job_finished(record.model);
 		record.status = JobStatus::Settled { at: now, verdict };
@@ -73,6 +74,17 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// What a seat's reveal counts as in its worker's reputation, given the accepted output if
+	/// there is one: a different reveal is wrong only when there is an accepted output.
+	fn seat_outcome(seat: &Seat<T::AccountId>, accepted: Option<OutputHash>) -> Option<Outcome> {
+		match (seat.revealed, accepted) {
+			(None, _) => Some(Outcome::NoShow),
+			(Some(hash), Some(accepted)) if hash == accepted => Some(Outcome::Accepted),
+			(Some(_), Some(_)) => Some(Outcome::WrongResult),
+			(Some(_), None) => None,
+		}
+	}
+
 	/// Pays each seat that revealed `output_hash` its price out of the requester's escrow, and
 	/// the protocol fee on all of them to the treasury in one transfer.
 	fn pay_agreeing(job: JobId, record: &mut Job<T>, output_hash: OutputHash) {
@@ -86,7 +98,6 @@ impl<T: Config> Pallet<T> {
 			if !payment.is_zero() {
 				owed_fees = owed_fees.saturating_add(record.fee_per_replica);
 			}
-			T::Workers::record_outcome(&seat.worker, Outcome::Accepted);
 			let _ = agreeing.try_push((seat.worker.clone(), payment));
 		}
 		let fees =
@@ -117,14 +128,13 @@ impl<T: Config> Pallet<T> {
 		let mut compensation = BalanceOf::<T>::zero();
 		let mut slashed_seats = 0u32;
 		for seat in record.seats.iter() {
-			let (reason, fraction, outcome) = match (seat.revealed, accepted) {
-				(Some(hash), Some(accepted)) if hash == accepted => continue,
-				(Some(_), Some(_)) => {
-					(SlashReason::WrongResult, T::WrongResultSlash::get(), Outcome::WrongResult)
+			let (reason, fraction) = match Self::seat_outcome(seat, accepted) {
+				Some(Outcome::WrongResult) => {
+					(SlashReason::WrongResult, T::WrongResultSlash::get())
 				},
-				// Disagreement without a majority may be a determinism bug: not slashed.
-				(Some(_), None) => continue,
-				(None, _) => (SlashReason::NoShow, T::NoShowSlash::get(), Outcome::NoShow),
+				Some(Outcome::NoShow) => (SlashReason::NoShow, T::NoShowSlash::get()),
+				// Agreement, or disagreement without a majority (which may be a determinism bug).
+				Some(Outcome::Accepted) | None => continue,
 			};
 			let slashed = T::Workers::slash(
 				&seat.worker,
@@ -132,7 +142,6 @@ impl<T: Config> Pallet<T> {
 				&record.requester,
 				record.price_per_replica,
 			);
-			T::Workers::record_outcome(&seat.worker, outcome);
 			slashed_seats = slashed_seats.saturating_add(1);
 			compensation = compensation.saturating_add(slashed.to_beneficiary);
 			Self::deposit_event(Event::WorkerSlashed {

@@ -4,8 +4,8 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::{
-	mock::*, Duty, Error, Event, HoldReason, JobCount, JobStatus, Jobs as JobRecords, Outputs,
-	Sampling, SlashReason, Verdict, WorkerJobs,
+	mock::*, Duty, Error, Event, HoldReason, JobCounters, JobStatus, Jobs as JobRecords, Outputs,
+	Sampling, SlashReason, Verdict,
 };
 use commons_primitives::{commitment, output_hash, JobId, ModelStatus, Salt, WorkerRegistry};
 use frame_support::{
@@ -27,7 +27,7 @@ fn post(replicas: u32) -> JobId {
 }
 
 fn post_with(replicas: u32, price: Balance) -> JobId {
-	let job = crate::NextJobId::<Test>::get();
+	let job = JobCounters::<Test>::get().next_job;
 	assert_ok!(Jobs::post_job(
 		RuntimeOrigin::signed(REQUESTER),
 		MODEL,
@@ -220,7 +220,7 @@ fn post_job_refuses_bad_input_and_holds_nothing() {
 		assert_eq!(escrow_held(REQUESTER) + deposit_held(REQUESTER), 0);
 		assert_eq!(escrow_held(POOR) + deposit_held(POOR), 0);
 		assert_eq!(Balances::free_balance(POOR), 200);
-		assert_eq!(JobCount::<Test>::get(), 0);
+		assert_eq!(JobCounters::<Test>::get().stored, 0);
 	});
 }
 
@@ -290,8 +290,10 @@ fn assignment_happens_in_a_later_block_with_distinct_workers() {
 		assert_eq!(distinct.len(), 3);
 		assert_eq!(record(job).status, JobStatus::Assigned { at: 2, commit_end: 5, reveal_end: 8 });
 		for worker in &workers {
-			assert_eq!(WorkerJobs::<Test>::get(worker).to_vec(), vec![job]);
-			assert_eq!(pallet_workers::Workers::<Test>::get(worker).unwrap().live_jobs, 1);
+			assert_eq!(
+				pallet_workers::Workers::<Test>::get(worker).unwrap().live_jobs.to_vec(),
+				vec![job]
+			);
 		}
 		assert!(events().iter().any(|event| matches!(
 			event,
@@ -360,7 +362,7 @@ fn three_honest_workers_are_accepted_and_paid() {
 				pallet_workers::Workers::<Test>::get(worker).unwrap().reputation.accepted,
 				1
 			);
-			assert!(WorkerJobs::<Test>::get(worker).is_empty());
+			assert!(pallet_workers::Workers::<Test>::get(worker).unwrap().live_jobs.is_empty());
 		}
 		// Charged exactly k × price + fee; the deposit is still held.
 		assert_eq!(before - Balances::free_balance(REQUESTER), 3 * (PRICE + FEE) + DEPOSIT);
@@ -591,7 +593,7 @@ fn retained_outputs_are_removed_with_their_deposit() {
 		assert!(JobRecords::<Test>::get(job).is_none());
 		assert_eq!(Outputs::<Test>::iter_prefix(job).count(), 0);
 		assert_eq!(deposit_held(REQUESTER), 0);
-		assert_eq!(JobCount::<Test>::get(), 0);
+		assert_eq!(JobCounters::<Test>::get().stored, 0);
 	});
 }
 
@@ -769,7 +771,7 @@ fn a_worker_with_a_full_job_list_is_passed_over() {
 	ExtBuilder::default().workers(1).build_and_execute(|| {
 		let jobs: Vec<_> = (0..5).map(|_| post(1)).collect();
 		run_to_block(3);
-		assert_eq!(WorkerJobs::<Test>::get(worker(0)).len(), 4);
+		assert_eq!(pallet_workers::Workers::<Test>::get(worker(0)).unwrap().live_jobs.len(), 4);
 		assert_eq!(record(jobs[4]).status, JobStatus::Pending);
 	});
 }
@@ -806,7 +808,7 @@ fn random_call_sequences_keep_every_invariant() {
 			let requesters = [REQUESTER, MODEL_OWNER];
 			let mut committed: Vec<(JobId, AccountId, Vec<u32>)> = Vec::new();
 			for step in 0..120 {
-				let next_job = crate::NextJobId::<Test>::get();
+				let next_job = JobCounters::<Test>::get().next_job;
 				let job = if next_job == 0 { 0 } else { rng.below(next_job) };
 				let who = worker(rng.below(6));
 				match rng.below(10) {
@@ -879,7 +881,7 @@ fn random_call_sequences_keep_every_invariant() {
 			// Every job ends: settled, then removed with its deposit returned.
 			run_to_block(System::block_number() + 60);
 			check_invariants();
-			assert_eq!(JobCount::<Test>::get(), 0, "seed {seed}");
+			assert_eq!(JobCounters::<Test>::get().stored, 0, "seed {seed}");
 			for requester in requesters {
 				assert_eq!(escrow_held(requester) + deposit_held(requester), 0, "seed {seed}");
 			}

@@ -1,7 +1,7 @@
 //! The records a job is made of.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use commons_primitives::{Commitment, ModelId, OutputHash};
+use commons_primitives::{Commitment, JobId, ModelId, OutputHash};
 use frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
@@ -111,6 +111,56 @@ pub enum JobStatus<BlockNumber> {
 		/// How it ended.
 		verdict: Verdict,
 	},
+}
+
+/// Head and tail of a first-in first-out queue of job ids.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct QueueBounds {
+	/// The position of the oldest entry.
+	pub head: u64,
+	/// The position the next entry takes.
+	pub tail: u64,
+}
+
+/// The pallet's counters: the next job id, the number of stored records and the bounds of the
+/// three queues. One value, so that posting, assigning, settling or removing a job writes it
+/// once however many of them change.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct Counters {
+	/// The id the next posted job gets.
+	pub next_job: JobId,
+	/// How many job records are stored; bounded by `Config::MaxJobs`.
+	pub stored: u32,
+	/// The queue of jobs waiting for assignment.
+	pub pending: QueueBounds,
+	/// The queue of assigned jobs, in the order their windows end.
+	pub settlement: QueueBounds,
+	/// The queue of settled jobs, in the order they settled.
+	pub retention: QueueBounds,
 }
 
 /// A worker's seat in a job.

@@ -1,5 +1,6 @@
 //! Benchmarks of the worker registry's calls and of a slash, each in its worst case: a model
-//! index one short of full, so that every index update walks the longest list.
+//! index one short of full, so that every index update walks the longest list, and, where the
+//! call allows live jobs, a worker record holding as many as it may.
 
 use super::*;
 use commons_primitives::WorkerRegistry;
@@ -72,6 +73,24 @@ where
 	Ok(worker)
 }
 
+/// Gives `worker` as many live jobs as it may hold, so that its record is the largest.
+fn busy<T: Config>(worker: &T::AccountId) -> Result<(), BenchmarkError> {
+	for job in 0..T::MaxLiveJobs::get() {
+		<Pallet<T> as WorkerRegistry<_, _>>::note_assigned(worker, job.into())?;
+	}
+	Ok(())
+}
+
+/// A registered worker with a full index and a full list of live jobs.
+fn registered_busy<T: Config>() -> Result<T::AccountId, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let worker = registered::<T>()?;
+	busy::<T>(&worker)?;
+	Ok(worker)
+}
+
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
@@ -89,7 +108,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn bond_extra() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), stake::<T>());
 		Ok(())
@@ -97,7 +116,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unbond() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), 1u32.into());
 		Ok(())
@@ -122,6 +141,7 @@ mod benchmarks {
 	fn set_models(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
 		let models = model_list::<T>(T::MaxModelsPerWorker::get());
 		let worker = registered_for::<T>(&models)?;
+		busy::<T>(&worker)?;
 		let fewer = BoundedVec::truncate_from(models.iter().take(m as usize).copied().collect());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), fewer);
@@ -130,7 +150,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_price() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), 2u32.into());
 		Ok(())
@@ -138,7 +158,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn go_offline() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
 		Ok(())
@@ -146,7 +166,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn go_online() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		Pallet::<T>::go_offline(RawOrigin::Signed(worker.clone()).into())?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
@@ -163,7 +183,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn slash() -> Result<(), BenchmarkError> {
-		let worker = registered::<T>()?;
+		let worker = registered_busy::<T>()?;
 		for _ in 0..T::MaxUnbondingChunks::get() {
 			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
 		}

@@ -26,7 +26,9 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use commons_primitives::{Candidate, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry};
+use commons_primitives::{
+	Candidate, JobId, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry,
+};
 use core::fmt::Debug;
 use frame_support::{
 	pallet_prelude::*,
@@ -130,8 +132,9 @@ pub struct WorkerInfo<T: Config> {
 	pub price: BalanceOf<T>,
 	/// Whether it takes new jobs.
 	pub online: bool,
-	/// Live jobs it holds a seat in.
-	pub live_jobs: u32,
+	/// The live jobs it holds a seat in, oldest first. Kept here rather than beside the job
+	/// records so that assigning or releasing a seat writes one record per worker.
+	pub live_jobs: BoundedVec<JobId, T::MaxLiveJobs>,
 	/// Verified outcomes.
 	pub reputation: Reputation,
 }
@@ -186,6 +189,9 @@ pub mod pallet {
 		/// The most registered workers.
 		#[pallet::constant]
 		type MaxWorkers: Get<u32>;
+		/// The most live jobs one worker holds seats in at a time.
+		#[pallet::constant]
+		type MaxLiveJobs: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 		/// Registers models for the benchmarks, which see the model registry only through
@@ -278,6 +284,8 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// The worker holds a seat in a live job.
 		WorkerHasLiveJobs,
+		/// The worker already holds seats in as many live jobs as it may.
+		TooManyLiveJobs,
 		/// The worker is already offline.
 		AlreadyOffline,
 		/// The worker is already online.
@@ -312,7 +320,7 @@ pub mod pallet {
 				models: models.clone(),
 				price,
 				online: true,
-				live_jobs: 0,
+				live_jobs: BoundedVec::new(),
 				reputation: Reputation::default(),
 			};
 			Self::reindex(&worker, None, Some(&info))?;
@@ -374,7 +382,7 @@ pub mod pallet {
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			let mut info = Workers::<T>::get(&worker).ok_or(Error::<T>::NotRegistered)?;
-			ensure!(info.live_jobs == 0, Error::<T>::WorkerHasLiveJobs);
+			ensure!(info.live_jobs.is_empty(), Error::<T>::WorkerHasLiveJobs);
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut amount = BalanceOf::<T>::zero();
 			info.unbonding.retain(|chunk| {
@@ -473,7 +481,7 @@ pub mod pallet {
 			let worker = ensure_signed(origin)?;
 			let unlock_at = Self::unlock_block();
 			Self::update(&worker, |info| {
-				ensure!(info.live_jobs == 0, Error::<T>::WorkerHasLiveJobs);
+				ensure!(info.live_jobs.is_empty(), Error::<T>::WorkerHasLiveJobs);
 				if !info.bonded.is_zero() {
 					info.unbonding
 						.try_push(Unbonding { amount: info.bonded, unlock_at })
@@ -661,19 +669,36 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Workers::<T>::contains_key(who)
 	}
 
-	fn note_assigned(who: &T::AccountId) -> DispatchResult {
+	type MaxLiveJobs = T::MaxLiveJobs;
+
+	fn live_jobs(who: &T::AccountId) -> BoundedVec<JobId, T::MaxLiveJobs> {
+		Workers::<T>::get(who).map(|info| info.live_jobs).unwrap_or_default()
+	}
+
+	fn has_room(who: &T::AccountId) -> bool {
+		Workers::<T>::get(who)
+			.is_some_and(|info| info.live_jobs.len() < T::MaxLiveJobs::get() as usize)
+	}
+
+	fn note_assigned(who: &T::AccountId, job: JobId) -> DispatchResult {
 		Workers::<T>::try_mutate(who, |entry| {
 			let info = entry.as_mut().ok_or(Error::<T>::NotRegistered)?;
-			info.live_jobs = info.live_jobs.checked_add(1).ok_or(Error::<T>::WorkerHasLiveJobs)?;
+			info.live_jobs.try_push(job).map_err(|_| Error::<T>::TooManyLiveJobs)?;
 			Ok(())
 		})
 	}
 
-	fn note_released(who: &T::AccountId) {
+	fn note_settled(who: &T::AccountId, job: JobId, outcome: Option<Outcome>) {
 		Workers::<T>::mutate(who, |entry| {
-			if let Some(info) = entry.as_mut() {
-				info.live_jobs = info.live_jobs.saturating_sub(1);
-			}
+			let Some(info) = entry.as_mut() else { return };
+			info.live_jobs.retain(|live| *live != job);
+			let counter = match outcome {
+				Some(Outcome::Accepted) => &mut info.reputation.accepted,
+				Some(Outcome::WrongResult) => &mut info.reputation.wrong,
+				Some(Outcome::NoShow) => &mut info.reputation.no_show,
+				None => return,
+			};
+			*counter = counter.saturating_add(1);
 		});
 	}
 
@@ -712,18 +737,5 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Self::deposit_event(Event::StakeSlashed { worker: who.clone(), amount: taken });
 		}
 		Slashed { total: taken, to_beneficiary, to_treasury }
-	}
-
-	fn record_outcome(who: &T::AccountId, outcome: Outcome) {
-		Workers::<T>::mutate(who, |entry| {
-			if let Some(info) = entry.as_mut() {
-				let counter = match outcome {
-					Outcome::Accepted => &mut info.reputation.accepted,
-					Outcome::WrongResult => &mut info.reputation.wrong,
-					Outcome::NoShow => &mut info.reputation.no_show,
-				};
-				*counter = counter.saturating_add(1);
-			}
-		});
 	}
 }

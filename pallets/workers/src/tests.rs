@@ -205,13 +205,13 @@ fn withdraw_is_refused_while_assigned() {
 	build_and_execute(|| {
 		register(ALICE, 300, &[0], 1);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 100));
-		assert_ok!(Workers::note_assigned(&ALICE));
+		assert_ok!(Workers::note_assigned(&ALICE, 7));
 		System::set_block_number(20);
 		assert_noop!(
 			Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)),
 			Error::<Test>::WorkerHasLiveJobs
 		);
-		Workers::note_released(&ALICE);
+		Workers::note_settled(&ALICE, 7, None);
 		assert_ok!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
 	});
 }
@@ -325,12 +325,12 @@ fn deregister_failures() {
 			Error::<Test>::NotRegistered
 		);
 		register(ALICE, 300, &[0], 1);
-		assert_ok!(Workers::note_assigned(&ALICE));
+		assert_ok!(Workers::note_assigned(&ALICE, 7));
 		assert_noop!(
 			Workers::deregister(RuntimeOrigin::signed(ALICE)),
 			Error::<Test>::WorkerHasLiveJobs
 		);
-		Workers::note_released(&ALICE);
+		Workers::note_settled(&ALICE, 7, None);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
 		assert_noop!(
@@ -387,15 +387,26 @@ fn slash_of_an_unknown_account_takes_nothing() {
 fn outcomes_and_assignments_are_counted() {
 	build_and_execute(|| {
 		register(ALICE, 100, &[0], 1);
-		Workers::record_outcome(&ALICE, Outcome::Accepted);
-		Workers::record_outcome(&ALICE, Outcome::Accepted);
-		Workers::record_outcome(&ALICE, Outcome::WrongResult);
-		Workers::record_outcome(&ALICE, Outcome::NoShow);
-		assert_eq!(info(ALICE).reputation, Reputation { accepted: 2, wrong: 1, no_show: 1 });
-		assert_ok!(Workers::note_assigned(&ALICE));
-		assert_eq!(info(ALICE).live_jobs, 1);
-		Workers::note_released(&ALICE);
-		assert_eq!(info(ALICE).live_jobs, 0);
-		assert_noop!(Workers::note_assigned(&BOB), Error::<Test>::NotRegistered);
+		assert!(Workers::has_room(&ALICE));
+		assert_ok!(Workers::note_assigned(&ALICE, 1));
+		assert_ok!(Workers::note_assigned(&ALICE, 2));
+		assert_eq!(Workers::live_jobs(&ALICE).into_inner(), vec![1, 2]);
+		// The mock allows two live jobs.
+		assert!(!Workers::has_room(&ALICE));
+		assert_noop!(Workers::note_assigned(&ALICE, 3), Error::<Test>::TooManyLiveJobs);
+		Workers::note_settled(&ALICE, 1, Some(Outcome::Accepted));
+		Workers::note_settled(&ALICE, 2, Some(Outcome::WrongResult));
+		assert_ok!(Workers::note_assigned(&ALICE, 3));
+		assert_ok!(Workers::note_assigned(&ALICE, 4));
+		Workers::note_settled(&ALICE, 4, Some(Outcome::NoShow));
+		Workers::note_settled(&ALICE, 3, None);
+		assert_eq!(info(ALICE).reputation, Reputation { accepted: 1, wrong: 1, no_show: 1 });
+		assert!(info(ALICE).live_jobs.is_empty());
+		// Settling a job the worker does not hold changes nothing but the count.
+		Workers::note_settled(&ALICE, 9, Some(Outcome::Accepted));
+		assert_eq!(info(ALICE).reputation.accepted, 2);
+		assert_noop!(Workers::note_assigned(&BOB, 1), Error::<Test>::NotRegistered);
+		assert!(!Workers::has_room(&BOB));
+		assert!(Workers::live_jobs(&BOB).is_empty());
 	});
 }

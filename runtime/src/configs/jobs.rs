@@ -27,7 +27,6 @@ impl pallet_jobs::Config for Runtime {
 	type MaxOutputTokens = ConstU32<512>;
 	type MaxSeats = ConstU32<{ crate::governance::parameters::MAX_SEATS }>;
 	type MaxJobs = ConstU32<65_536>;
-	type MaxJobsPerWorker = ConstU32<64>;
 	type MaxAssignmentsPerBlock = ConstU32<128>;
 	type MaxSettlementsPerBlock = ConstU32<128>;
 	type MaxRemovalsPerBlock = ConstU32<128>;

@@ -284,12 +284,12 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// The worker holds a seat in a live job.
 		WorkerHasLiveJobs,
-		/// The worker already holds seats in as many live jobs as it may.
-		TooManyLiveJobs,
 		/// The worker is already offline.
 		AlreadyOffline,
 		/// The worker is already online.
 		AlreadyOnline,
+		/// The worker already holds seats in as many live jobs as it may.
+		TooManyLiveJobs,
 	}
 
 	#[pallet::call]

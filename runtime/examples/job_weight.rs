@@ -12,7 +12,6 @@ use commons_primitives::WorkerRegistry;
 use commons_runtime::{configs::RuntimeBlockWeights, Runtime};
 use frame_support::{
 	dispatch::DispatchClass,
-	traits::Get,
 	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
 };
 use frame_system::limits::BlockWeights;

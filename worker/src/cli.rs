@@ -302,14 +302,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					let unbonding: u128 = info.unbonding.0.iter().map(|chunk| chunk.amount).sum();
 					format!(
 						"worker     {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\nprice      {}\n\
-						 online     {}\nlive jobs  {}\nreputation {} accepted, {} wrong, {} no-show",
+						 online     {}\nlive jobs  {:?}\nreputation {} accepted, {} wrong, {} no-show",
 						key.address(),
 						format_amount(info.bonded),
 						format_amount(unbonding),
 						info.models.0,
 						format_amount(info.price),
 						info.online,
-						format!("{:?}", info.live_jobs.0),
+						info.live_jobs.0,
 						reputation.accepted,
 						reputation.wrong,
 						reputation.no_show

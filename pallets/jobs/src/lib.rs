@@ -15,9 +15,10 @@
 //! - **Expired**: nobody could be assigned before the deadline: full refund.
 //!
 //! Outputs stay for [`Config::RetentionPeriod`] after settlement; then the record goes and the
-//! storage deposit returns. Hooks do a bounded amount of work per block: assignment, settlement
-//! at window end and removal each walk a first-in first-out queue for at most a set number of
-//! jobs. The protocol is written down in `docs/protocol.md`.
+//! storage deposit returns. Hooks do a bounded amount of work per block, each for at most a set
+//! number of jobs: assignment walks new job ids in posting order and a queue of jobs to retry,
+//! settlement at window end a first-in first-out queue, removal the job ids in order. The
+//! protocol is written down in `docs/protocol.md`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -76,9 +77,8 @@ pub type BalanceOf<T> =
 /// A revealed output: token ids.
 pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
 
-type PendingQueue<T> = queue::Queue<T, queue::Pending, PendingItems<T>>;
+type RetryQueue<T> = queue::Queue<T, queue::Retry, RetryItems<T>>;
 type SettlementQueue<T> = queue::Queue<T, queue::Settlement, SettlementItems<T>>;
-type RetentionQueue<T> = queue::Queue<T, queue::Retention, RetentionItems<T>>;
 
 // The pallet macro's generated code (storage prefixes, pallet info) calls `expect`, spanned at
 // `#[pallet::pallet]` and `#[pallet::storage]`, so the lint lands on this module; those calls
@@ -167,7 +167,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Blake2_128Concat, JobId, Job<T>>;
 
-	/// The next job id, how many records are stored, and the bounds of the three queues.
+	/// The next job id, how many records are stored, the cursors of assignment and removal,
+	/// and the bounds of the two queues.
 	#[pallet::storage]
 	pub type JobCounters<T: Config> = StorageValue<_, Counters, ValueQuery>;
 
@@ -177,15 +178,12 @@ pub mod pallet {
 		StorageDoubleMap<_, Blake2_128Concat, JobId, Blake2_128Concat, OutputHash, OutputOf<T>>;
 
 	// The queues' positions are counters written only by this pallet, so `Twox64Concat` is safe.
-	/// The queue of jobs waiting for assignment.
+	/// The queue of pending jobs that found too few candidates, tried again in later blocks.
 	#[pallet::storage]
-	pub type PendingItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+	pub type RetryItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
 	/// The queue of assigned jobs, in the order their windows end.
 	#[pallet::storage]
 	pub type SettlementItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
-	/// The queue of settled jobs, in the order they settled.
-	#[pallet::storage]
-	pub type RetentionItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -386,7 +384,7 @@ pub mod pallet {
 				counters.next_job = job.saturating_add(1);
 				counters.stored = counters.stored.saturating_add(1);
 			});
-			PendingQueue::<T>::push(job);
+			// The assignment cursor reaches it in id order: no queue entry to write.
 			Self::deposit_event(Event::JobPosted {
 				job,
 				requester,
@@ -416,7 +414,7 @@ pub mod pallet {
 			JobCounters::<T>::mutate(|counters| {
 				counters.stored = counters.stored.saturating_sub(1)
 			});
-			// Its place in the pending queue is skipped when reached.
+			// Assignment and removal skip its id when they reach it.
 			Self::deposit_event(Event::JobCancelled { job, refunded });
 			Ok(())
 		}
@@ -644,24 +642,53 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::Workers::slash_weight().saturating_mul(u64::from(slashed)))
 	}
 
-	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs; a job nobody can serve yet
-	/// goes back to the end of the queue, and expires once its deadline has passed.
+	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs, taking in turn from the
+	/// jobs to retry and the new ones (in id order); a job nobody can serve yet goes to the
+	/// end of the retry queue, and expires once its deadline has passed.
 	pub(crate) fn assign_pending(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = T::WeightInfo::on_initialize_idle();
-		let attempts = PendingQueue::<T>::len().min(T::MaxAssignmentsPerBlock::get().into());
-		for _ in 0..attempts {
-			let Some(job) = PendingQueue::<T>::pop() else { break };
+		// Only the retries queued before this block are tried in it.
+		let mut retries = RetryQueue::<T>::len();
+		let mut retry_next = true;
+		for _ in 0..T::MaxAssignmentsPerBlock::get() {
+			let counters = JobCounters::<T>::get();
+			let fresh = counters.next_to_assign < counters.next_job;
+			let (job, retried) = if retries > 0 && (retry_next || !fresh) {
+				retries = retries.saturating_sub(1);
+				let Some(job) = RetryQueue::<T>::pop() else { break };
+				(job, true)
+			} else if fresh {
+				JobCounters::<T>::mutate(|counters| {
+					counters.next_to_assign = counters.next_to_assign.saturating_add(1)
+				});
+				(counters.next_to_assign, false)
+			} else {
+				break;
+			};
+			retry_next = !retried;
+			// A retried job's queue entry is read and removed besides what the benchmarks of
+			// a new job measure.
+			let queue_entry = if retried {
+				T::DbWeight::get().reads_writes(1, 1)
+			} else {
+				Weight::zero()
+			};
 			let Some(mut record) = Jobs::<T>::get(job) else {
 				// Cancelled.
-				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
+				weight.saturating_accrue(queue_entry);
 				continue;
 			};
 			if record.status != JobStatus::Pending {
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
+				weight.saturating_accrue(queue_entry);
 				continue;
 			}
+			weight.saturating_accrue(queue_entry);
 			// Only randomness from after the posting block is unknown to the requester.
 			if record.posted_at >= now {
-				PendingQueue::<T>::push(job);
+				RetryQueue::<T>::push(job);
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
 				continue;
 			}
 			if now > record.deadline {
@@ -698,7 +725,7 @@ impl<T: Config> Pallet<T> {
 						reveal_end,
 					});
 				},
-				None => PendingQueue::<T>::push(job),
+				None => RetryQueue::<T>::push(job),
 			}
 		}
 		weight
@@ -711,7 +738,11 @@ impl<T: Config> Pallet<T> {
 			let Some(job) = SettlementQueue::<T>::peek() else { break };
 			let record = Jobs::<T>::get(job);
 			match record.as_ref().map(|record| record.status) {
-				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => break,
+				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => {
+					// The queue entry and the record that hold back the rest.
+					weight.saturating_accrue(T::DbWeight::get().reads(2));
+					break;
+				},
 				Some(JobStatus::Assigned { .. }) => {
 					SettlementQueue::<T>::pop();
 					let Some(record) = record else { continue };
@@ -735,30 +766,44 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes up to `MaxRemovalsPerBlock` settled records whose retention period has ended,
-	/// returning their deposits.
+	/// returning their deposits. Records go in id order: a record not yet due (still live, or
+	/// settled less than the retention period ago) holds back the later ones, which is what
+	/// spares each job a queue entry. Jobs settle within a bounded time of their posting, far
+	/// shorter than the retention period, so the wait is short against the period.
 	pub(crate) fn remove_expired_records(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
 		let retention = T::RetentionPeriod::get();
 		for _ in 0..T::MaxRemovalsPerBlock::get() {
-			let Some(job) = RetentionQueue::<T>::peek() else { break };
-			let Some(record) = Jobs::<T>::get(job) else {
-				RetentionQueue::<T>::pop();
-				continue;
-			};
-			let JobStatus::Settled { at, .. } = record.status else {
-				RetentionQueue::<T>::pop();
-				continue;
-			};
-			if at.saturating_add(retention) > now {
+			let counters = JobCounters::<T>::get();
+			let job = counters.next_to_remove;
+			if job >= counters.next_job {
 				break;
 			}
-			RetentionQueue::<T>::pop();
+			let record = Jobs::<T>::get(job);
+			let due = match record.as_ref().map(|record| record.status) {
+				Some(JobStatus::Settled { at, .. }) => at.saturating_add(retention) <= now,
+				// Cancelled: nothing to remove.
+				None => true,
+				Some(_) => false,
+			};
+			if !due {
+				// The read of the record that holds back the rest.
+				weight.saturating_accrue(T::DbWeight::get().reads(1));
+				break;
+			}
+			JobCounters::<T>::mutate(|counters| {
+				counters.next_to_remove = job.saturating_add(1);
+				if record.is_some() {
+					counters.stored = counters.stored.saturating_sub(1);
+				}
+			});
+			let Some(record) = record else {
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
+				continue;
+			};
 			let deposit = Self::release_deposit(&record);
 			let _ = Outputs::<T>::clear_prefix(job, T::MaxSeats::get(), None);
 			Jobs::<T>::remove(job);
-			JobCounters::<T>::mutate(|counters| {
-				counters.stored = counters.stored.saturating_sub(1)
-			});
 			Self::deposit_event(Event::JobRemoved { job, deposit });
 			weight.saturating_accrue(T::WeightInfo::remove_job());
 		}
@@ -767,7 +812,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks the pallet's invariants: the escrow and deposit holds of every requester equal
 	/// what its stored jobs owe; every seat of a live job names a registered worker that lists
-	/// the job; the count matches the records; every queued job exists or was cancelled.
+	/// the job; the count matches the records; every record lies between the removal cursor
+	/// and the next id; every pending job the assignment cursor has passed waits to be retried.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -776,8 +822,20 @@ impl<T: Config> Pallet<T> {
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut live_seats: BTreeMap<T::AccountId, usize> = BTreeMap::new();
 		let mut count: u32 = 0;
+		let counters = JobCounters::<T>::get();
+		ensure!(counters.next_to_assign <= counters.next_job, "assignment is past the last job");
+		ensure!(counters.next_to_remove <= counters.next_job, "removal is past the last job");
+		let retries: alloc::collections::btree_set::BTreeSet<JobId> =
+			RetryItems::<T>::iter_values().collect();
 		for (job, record) in Jobs::<T>::iter() {
 			count = count.saturating_add(1);
+			ensure!(
+				(counters.next_to_remove..counters.next_job).contains(&job),
+				"a record is outside the ids removal has yet to reach"
+			);
+			if record.status == JobStatus::Pending && job < counters.next_to_assign {
+				ensure!(retries.contains(&job), "a pending job is neither new nor queued to retry");
+			}
 			let owed = escrow.entry(record.requester.clone()).or_default();
 			*owed = owed.saturating_add(record.escrow);
 			let owed = deposits.entry(record.requester.clone()).or_default();
@@ -803,7 +861,7 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
-		ensure!(count == JobCounters::<T>::get().stored, "the count differs from the jobs stored");
+		ensure!(count == counters.stored, "the count differs from the jobs stored");
 		for (requester, owed) in escrow {
 			ensure!(
 				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(

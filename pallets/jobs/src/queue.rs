@@ -63,11 +63,11 @@ where
 	}
 }
 
-/// The queue of jobs waiting for assignment.
-pub struct Pending;
-impl Bounds for Pending {
+/// The queue of jobs that found too few candidates, waiting for another try.
+pub struct Retry;
+impl Bounds for Retry {
 	fn of(counters: &mut Counters) -> &mut QueueBounds {
-		&mut counters.pending
+		&mut counters.retries
 	}
 }
 
@@ -76,13 +76,5 @@ pub struct Settlement;
 impl Bounds for Settlement {
 	fn of(counters: &mut Counters) -> &mut QueueBounds {
 		&mut counters.settlement
-	}
-}
-
-/// The queue of settled jobs, in the order they settled.
-pub struct Retention;
-impl Bounds for Retention {
-	fn of(counters: &mut Counters) -> &mut QueueBounds {
-		&mut counters.retention
 	}
 }

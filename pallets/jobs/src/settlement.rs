@@ -60,8 +60,8 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Models::job_finished(record.model);
 		record.status = JobStatus::Settled { at: now, verdict };
+		// Removal reaches it in id order once its retention period is over.
 		Jobs::<T>::insert(job, record);
-		RetentionQueue::<T>::push(job);
 		slashed
 	}
 

@@ -263,7 +263,7 @@ fn cancel_job_while_pending_refunds_everything() {
 		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE);
 		assert!(JobRecords::<Test>::get(job).is_none());
 		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().live_jobs, 0);
-		// The queue entry of the cancelled job is skipped.
+		// Assignment and removal skip the cancelled id.
 		run_to_block(3);
 		let assigned = post(3);
 		run_to_block(4);
@@ -763,6 +763,59 @@ fn assignment_work_per_block_is_bounded() {
 		assert_eq!(assigned(&jobs), 4);
 		run_to_block(3);
 		assert_eq!(assigned(&jobs), 6);
+	});
+}
+
+#[test]
+fn a_job_with_too_few_candidates_is_retried_in_turn_with_new_jobs() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(worker(2))));
+		let waiting = post(3);
+		run_to_block(2);
+		assert_eq!(record(waiting).status, JobStatus::Pending);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(worker(2))));
+		let new: Vec<_> = (0..4).map(|_| post(1)).collect();
+		// Four tries a block: the retry first, then three of the new jobs in id order.
+		run_to_block(3);
+		assert!(matches!(record(waiting).status, JobStatus::Assigned { at: 3, .. }));
+		for job in &new[..3] {
+			assert!(matches!(record(*job).status, JobStatus::Assigned { at: 3, .. }));
+		}
+		assert_eq!(record(new[3]).status, JobStatus::Pending);
+		run_to_block(4);
+		assert!(matches!(record(new[3]).status, JobStatus::Assigned { at: 4, .. }));
+	});
+}
+
+#[test]
+fn records_are_removed_in_id_order_once_due() {
+	ExtBuilder::default().workers(2).build_and_execute(|| {
+		// Too many seats for two workers: it waits, then expires at block 7.
+		let waiting = post(3);
+		let quick = posted_and_assigned(1);
+		let worker = seated(quick)[0];
+		commit(worker, quick, &[1]);
+		reveal(worker, quick, &[1]);
+		assert!(matches!(record(quick).status, JobStatus::Settled { at: 2, .. }));
+		run_to_block(7);
+		assert_eq!(record(waiting).status, JobStatus::Settled { at: 7, verdict: Verdict::Expired });
+		// Its retention ended at block 12, but the earlier job is kept until block 17.
+		run_to_block(16);
+		assert!(JobRecords::<Test>::get(quick).is_some());
+		assert_eq!(deposit_held(REQUESTER), 2 * DEPOSIT);
+		run_to_block(17);
+		assert!(JobRecords::<Test>::get(waiting).is_none());
+		assert!(JobRecords::<Test>::get(quick).is_none());
+		assert_eq!(deposit_held(REQUESTER), 0);
+		let removed: Vec<_> = events()
+			.into_iter()
+			.filter_map(|event| match event {
+				Event::JobRemoved { job, .. } => Some(job),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(removed, vec![waiting, quick]);
+		assert_eq!(JobCounters::<Test>::get().stored, 0);
 	});
 }
 

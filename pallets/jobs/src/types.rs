@@ -134,9 +134,9 @@ pub struct QueueBounds {
 	pub tail: u64,
 }
 
-/// The pallet's counters: the next job id, the number of stored records and the bounds of the
-/// three queues. One value, so that posting, assigning, settling or removing a job writes it
-/// once however many of them change.
+/// The pallet's counters: the next job id, the number of stored records, the two cursors over
+/// job ids and the bounds of the two queues. One value, so that posting, assigning, settling or
+/// removing a job writes it once however many of them change.
 #[derive(
 	Encode,
 	Decode,
@@ -155,12 +155,15 @@ pub struct Counters {
 	pub next_job: JobId,
 	/// How many job records are stored; bounded by `Config::MaxJobs`.
 	pub stored: u32,
-	/// The queue of jobs waiting for assignment.
-	pub pending: QueueBounds,
+	/// Jobs from this id up to `next_job` have not been tried for assignment yet: ids are
+	/// given in posting order, so new jobs need no queue of their own.
+	pub next_to_assign: JobId,
+	/// The queue of jobs that found too few candidates and are tried again.
+	pub retries: QueueBounds,
 	/// The queue of assigned jobs, in the order their windows end.
 	pub settlement: QueueBounds,
-	/// The queue of settled jobs, in the order they settled.
-	pub retention: QueueBounds,
+	/// Records are removed in id order: every stored job has this id or a later one.
+	pub next_to_remove: JobId,
 }
 
 /// A worker's seat in a job.

@@ -22,23 +22,34 @@ impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>> for ParentB
 	}
 }
 
-/// Draws `replicas` distinct workers among the model's candidates that ask no more than the
+/// A candidate of a model's index.
+pub(crate) type CandidateOf<T> = Candidate<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+/// Draws `replicas` distinct workers among the model's `candidates` that ask no more than the
 /// offered price, are not the requester and have room for another job; each draw picks a
-/// worker with probability proportional to its stake. `None` if there are too few.
-pub(crate) fn draw<T: Config>(job: JobId, record: &Job<T>) -> Option<Vec<T::AccountId>> {
+/// worker with probability proportional to its stake. The job's seed is
+/// `blake2_256(block_seed ‖ job id)`, where `block_seed` is the block's randomness for the
+/// subject `"commons/assign"`. `None` if there are too few.
+pub(crate) fn draw<T: Config>(
+	job: JobId,
+	record: &Job<T>,
+	candidates: &[CandidateOf<T>],
+	block_seed: &T::Hash,
+) -> Option<Vec<T::AccountId>> {
 	let needed = record.replicas as usize;
-	let mut pool: Vec<Candidate<T::AccountId, BalanceOf<T>>> = T::Workers::candidates(record.model)
-		.into_iter()
+	let mut pool: Vec<CandidateOf<T>> = candidates
+		.iter()
 		.filter(|candidate| {
 			candidate.price <= record.price_per_replica
 				&& candidate.worker != record.requester
 				&& !candidate.stake.is_zero()
 		})
+		.cloned()
 		.collect();
 	if pool.len() < needed {
 		return None;
 	}
-	let (seed, _) = T::Randomness::random(&(b"commons/assign", job).encode());
+	let seed = sp_io::hashing::blake2_256(&(block_seed, job).encode());
 	let mut chosen = Vec::with_capacity(needed);
 	let mut draw_index: u32 = 0;
 	while chosen.len() < needed && !pool.is_empty() {

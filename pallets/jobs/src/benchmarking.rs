@@ -112,6 +112,29 @@ fn mixed_output<T: Config>(index: usize, seats: usize, tokens: u32) -> OutputOf<
 	output::<T>(tokens, if index < majority { 1 } else { (index as u32).saturating_add(2) })
 }
 
+/// Commits and reveals a bare majority's output and different ones for the other seats, so
+/// that the last reveal settles the job with every distinct output stored; returns the block
+/// it settled in.
+fn settle_with_mixed_outputs<T: Config>(job: JobId, workers: &[T::AccountId]) -> BlockNumberFor<T> {
+	let count = workers.len();
+	let tokens = T::MaxOutputTokens::get();
+	for (index, worker) in workers.iter().enumerate() {
+		commit::<T>(job, worker, index, &mixed_output::<T>(index, count, tokens));
+	}
+	for (index, worker) in workers.iter().enumerate() {
+		let _ = Pallet::<T>::reveal_result(
+			RawOrigin::Signed(worker.clone()).into(),
+			job,
+			mixed_output::<T>(index, count, tokens),
+			salt(index),
+		);
+	}
+	match Jobs::<T>::get(job).map(|r| r.status) {
+		Some(JobStatus::Settled { at, .. }) => at,
+		_ => Default::default(),
+	}
+}
+
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
@@ -267,37 +290,70 @@ mod benchmarks {
 		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
 	}
 
+	/// A block assigning `n` jobs of one model with the most seats each: the first job reads
+	/// what the block shares, and what each further job adds is the slope.
+	#[benchmark]
+	fn assign_jobs(n: Linear<1, { T::MaxAssignmentsPerBlock::get() }>) {
+		let model = market::<T>();
+		let requester = requester::<T>();
+		let jobs: Vec<JobId> = (0..n)
+			.map(|_| post::<T>(&requester, model, T::MaxPromptLen::get(), seats::<T>()))
+			.collect();
+		let now = next_block::<T>();
+		#[block]
+		{
+			Pallet::<T>::assign_pending(now);
+		}
+		for job in jobs {
+			assert!(matches!(
+				Jobs::<T>::get(job).map(|r| r.status),
+				Some(JobStatus::Assigned { .. })
+			));
+		}
+	}
+
 	#[benchmark]
 	fn remove_job() {
 		let (job, workers) = assigned::<T>(seats::<T>());
-		let count = workers.len();
-		for (index, worker) in workers.iter().enumerate() {
-			commit::<T>(
-				job,
-				worker,
-				index,
-				&mixed_output::<T>(index, count, T::MaxOutputTokens::get()),
-			);
-		}
-		for (index, worker) in workers.iter().enumerate() {
-			let _ = Pallet::<T>::reveal_result(
-				RawOrigin::Signed(worker.clone()).into(),
-				job,
-				mixed_output::<T>(index, count, T::MaxOutputTokens::get()),
-				salt(index),
-			);
-		}
-		let settled_at = match Jobs::<T>::get(job).map(|r| r.status) {
-			Some(JobStatus::Settled { at, .. }) => at,
-			_ => Default::default(),
-		};
-		let now = settled_at.saturating_add(T::RetentionPeriod::get());
+		let now =
+			settle_with_mixed_outputs::<T>(job, &workers).saturating_add(T::RetentionPeriod::get());
 		frame_system::Pallet::<T>::set_block_number(now);
 		#[block]
 		{
 			Pallet::<T>::remove_expired_records(now);
 		}
 		assert!(Jobs::<T>::get(job).is_none());
+	}
+
+	/// A block removing `n` retained records, each with the most outputs: what each further
+	/// record adds is the slope.
+	#[benchmark]
+	fn remove_jobs(n: Linear<1, { T::MaxRemovalsPerBlock::get() }>) {
+		let model = market::<T>();
+		let requester = requester::<T>();
+		let jobs: Vec<JobId> = (0..n)
+			.map(|_| post::<T>(&requester, model, T::MaxPromptLen::get(), seats::<T>()))
+			.collect();
+		let mut last_settled = frame_system::Pallet::<T>::block_number();
+		for job in jobs.iter().copied() {
+			while matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Pending)) {
+				let now = next_block::<T>();
+				Pallet::<T>::assign_pending(now);
+			}
+			let workers: Vec<T::AccountId> = Jobs::<T>::get(job)
+				.map(|record| record.seats.iter().map(|seat| seat.worker.clone()).collect())
+				.unwrap_or_default();
+			last_settled = settle_with_mixed_outputs::<T>(job, &workers);
+		}
+		let now = last_settled.saturating_add(T::RetentionPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::remove_expired_records(now);
+		}
+		for job in jobs {
+			assert!(Jobs::<T>::get(job).is_none());
+		}
 	}
 
 	impl_benchmark_test_suite!(

@@ -38,11 +38,15 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+use assignment::CandidateOf;
 pub use assignment::ParentBlockRandomness;
 pub use types::*;
 pub use weights::WeightInfo;
 
-use alloc::vec::Vec;
+use alloc::{
+	collections::btree_map::{self, BTreeMap},
+	vec::Vec,
+};
 use commons_primitives::{
 	JobId, ModelId, ModelRegistry, ModelStatus, OutputHash, Salt, TokenId, WorkRewards,
 	WorkerRegistry,
@@ -77,8 +81,8 @@ pub type BalanceOf<T> =
 /// A revealed output: token ids.
 pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
 
-type RetryQueue<T> = queue::Queue<T, queue::Retry, RetryItems<T>>;
-type SettlementQueue<T> = queue::Queue<T, queue::Settlement, SettlementItems<T>>;
+type RetryQueue<T> = queue::Queue<queue::Retry, RetryItems<T>>;
+type SettlementQueue<T> = queue::Queue<queue::Settlement, SettlementItems<T>>;
 
 // The pallet macro's generated code (storage prefixes, pallet info) calls `expect`, spanned at
 // `#[pallet::pallet]` and `#[pallet::storage]`, so the lint lands on this module; those calls
@@ -645,50 +649,53 @@ impl<T: Config> Pallet<T> {
 	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs, taking in turn from the
 	/// jobs to retry and the new ones (in id order); a job nobody can serve yet goes to the
 	/// end of the retry queue, and expires once its deadline has passed.
+	///
+	/// What every job of the block shares is read once: the counters (written back once), the
+	/// windows, the block's randomness and each model's candidate index. The first job of a
+	/// model is charged [`WeightInfo::assign_job`], each later one only what one more job adds
+	/// ([`WeightInfo::assign_jobs`] measures a block assigning `n` jobs of one model).
 	pub(crate) fn assign_pending(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = T::WeightInfo::on_initialize_idle();
+		let mut counters = JobCounters::<T>::get();
+		let before = counters;
 		// Only the retries queued before this block are tried in it.
-		let mut retries = RetryQueue::<T>::len();
+		let mut retries = RetryQueue::<T>::len(&counters);
 		let mut retry_next = true;
+		let mut block = None;
+		let mut pools: BTreeMap<ModelId, Vec<CandidateOf<T>>> = BTreeMap::new();
+		let next_job = T::WeightInfo::assign_jobs(2).saturating_sub(T::WeightInfo::assign_jobs(1));
 		for _ in 0..T::MaxAssignmentsPerBlock::get() {
-			let counters = JobCounters::<T>::get();
 			let fresh = counters.next_to_assign < counters.next_job;
 			let (job, retried) = if retries > 0 && (retry_next || !fresh) {
 				retries = retries.saturating_sub(1);
-				let Some(job) = RetryQueue::<T>::pop() else { break };
+				let Some(job) = RetryQueue::<T>::pop(&mut counters) else { break };
 				(job, true)
 			} else if fresh {
-				JobCounters::<T>::mutate(|counters| {
-					counters.next_to_assign = counters.next_to_assign.saturating_add(1)
-				});
-				(counters.next_to_assign, false)
+				let job = counters.next_to_assign;
+				counters.next_to_assign = job.saturating_add(1);
+				(job, false)
 			} else {
 				break;
 			};
 			retry_next = !retried;
 			// A retried job's queue entry is read and removed besides what the benchmarks of
 			// a new job measure.
-			let queue_entry = if retried {
-				T::DbWeight::get().reads_writes(1, 1)
-			} else {
-				Weight::zero()
-			};
+			if retried {
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+			}
 			let Some(mut record) = Jobs::<T>::get(job) else {
 				// Cancelled.
-				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
-				weight.saturating_accrue(queue_entry);
+				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				continue;
 			};
 			if record.status != JobStatus::Pending {
-				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
-				weight.saturating_accrue(queue_entry);
+				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				continue;
 			}
-			weight.saturating_accrue(queue_entry);
 			// Only randomness from after the posting block is unknown to the requester.
 			if record.posted_at >= now {
-				RetryQueue::<T>::push(job);
-				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
+				RetryQueue::<T>::push(&mut counters, job);
+				weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
 				continue;
 			}
 			if now > record.deadline {
@@ -696,11 +703,24 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::expire_job());
 				continue;
 			}
-			weight.saturating_accrue(T::WeightInfo::assign_job(record.replicas));
-			match assignment::draw::<T>(job, &record) {
+			let pool = match pools.entry(record.model) {
+				btree_map::Entry::Occupied(entry) => {
+					weight.saturating_accrue(next_job);
+					entry.into_mut()
+				},
+				btree_map::Entry::Vacant(entry) => {
+					weight.saturating_accrue(T::WeightInfo::assign_job(record.replicas));
+					entry.insert(T::Workers::candidates(record.model).into_inner())
+				},
+			};
+			let &mut (commit_window, reveal_window, seed) = block.get_or_insert_with(|| {
+				let (seed, _) = T::Randomness::random(b"commons/assign");
+				(T::CommitWindow::get(), T::RevealWindow::get(), seed)
+			});
+			match assignment::draw::<T>(job, &record, pool, &seed) {
 				Some(workers) => {
-					let commit_end = now.saturating_add(T::CommitWindow::get());
-					let reveal_end = commit_end.saturating_add(T::RevealWindow::get());
+					let commit_end = now.saturating_add(commit_window);
+					let reveal_end = commit_end.saturating_add(reveal_window);
 					for worker in &workers {
 						// The draw only returns registered workers with room for one more job.
 						let _ = T::Workers::note_assigned(worker, job);
@@ -717,7 +737,7 @@ impl<T: Config> Pallet<T> {
 					);
 					record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
 					Jobs::<T>::insert(job, record);
-					SettlementQueue::<T>::push(job);
+					SettlementQueue::<T>::push(&mut counters, job);
 					Self::deposit_event(Event::JobAssigned {
 						job,
 						workers: BoundedVec::truncate_from(workers),
@@ -725,8 +745,11 @@ impl<T: Config> Pallet<T> {
 						reveal_end,
 					});
 				},
-				None => RetryQueue::<T>::push(job),
+				None => RetryQueue::<T>::push(&mut counters, job),
 			}
+		}
+		if counters != before {
+			JobCounters::<T>::put(counters);
 		}
 		weight
 	}
@@ -734,8 +757,10 @@ impl<T: Config> Pallet<T> {
 	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended.
 	pub(crate) fn settle_due(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
+		let mut counters = JobCounters::<T>::get();
+		let before = counters;
 		for _ in 0..T::MaxSettlementsPerBlock::get() {
-			let Some(job) = SettlementQueue::<T>::peek() else { break };
+			let Some(job) = SettlementQueue::<T>::peek(&counters) else { break };
 			let record = Jobs::<T>::get(job);
 			match record.as_ref().map(|record| record.status) {
 				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => {
@@ -744,7 +769,7 @@ impl<T: Config> Pallet<T> {
 					break;
 				},
 				Some(JobStatus::Assigned { .. }) => {
-					SettlementQueue::<T>::pop();
+					SettlementQueue::<T>::pop(&mut counters);
 					let Some(record) = record else { continue };
 					let seats = record.seats.len() as u32;
 					let slashed = Self::settle(job, record, now);
@@ -755,12 +780,17 @@ impl<T: Config> Pallet<T> {
 							.saturating_mul(u64::from(slashed.saturating_sub(1))),
 					);
 				},
-				// Settled early by its last reveal.
+				// Settled early by its last reveal: its queue entry is read and removed, and
+				// its record read.
 				_ => {
-					SettlementQueue::<T>::pop();
-					weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 2));
+					SettlementQueue::<T>::pop(&mut counters);
+					weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
 				},
 			}
+		}
+		if counters != before {
+			JobCounters::<T>::put(counters);
+			weight.saturating_accrue(T::DbWeight::get().writes(1));
 		}
 		weight
 	}
@@ -770,18 +800,29 @@ impl<T: Config> Pallet<T> {
 	/// settled less than the retention period ago) holds back the later ones, which is what
 	/// spares each job a queue entry. Jobs settle within a bounded time of their posting, far
 	/// shorter than the retention period, so the wait is short against the period.
+	///
+	/// The counters are read and written once; the first removal is charged
+	/// [`WeightInfo::remove_job`], each later one what one more adds
+	/// ([`WeightInfo::remove_jobs`] measures a block removing `n` records).
 	pub(crate) fn remove_expired_records(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
-		let retention = T::RetentionPeriod::get();
+		let mut counters = JobCounters::<T>::get();
+		let before = counters;
+		let mut retention = None;
+		let next_record =
+			T::WeightInfo::remove_jobs(2).saturating_sub(T::WeightInfo::remove_jobs(1));
+		let mut removed = 0u32;
 		for _ in 0..T::MaxRemovalsPerBlock::get() {
-			let counters = JobCounters::<T>::get();
 			let job = counters.next_to_remove;
 			if job >= counters.next_job {
 				break;
 			}
 			let record = Jobs::<T>::get(job);
 			let due = match record.as_ref().map(|record| record.status) {
-				Some(JobStatus::Settled { at, .. }) => at.saturating_add(retention) <= now,
+				Some(JobStatus::Settled { at, .. }) => {
+					let retention = *retention.get_or_insert_with(T::RetentionPeriod::get);
+					at.saturating_add(retention) <= now
+				},
 				// Cancelled: nothing to remove.
 				None => true,
 				Some(_) => false,
@@ -791,21 +832,26 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				break;
 			}
-			JobCounters::<T>::mutate(|counters| {
-				counters.next_to_remove = job.saturating_add(1);
-				if record.is_some() {
-					counters.stored = counters.stored.saturating_sub(1);
-				}
-			});
+			counters.next_to_remove = job.saturating_add(1);
 			let Some(record) = record else {
-				weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
+				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				continue;
 			};
+			counters.stored = counters.stored.saturating_sub(1);
 			let deposit = Self::release_deposit(&record);
 			let _ = Outputs::<T>::clear_prefix(job, T::MaxSeats::get(), None);
 			Jobs::<T>::remove(job);
 			Self::deposit_event(Event::JobRemoved { job, deposit });
-			weight.saturating_accrue(T::WeightInfo::remove_job());
+			weight.saturating_accrue(if removed == 0 {
+				T::WeightInfo::remove_job()
+			} else {
+				next_record
+			});
+			removed = removed.saturating_add(1);
+		}
+		if counters != before {
+			JobCounters::<T>::put(counters);
+			weight.saturating_accrue(T::DbWeight::get().writes(1));
 		}
 		weight
 	}

@@ -44,14 +44,22 @@ pub trait WeightInfo {
 	fn reveal_and_settle(t: u32, k: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn assign_job(k: u32, ) -> Weight;
+	fn assign_jobs(n: u32, ) -> Weight;
 	fn expire_job() -> Weight;
 	fn settle_job(k: u32, ) -> Weight;
 	fn remove_job() -> Weight;
+	fn remove_jobs(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_jobs` with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	fn assign_jobs(n: u32, ) -> Weight {
+		Self::assign_job(5).saturating_mul(n.into())
+	}
+	fn remove_jobs(n: u32, ) -> Weight {
+		Self::remove_job().saturating_mul(n.into())
+	}
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(363), added: 2838, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:6 w:0)
@@ -264,6 +272,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
+	fn assign_jobs(n: u32, ) -> Weight {
+		Self::assign_job(5).saturating_mul(n.into())
+	}
+	fn remove_jobs(n: u32, ) -> Weight {
+		Self::remove_job().saturating_mul(n.into())
+	}
 	fn post_job(p: u32, ) -> Weight {
 		Weight::from_parts(244_722_919, 16056)
 			.saturating_add(Weight::from_parts(4_883, 0).saturating_mul(p.into()))

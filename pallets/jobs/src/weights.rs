@@ -44,9 +44,9 @@ pub trait WeightInfo {
 	fn reveal_and_settle(t: u32, k: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn assign_job(k: u32, ) -> Weight;
-	fn assign_jobs(n: u32, ) -> Weight;
 	fn expire_job() -> Weight;
 	fn settle_job(k: u32, ) -> Weight;
+	fn assign_jobs(n: u32, ) -> Weight;
 	fn remove_job() -> Weight;
 	fn remove_jobs(n: u32, ) -> Weight;
 }
@@ -54,12 +54,6 @@ pub trait WeightInfo {
 /// Weights for `pallet_jobs` with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn assign_jobs(n: u32, ) -> Weight {
-		Self::assign_job(5).saturating_mul(n.into())
-	}
-	fn remove_jobs(n: u32, ) -> Weight {
-		Self::remove_job().saturating_mul(n.into())
-	}
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(363), added: 2838, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:6 w:0)
@@ -72,15 +66,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::PendingItems` (r:0 w:1)
-	/// Proof: `Jobs::PendingItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8192]`.
 	fn post_job(p: u32, ) -> Weight {
-		// Minimum execution time: 167_470_000 picoseconds.
-		Weight::from_parts(244_722_919, 16056)
-			.saturating_add(Weight::from_parts(4_883, 0).saturating_mul(p.into()))
+		// Minimum execution time: 152_067_000 picoseconds.
+		Weight::from_parts(177_089_986, 16056)
+			.saturating_add(Weight::from_parts(9_220, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
@@ -93,16 +85,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::JobCounters` (r:1 w:1)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Minimum execution time: 132_357_000 picoseconds.
-		Weight::from_parts(241_049_000, 12545)
+		// Minimum execution time: 129_073_000 picoseconds.
+		Weight::from_parts(204_264_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		// Minimum execution time: 36_905_000 picoseconds.
-		Weight::from_parts(79_919_000, 12545)
+		// Minimum execution time: 30_616_000 picoseconds.
+		Weight::from_parts(55_773_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -112,9 +104,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
 	fn reveal_result(t: u32, ) -> Weight {
-		// Minimum execution time: 54_982_000 picoseconds.
-		Weight::from_parts(98_080_888, 12545)
-			.saturating_add(Weight::from_parts(71_065, 0).saturating_mul(t.into()))
+		// Minimum execution time: 55_963_000 picoseconds.
+		Weight::from_parts(104_177_362, 12545)
+			.saturating_add(Weight::from_parts(78_538, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -136,36 +128,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(961), added: 3436, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(363), added: 2838, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::JobCounters` (r:1 w:1)
-	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
-	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
 	/// The range of component `k` is `[1, 5]`.
-	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
-		// Minimum execution time: 246_478_000 picoseconds.
-		Weight::from_parts(214_437_732, 12545)
-			.saturating_add(Weight::from_parts(88_338, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(74_873_448, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
+		// Minimum execution time: 281_530_000 picoseconds.
+		Weight::from_parts(326_164_019, 12545)
+			.saturating_add(Weight::from_parts(75_763_174, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	/// Storage: `Jobs::JobCounters` (r:1 w:0)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:1 w:0)
-	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
-		// Minimum execution time: 10_385_000 picoseconds.
-		Weight::from_parts(13_921_000, 3501)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 3_205_000 picoseconds.
+		Weight::from_parts(4_637_000, 1545)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Jobs::JobCounters` (r:1 w:1)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::PendingItems` (r:1 w:1)
-	/// Proof: `Jobs::PendingItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
@@ -180,19 +163,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn assign_job(k: u32, ) -> Weight {
-		// Minimum execution time: 110_515_000 picoseconds.
-		Weight::from_parts(158_459_769, 19871)
-			.saturating_add(Weight::from_parts(16_798_379, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 92_598_000 picoseconds.
+		Weight::from_parts(107_768_437, 19871)
+			.saturating_add(Weight::from_parts(21_215_137, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	/// Storage: `Jobs::JobCounters` (r:1 w:1)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::PendingItems` (r:1 w:1)
-	/// Proof: `Jobs::PendingItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -201,13 +182,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(363), added: 2838, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
-	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn expire_job() -> Weight {
-		// Minimum execution time: 58_818_000 picoseconds.
-		Weight::from_parts(90_856_000, 12545)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 53_600_000 picoseconds.
+		Weight::from_parts(85_617_000, 12545)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::JobCounters` (r:1 w:1)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -235,27 +214,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(363), added: 2838, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RetentionItems` (r:0 w:1)
-	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn settle_job(k: u32, ) -> Weight {
-		// Minimum execution time: 229_672_000 picoseconds.
-		Weight::from_parts(297_714_732, 19871)
-			.saturating_add(Weight::from_parts(81_993_402, 0).saturating_mul(k.into()))
+		// Minimum execution time: 238_535_000 picoseconds.
+		Weight::from_parts(230_398_803, 19871)
+			.saturating_add(Weight::from_parts(96_552_073, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
-	/// Storage: `Parameters::Parameters` (r:1 w:0)
-	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::JobCounters` (r:1 w:1)
 	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RetentionItems` (r:1 w:1)
-	/// Proof: `Jobs::RetentionItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:51 w:51)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Candidates` (r:1 w:0)
+	/// Proof: `Workers::Candidates` (`max_values`: None, `max_size`: Some(16406), added: 18881, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:255 w:255)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(961), added: 3436, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::SettlementItems` (r:0 w:51)
+	/// Proof: `Jobs::SettlementItems` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 51]`.
+	fn assign_jobs(n: u32, ) -> Weight {
+		// Minimum execution time: 161_270_000 picoseconds.
+		Weight::from_parts(226_648_000, 19871)
+			.saturating_add(Weight::from_parts(110_278_222, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 17180).saturating_mul(n.into()))
+	}
+	/// Storage: `Jobs::JobCounters` (r:1 w:1)
+	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -263,83 +263,117 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Outputs` (r:1 w:1)
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	fn remove_job() -> Weight {
-		// Minimum execution time: 136_864_000 picoseconds.
-		Weight::from_parts(201_030_000, 12545)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 104_336_000 picoseconds.
+		Weight::from_parts(169_653_000, 12545)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Jobs::JobCounters` (r:1 w:1)
+	/// Proof: `Jobs::JobCounters` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:128 w:128)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:128 w:128)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:128 w:128)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Outputs` (r:128 w:128)
+	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 128]`.
+	fn remove_jobs(n: u32, ) -> Weight {
+		// Minimum execution time: 140_309_000 picoseconds.
+		Weight::from_parts(442_523_265, 3501)
+			.saturating_add(Weight::from_parts(53_122_725, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 11555).saturating_mul(n.into()))
 	}
 }
 
 // For tests: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn assign_jobs(n: u32, ) -> Weight {
-		Self::assign_job(5).saturating_mul(n.into())
-	}
-	fn remove_jobs(n: u32, ) -> Weight {
-		Self::remove_job().saturating_mul(n.into())
-	}
 	fn post_job(p: u32, ) -> Weight {
-		Weight::from_parts(244_722_919, 16056)
-			.saturating_add(Weight::from_parts(4_883, 0).saturating_mul(p.into()))
+		Weight::from_parts(177_089_986, 16056)
+			.saturating_add(Weight::from_parts(9_220, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(241_049_000, 12545)
+		Weight::from_parts(204_264_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(79_919_000, 12545)
+		Weight::from_parts(55_773_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result(t: u32, ) -> Weight {
-		Weight::from_parts(98_080_888, 12545)
-			.saturating_add(Weight::from_parts(71_065, 0).saturating_mul(t.into()))
+		Weight::from_parts(104_177_362, 12545)
+			.saturating_add(Weight::from_parts(78_538, 0).saturating_mul(t.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
-		Weight::from_parts(214_437_732, 12545)
-			.saturating_add(Weight::from_parts(88_338, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(74_873_448, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
+	fn reveal_and_settle(_t: u32, k: u32, ) -> Weight {
+		Weight::from_parts(326_164_019, 12545)
+			.saturating_add(Weight::from_parts(75_763_174, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(13_921_000, 3501)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		Weight::from_parts(4_637_000, 1545)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn assign_job(k: u32, ) -> Weight {
-		Weight::from_parts(158_459_769, 19871)
-			.saturating_add(Weight::from_parts(16_798_379, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
+		Weight::from_parts(107_768_437, 19871)
+			.saturating_add(Weight::from_parts(21_215_137, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn expire_job() -> Weight {
-		Weight::from_parts(90_856_000, 12545)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+		Weight::from_parts(85_617_000, 12545)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn settle_job(k: u32, ) -> Weight {
-		Weight::from_parts(297_714_732, 19871)
-			.saturating_add(Weight::from_parts(81_993_402, 0).saturating_mul(k.into()))
+		Weight::from_parts(230_398_803, 19871)
+			.saturating_add(Weight::from_parts(96_552_073, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
+	fn assign_jobs(n: u32, ) -> Weight {
+		Weight::from_parts(226_648_000, 19871)
+			.saturating_add(Weight::from_parts(110_278_222, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 17180).saturating_mul(n.into()))
+	}
 	fn remove_job() -> Weight {
-		Weight::from_parts(201_030_000, 12545)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+		Weight::from_parts(169_653_000, 12545)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn remove_jobs(n: u32, ) -> Weight {
+		Weight::from_parts(442_523_265, 3501)
+			.saturating_add(Weight::from_parts(53_122_725, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 11555).saturating_mul(n.into()))
 	}
 }

@@ -19,7 +19,10 @@ fn seats<T: Config>() -> u32 {
 fn jobs_with_distinct_workers<T: Config>() -> u32 {
 	let candidates =
 		<T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxCandidates::get();
-	(candidates / seats::<T>()).clamp(1, T::MaxAssignmentsPerBlock::get().max(1))
+	candidates
+		.checked_div(seats::<T>())
+		.unwrap_or(1)
+		.clamp(1, T::MaxAssignmentsPerBlock::get().max(1))
 }
 
 fn price<T: Config>() -> BalanceOf<T> {
@@ -309,8 +312,10 @@ mod benchmarks {
 		let room = <T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxLiveJobs::get();
 		for candidate in candidates.iter() {
 			for filler in 1..room {
-				let noted =
-					T::Workers::note_assigned(&candidate.worker, JobId::MAX - u64::from(filler));
+				let noted = T::Workers::note_assigned(
+					&candidate.worker,
+					JobId::MAX.saturating_sub(u64::from(filler)),
+				);
 				assert!(noted.is_ok(), "filling a worker's job list failed");
 			}
 		}

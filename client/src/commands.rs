@@ -370,6 +370,8 @@ pub async fn models_list(client: &Client, json_out: bool) -> Result<(), Failure>
 					"size": info.spec.weights_size,
 					"engine_version": info.spec.engine_version,
 					"min_price": info.spec.min_price.to_string(),
+					// Jobs posted for it may be live until this block: no deregistration before.
+					"reserved_until": info.reserved_until,
 				})
 			})
 			.collect();

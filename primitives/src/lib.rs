@@ -19,7 +19,7 @@ use frame_support::{
 	BoundedVec,
 };
 use scale_info::TypeInfo;
-use sp_runtime::{traits::Zero, DispatchResult, Perbill};
+use sp_runtime::{traits::Zero, DispatchError, DispatchResult, Perbill};
 
 /// Identifies a registered model.
 pub type ModelId = u32;
@@ -71,10 +71,10 @@ pub struct ModelTerms<Balance> {
 pub trait ModelRegistry<Balance> {
 	/// The terms of `model`, or `None` if no such model is registered.
 	fn terms(model: ModelId) -> Option<ModelTerms<Balance>>;
-	/// A job for `model` was posted: the model cannot be deregistered until it finishes.
-	fn job_started(model: ModelId) -> DispatchResult;
-	/// A job for `model` finished (settled, expired or cancelled).
-	fn job_finished(model: ModelId);
+	/// A job of `model` may be live until block `until`: the model cannot be deregistered
+	/// before. Returns whether the registry wrote anything (a reservation that already reaches
+	/// `until` is left alone), so that the caller can refund the write it was charged for.
+	fn reserve(model: ModelId, until: u64) -> Result<bool, DispatchError>;
 }
 
 /// A worker that may be assigned a job, as the worker registry's per-model index holds it.

@@ -386,6 +386,41 @@ mod benchmarks {
 		}
 	}
 
+	/// A settlement hook walking `n` jobs of one assignment batch that their last reveals
+	/// settled early, each record with the longest prompt: what each further job adds is the
+	/// slope.
+	#[benchmark]
+	fn skip_settled(n: Linear<1, { jobs_with_distinct_workers::<T>() }>) {
+		let model = market::<T>();
+		let requester = requester::<T>();
+		let jobs: Vec<JobId> = (0..n)
+			.map(|_| post::<T>(&requester, model, T::MaxPromptLen::get(), seats::<T>()))
+			.collect();
+		let assigned_at = next_block::<T>();
+		Pallet::<T>::assign_pending(assigned_at);
+		let mut reveal_end = assigned_at;
+		for job in jobs.iter().copied() {
+			let record = Jobs::<T>::get(job);
+			if let Some(JobStatus::Assigned { reveal_end: end, .. }) =
+				record.as_ref().map(|record| record.status)
+			{
+				reveal_end = end;
+			}
+			let workers: Vec<T::AccountId> = record
+				.map(|record| record.seats.iter().map(|seat| seat.worker.clone()).collect())
+				.unwrap_or_default();
+			assert_eq!(workers.len(), seats::<T>() as usize, "a benchmark job was not assigned");
+			settle_with_mixed_outputs::<T>(job, &workers);
+		}
+		let now = reveal_end.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::settle_due(now);
+		}
+		assert_eq!(SettlementQueue::<T>::len(&JobCounters::<T>::get()), 0);
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::mock::ExtBuilder::default().workers(0).build(),

@@ -81,8 +81,11 @@ pub type BalanceOf<T> =
 /// A revealed output: token ids.
 pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
 
-type RetryQueue<T> = queue::Queue<queue::Retry, RetryItems<T>>;
-type SettlementQueue<T> = queue::Queue<queue::Settlement, SettlementItems<T>>;
+/// The jobs one block assigned: their windows end together.
+pub type SettlementBatch<T> = BoundedVec<JobId, <T as Config>::MaxAssignmentsPerBlock>;
+
+type RetryQueue<T> = queue::Queue<queue::Retry, JobId, RetryItems<T>>;
+type SettlementQueue<T> = queue::Queue<queue::Settlement, SettlementBatch<T>, SettlementBatches<T>>;
 
 // The pallet macro's generated code (storage prefixes, pallet info) calls `expect`, spanned at
 // `#[pallet::pallet]` and `#[pallet::storage]`, so the lint lands on this module; those calls
@@ -173,7 +176,12 @@ pub mod pallet {
 
 	/// The next job id, how many records are stored, the cursors of assignment and removal,
 	/// and the bounds of the two queues.
+	///
+	/// Whitelisted: the hooks read it in every block, and however many calls write it, the
+	/// database writes it once per block. [`Pallet::on_initialize`] charges that read and write
+	/// once per block, so the calls and the per-job parts of the hooks do not.
 	#[pallet::storage]
+	#[pallet::whitelist_storage]
 	pub type JobCounters<T: Config> = StorageValue<_, Counters, ValueQuery>;
 
 	/// Revealed outputs by job and output hash: one entry per distinct output.
@@ -185,9 +193,10 @@ pub mod pallet {
 	/// The queue of pending jobs that found too few candidates, tried again in later blocks.
 	#[pallet::storage]
 	pub type RetryItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
-	/// The queue of assigned jobs, in the order their windows end.
+	/// The queue of assignment batches, in the order their windows end: one entry per block
+	/// that assigned jobs, so that an assignment writes no entry of its own.
 	#[pallet::storage]
-	pub type SettlementItems<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+	pub type SettlementBatches<T: Config> = StorageMap<_, Twox64Concat, u64, SettlementBatch<T>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -300,7 +309,13 @@ pub mod pallet {
 			let assigned = Self::assign_pending(now);
 			let settled = Self::settle_due(now);
 			let removed = Self::remove_expired_records(now);
-			assigned.saturating_add(settled).saturating_add(removed)
+			// The counters, read by the hooks and written by them and by the block's calls:
+			// once each per block in the database.
+			T::DbWeight::get()
+				.reads_writes(1, 1)
+				.saturating_add(assigned)
+				.saturating_add(settled)
+				.saturating_add(removed)
 		}
 
 		fn integrity_test() {
@@ -316,8 +331,9 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Posts a job: holds `replicas × (price + fee)` in escrow and the storage deposit.
-		/// Workers are assigned in a later block.
+		/// Posts a job: holds `replicas × (price + fee)` in escrow and the storage deposit, and
+		/// reserves the model until the deadline (assignment extends it to the reveal window's
+		/// end). Workers are assigned in a later block.
 		///
 		/// Origin: signed, the requester. Emits [`Event::JobPosted`].
 		#[pallet::call_index(0)]
@@ -332,7 +348,7 @@ pub mod pallet {
 			replicas: u32,
 			price_per_replica: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
@@ -353,16 +369,17 @@ pub mod pallet {
 			);
 			let counters = JobCounters::<T>::get();
 			ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
-			let quote = Self::quote(price_per_replica, replicas, prompt.len() as u32, max_tokens);
+			let prompt_len = prompt.len() as u32;
+			let quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
 			let escrow = quote.payment.saturating_add(quote.fee);
 
 			let job = counters.next_job;
-			frame_support::storage::with_storage_layer(|| {
+			let reserved = frame_support::storage::with_storage_layer(|| {
 				T::Currency::hold(&HoldReason::Escrow.into(), &requester, escrow)
 					.map_err(|_| Error::<T>::InsufficientBalance)?;
 				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, quote.deposit)
 					.map_err(|_| Error::<T>::InsufficientBalance)?;
-				T::Models::job_started(model)
+				T::Models::reserve(model, deadline.saturated_into())
 			})?;
 			Jobs::<T>::insert(
 				job,
@@ -398,7 +415,14 @@ pub mod pallet {
 				escrow,
 				deposit: quote.deposit,
 			});
-			Ok(())
+			// The benchmark extends the model's reservation; a post within it does not.
+			let weight = T::WeightInfo::post_job(prompt_len);
+			Ok(Some(if reserved {
+				weight
+			} else {
+				weight.saturating_sub(T::DbWeight::get().writes(1))
+			})
+			.into())
 		}
 
 		/// Cancels a job that has no workers yet and returns everything held for it.
@@ -413,7 +437,6 @@ pub mod pallet {
 			ensure!(record.status == JobStatus::Pending, Error::<T>::JobNotPending);
 			let refunded = Self::release_escrow(&record, record.escrow)
 				.saturating_add(Self::release_deposit(&record));
-			T::Models::job_finished(record.model);
 			Jobs::<T>::remove(job);
 			JobCounters::<T>::mutate(|counters| {
 				counters.stored = counters.stored.saturating_sub(1)
@@ -492,7 +515,15 @@ pub mod pallet {
 				Error::<T>::CommitmentMismatch
 			);
 			seat.revealed = Some(output_hash);
-			if !Outputs::<T>::contains_key(job, output_hash) {
+			// Each distinct output is stored once, by the first seat to reveal it: the seats
+			// say whether another revealed it already, without reading the outputs.
+			let revealed_before = record
+				.seats
+				.iter()
+				.filter(|seat| seat.revealed == Some(output_hash))
+				.nth(1)
+				.is_some();
+			if !revealed_before {
 				Outputs::<T>::insert(job, output_hash, output.clone());
 			}
 			Self::deposit_event(Event::ResultRevealed { job, worker, output_hash });
@@ -663,6 +694,9 @@ impl<T: Config> Pallet<T> {
 		let mut retry_next = true;
 		let mut block = None;
 		let mut pools: BTreeMap<ModelId, Vec<CandidateOf<T>>> = BTreeMap::new();
+		// The block's assignments, queued for settlement as one batch.
+		let mut batch = SettlementBatch::<T>::new();
+		let mut assigned_models = alloc::collections::btree_set::BTreeSet::new();
 		let next_job = T::WeightInfo::assign_jobs(2).saturating_sub(T::WeightInfo::assign_jobs(1));
 		for _ in 0..T::MaxAssignmentsPerBlock::get() {
 			let fresh = counters.next_to_assign < counters.next_job;
@@ -736,8 +770,10 @@ impl<T: Config> Pallet<T> {
 							.collect(),
 					);
 					record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
+					assigned_models.insert(record.model);
 					Jobs::<T>::insert(job, record);
-					SettlementQueue::<T>::push(&mut counters, job);
+					// At most `MaxAssignmentsPerBlock` jobs are tried in a block.
+					let _ = batch.try_push(job);
 					Self::deposit_event(Event::JobAssigned {
 						job,
 						workers: BoundedVec::truncate_from(workers),
@@ -748,49 +784,77 @@ impl<T: Config> Pallet<T> {
 				None => RetryQueue::<T>::push(&mut counters, job),
 			}
 		}
+		if !batch.is_empty() {
+			SettlementQueue::<T>::push(&mut counters, batch);
+		}
+		// The block's assignments share their windows: each model that got jobs is reserved
+		// to the end of their reveal window, which covers windows governance lengthened after
+		// the posts. The record is read with the model's candidates; a write is charged when
+		// the reservation grows.
+		if let Some((commit_window, reveal_window, _)) = block {
+			let reveal_end = now.saturating_add(commit_window).saturating_add(reveal_window);
+			for model in assigned_models {
+				if let Ok(true) = T::Models::reserve(model, reveal_end.saturated_into()) {
+					weight.saturating_accrue(T::DbWeight::get().writes(1));
+				}
+			}
+		}
 		if counters != before {
 			JobCounters::<T>::put(counters);
 		}
 		weight
 	}
 
-	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended.
+	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended, walking the
+	/// assignment batches in order. A job its last reveal settled early costs the read of its
+	/// record; a batch is read once and removed once all its jobs are passed.
 	pub(crate) fn settle_due(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
 		let mut counters = JobCounters::<T>::get();
 		let before = counters;
+		let mut batch: Option<SettlementBatch<T>> = None;
+		let skip = T::WeightInfo::skip_settled(2).saturating_sub(T::WeightInfo::skip_settled(1));
 		for _ in 0..T::MaxSettlementsPerBlock::get() {
-			let Some(job) = SettlementQueue::<T>::peek(&counters) else { break };
-			let record = Jobs::<T>::get(job);
-			match record.as_ref().map(|record| record.status) {
-				Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => {
-					// The queue entry and the record that hold back the rest.
-					weight.saturating_accrue(T::DbWeight::get().reads(2));
-					break;
-				},
-				Some(JobStatus::Assigned { .. }) => {
-					SettlementQueue::<T>::pop(&mut counters);
-					let Some(record) = record else { continue };
-					let seats = record.seats.len() as u32;
-					let slashed = Self::settle(job, record, now);
-					// The benchmark slashes one seat; any other slash is charged on top.
-					weight.saturating_accrue(T::WeightInfo::settle_job(seats));
-					weight.saturating_accrue(
-						T::Workers::slash_weight()
-							.saturating_mul(u64::from(slashed.saturating_sub(1))),
-					);
-				},
-				// Settled early by its last reveal: its queue entry is read and removed, and
-				// its record read.
-				_ => {
-					SettlementQueue::<T>::pop(&mut counters);
-					weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
-				},
+			if batch.is_none() {
+				batch = SettlementQueue::<T>::peek(&counters);
+				weight.saturating_accrue(T::DbWeight::get().reads(1));
+			}
+			let Some(jobs) = batch.as_ref() else { break };
+			let position = counters.settlement_next as usize;
+			if let Some(&job) = jobs.get(position) {
+				let record = Jobs::<T>::get(job);
+				match record.as_ref().map(|record| record.status) {
+					Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => {
+						// The record that holds back the rest: the batch's jobs share their
+						// windows, and later batches end later.
+						weight.saturating_accrue(T::DbWeight::get().reads(1));
+						break;
+					},
+					Some(JobStatus::Assigned { .. }) => {
+						let Some(record) = record else { break };
+						let seats = record.seats.len() as u32;
+						let slashed = Self::settle(job, record, now);
+						// The benchmark slashes one seat; any other slash is charged on top.
+						weight.saturating_accrue(T::WeightInfo::settle_job(seats));
+						weight.saturating_accrue(
+							T::Workers::slash_weight()
+								.saturating_mul(u64::from(slashed.saturating_sub(1))),
+						);
+					},
+					// Settled early by its last reveal.
+					_ => weight.saturating_accrue(skip),
+				}
+				counters.settlement_next = counters.settlement_next.saturating_add(1);
+			}
+			if counters.settlement_next as usize >= jobs.len() {
+				SettlementQueue::<T>::pop(&mut counters);
+				counters.settlement_next = 0;
+				batch = None;
+				weight.saturating_accrue(T::DbWeight::get().writes(1));
 			}
 		}
 		if counters != before {
 			JobCounters::<T>::put(counters);
-			weight.saturating_accrue(T::DbWeight::get().writes(1));
 		}
 		weight
 	}
@@ -851,7 +915,6 @@ impl<T: Config> Pallet<T> {
 		}
 		if counters != before {
 			JobCounters::<T>::put(counters);
-			weight.saturating_accrue(T::DbWeight::get().writes(1));
 		}
 		weight
 	}
@@ -873,6 +936,22 @@ impl<T: Config> Pallet<T> {
 		ensure!(counters.next_to_remove <= counters.next_job, "removal is past the last job");
 		let retries: alloc::collections::btree_set::BTreeSet<JobId> =
 			RetryItems::<T>::iter_values().collect();
+		// The jobs the settlement hook has yet to reach.
+		let mut awaiting_settlement = alloc::collections::btree_set::BTreeSet::new();
+		let bounds = counters.settlement;
+		for position in bounds.head..bounds.tail {
+			let batch = SettlementBatches::<T>::get(position)
+				.ok_or("a settlement batch inside the queue's bounds is missing")?;
+			ensure!(!batch.is_empty(), "an empty settlement batch is queued");
+			let skip = if position == bounds.head { counters.settlement_next as usize } else { 0 };
+			ensure!(skip < batch.len(), "the settlement hook is past its batch");
+			awaiting_settlement.extend(batch.into_iter().skip(skip));
+		}
+		ensure!(
+			SettlementBatches::<T>::iter_keys()
+				.all(|key| (bounds.head..bounds.tail).contains(&key)),
+			"a settlement batch lies outside the queue's bounds"
+		);
 		for (job, record) in Jobs::<T>::iter() {
 			count = count.saturating_add(1);
 			ensure!(
@@ -892,6 +971,10 @@ impl<T: Config> Pallet<T> {
 				},
 				JobStatus::Pending => ensure!(record.seats.is_empty(), "a pending job has seats"),
 				JobStatus::Assigned { .. } => {
+					ensure!(
+						awaiting_settlement.contains(&job),
+						"an assigned job is not queued for settlement"
+					);
 					for seat in record.seats.iter() {
 						ensure!(
 							T::Workers::is_registered(&seat.worker),

@@ -62,6 +62,7 @@ impl pallet_models::Config for Test {
 	type ModelDeposit = ModelDeposit;
 	type MaxTextLen = ConstU32<16>;
 	type MaxModels = ConstU32<8>;
+	type ReservationStep = ConstU32<100>;
 	type WeightInfo = ();
 }
 

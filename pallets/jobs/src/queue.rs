@@ -1,11 +1,10 @@
-//! First-in first-out queues of job ids in storage: a map from position to job id, with the
-//! queue's head and tail kept in [`crate::Counters`]. The caller reads the counters once, passes
-//! them to every queue operation and writes them back once, so that a hook touching many jobs
-//! writes the counters once per block. Pushing and popping touch one entry; the length is
-//! bounded by the number of stored jobs, which [`crate::Config::MaxJobs`] bounds.
+//! First-in first-out queues in storage: a map from position to item, with the queue's head and
+//! tail kept in [`crate::Counters`]. The caller reads the counters once, passes them to every
+//! queue operation and writes them back once, so that a hook touching many jobs writes the
+//! counters once per block. Pushing and popping touch one entry; the length is bounded by the
+//! number of stored jobs, which [`crate::Config::MaxJobs`] bounds.
 
 use crate::{Counters, QueueBounds};
-use commons_primitives::JobId;
 use frame_support::storage::StorageMap;
 
 /// Which of the counters' queue bounds a queue uses.
@@ -16,23 +15,24 @@ pub trait Bounds {
 	fn read(counters: &Counters) -> QueueBounds;
 }
 
-/// A queue over a `position → job` map and one of the counters' queue bounds.
-pub struct Queue<B, Items>(core::marker::PhantomData<(B, Items)>);
+/// A queue of `V` over a `position → V` map and one of the counters' queue bounds.
+pub struct Queue<B, V, Items>(core::marker::PhantomData<(B, V, Items)>);
 
-impl<B, Items> Queue<B, Items>
+impl<B, V, Items> Queue<B, V, Items>
 where
 	B: Bounds,
-	Items: StorageMap<u64, JobId, Query = Option<JobId>>,
+	V: codec::FullCodec,
+	Items: StorageMap<u64, V, Query = Option<V>>,
 {
-	/// Appends `job`.
-	pub fn push(counters: &mut Counters, job: JobId) {
+	/// Appends `item`.
+	pub fn push(counters: &mut Counters, item: V) {
 		let bounds = B::of(counters);
-		Items::insert(bounds.tail, job);
+		Items::insert(bounds.tail, item);
 		bounds.tail = bounds.tail.saturating_add(1);
 	}
 
-	/// The job at the head, if any.
-	pub fn peek(counters: &Counters) -> Option<JobId> {
+	/// The item at the head, if any.
+	pub fn peek(counters: &Counters) -> Option<V> {
 		let bounds = B::read(counters);
 		if bounds.head < bounds.tail {
 			Items::get(bounds.head)
@@ -41,18 +41,18 @@ where
 		}
 	}
 
-	/// Removes and returns the job at the head.
-	pub fn pop(counters: &mut Counters) -> Option<JobId> {
+	/// Removes and returns the item at the head.
+	pub fn pop(counters: &mut Counters) -> Option<V> {
 		let bounds = B::of(counters);
 		if bounds.head >= bounds.tail {
 			return None;
 		}
-		let job = Items::take(bounds.head);
+		let item = Items::take(bounds.head);
 		bounds.head = bounds.head.saturating_add(1);
-		job
+		item
 	}
 
-	/// How many jobs wait.
+	/// How many items wait.
 	pub fn len(counters: &Counters) -> u64 {
 		let bounds = B::read(counters);
 		bounds.tail.saturating_sub(bounds.head)
@@ -70,7 +70,8 @@ impl Bounds for Retry {
 	}
 }
 
-/// The queue of assigned jobs, in the order their windows end.
+/// The queue of assignment batches (the jobs one block assigned), in the order their windows
+/// end.
 pub struct Settlement;
 impl Bounds for Settlement {
 	fn of(counters: &mut Counters) -> &mut QueueBounds {

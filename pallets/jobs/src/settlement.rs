@@ -36,13 +36,14 @@ impl<T: Config> Pallet<T> {
 			}
 		};
 		if let Verdict::Accepted { output_hash } = verdict {
-			// Only the agreed output is kept.
-			let others: Vec<OutputHash> = Outputs::<T>::iter_key_prefix(job)
-				.filter(|hash| *hash != output_hash)
-				.take(T::MaxSeats::get() as usize)
-				.collect();
-			for hash in others {
-				Outputs::<T>::remove(job, hash);
+			// Only the agreed output is kept. The seats name every stored output: each distinct
+			// revealed hash, removed once.
+			let mut removed: BoundedVec<OutputHash, T::MaxSeats> = BoundedVec::new();
+			for hash in record.seats.iter().filter_map(|seat| seat.revealed) {
+				if hash != output_hash && !removed.contains(&hash) {
+					Outputs::<T>::remove(job, hash);
+					let _ = removed.try_push(hash);
+				}
 			}
 		}
 		let refund = record.escrow;
@@ -58,7 +59,6 @@ impl<T: Config> Pallet<T> {
 		for seat in record.seats.iter() {
 			T::Workers::note_settled(&seat.worker, job, Self::seat_outcome(seat, accepted));
 		}
-		T::Models::job_finished(record.model);
 		record.status = JobStatus::Settled { at: now, verdict };
 		// Removal reaches it in id order once its retention period is over.
 		Jobs::<T>::insert(job, record);

@@ -114,7 +114,8 @@ fn post_job_holds_escrow_and_deposit() {
 		let job_record = record(job);
 		assert_eq!(job_record.status, JobStatus::Pending);
 		assert_eq!(job_record.engine_version, 1);
-		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().live_jobs, 1);
+		// The model is reserved past the deadline (block 6), to the end of its step.
+		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 100);
 		System::assert_last_event(
 			Event::JobPosted {
 				job,
@@ -262,7 +263,6 @@ fn cancel_job_while_pending_refunds_everything() {
 		System::assert_last_event(Event::JobCancelled { job, refunded: 330 + DEPOSIT }.into());
 		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE);
 		assert!(JobRecords::<Test>::get(job).is_none());
-		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().live_jobs, 0);
 		// Assignment and removal skip the cancelled id.
 		run_to_block(3);
 		let assigned = post(3);
@@ -377,7 +377,28 @@ fn three_honest_workers_are_accepted_and_paid() {
 		}));
 		PAID_WORK.with(|log| assert_eq!(log.borrow().len(), 3));
 		assert_eq!(Jobs::accepted_output(job).unwrap().to_vec(), tokens.to_vec());
-		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().live_jobs, 0);
+		// Settlement writes nothing to the model: its reservation simply runs out.
+		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 100);
+	});
+}
+
+#[test]
+fn assignment_extends_the_model_reservation_to_the_reveal_window() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = post(3);
+		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 100);
+		// Governance lengthens the commit window after the post: the job, assigned in block 2,
+		// can be live until block 2 + 200 + 3, past the reservation the post made.
+		CommitWindow::set(200);
+		run_to_block(2);
+		assert!(matches!(record(job).status, JobStatus::Assigned { reveal_end: 205, .. }));
+		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 300);
+		run_to_block(250);
+		let owner = pallet_models::Models::<Test>::get(MODEL).unwrap().owner;
+		assert_noop!(
+			Models::deregister_model(RuntimeOrigin::signed(owner), MODEL),
+			pallet_models::Error::<Test>::ModelInUse
+		);
 	});
 }
 

@@ -160,8 +160,11 @@ pub struct Counters {
 	pub next_to_assign: JobId,
 	/// The queue of jobs that found too few candidates and are tried again.
 	pub retries: QueueBounds,
-	/// The queue of assigned jobs, in the order their windows end.
+	/// The queue of assignment batches (the jobs one block assigned, whose windows end
+	/// together), in the order their windows end.
 	pub settlement: QueueBounds,
+	/// How many jobs of the batch at the head of the settlement queue the hook has passed.
+	pub settlement_next: u32,
 	/// Records are removed in id order: every stored job has this id or a later one.
 	pub next_to_remove: JobId,
 }

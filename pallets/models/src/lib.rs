@@ -4,7 +4,11 @@
 //! size of the weights file, the architecture, the quantisation, the tokenizer's hash and the
 //! engine version whose kernels workers must run. Anyone may register a model by holding a
 //! deposit; the [`Config::AdminOrigin`] (governance) deprecates or bans it; its owner deregisters
-//! it, getting the deposit back, once no live job uses it.
+//! it, getting the deposit back, once no job posted for it can still be live.
+//!
+//! Jobs reserve their model up to the last block they can be live in. The reservation grows in
+//! steps of [`Config::ReservationStep`] blocks, so that a busy model's record is written once a
+//! step rather than at every post and settlement.
 //!
 //! The jobs pallet reads it through [`commons_primitives::ModelRegistry`].
 
@@ -36,7 +40,7 @@ use frame_support::{
 };
 use frame_support::{CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use scale_info::TypeInfo;
-use sp_runtime::traits::Zero;
+use sp_runtime::{traits::Zero, SaturatedConversion};
 
 /// The balance type of the currency that deposits are held in.
 pub type BalanceOf<T> =
@@ -104,8 +108,8 @@ pub struct ModelInfo<
 	pub deposit: Balance,
 	/// Whether jobs are accepted.
 	pub status: ModelStatus,
-	/// Jobs posted for it that have not finished yet.
-	pub live_jobs: u32,
+	/// No job posted for it can be live after this block; it cannot be deregistered before.
+	pub reserved_until: u64,
 	/// What the owner declared.
 	pub spec: ModelSpec<Balance, MaxTextLen>,
 }
@@ -187,6 +191,10 @@ pub mod pallet {
 		/// The most models the registry holds.
 		#[pallet::constant]
 		type MaxModels: Get<u32>;
+		/// Reservations end on a multiple of this many blocks: a model busy with jobs has its
+		/// record written once a step, and is deregistered at most a step after its last job.
+		#[pallet::constant]
+		type ReservationStep: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -255,7 +263,7 @@ pub mod pallet {
 		ModelNotFound,
 		/// Only the model's owner may do this.
 		NotModelOwner,
-		/// Jobs for this model are still running.
+		/// Jobs posted for this model may still be live: it is reserved until a later block.
 		ModelInUse,
 		/// The registry holds as many models as it may.
 		TooManyModels,
@@ -273,8 +281,6 @@ pub mod pallet {
 		ModelBanned,
 		/// The model already has this status.
 		StatusUnchanged,
-		/// The job counter of the model would overflow.
-		TooManyLiveJobs,
 	}
 
 	#[pallet::call]
@@ -328,7 +334,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Removes a model that no live job uses and returns its deposit.
+		/// Removes a model that no job can still be live for (its reservation has ended) and
+		/// returns its deposit.
 		///
 		/// Origin: signed by the model's owner. Emits [`Event::ModelDeregistered`].
 		#[pallet::call_index(2)]
@@ -337,7 +344,8 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 			ensure!(info.owner == who, Error::<T>::NotModelOwner);
-			ensure!(info.live_jobs == 0, Error::<T>::ModelInUse);
+			let now: u64 = frame_system::Pallet::<T>::block_number().saturated_into();
+			ensure!(now > info.reserved_until, Error::<T>::ModelInUse);
 			T::Currency::release(
 				&HoldReason::ModelDeposit.into(),
 				&who,
@@ -380,7 +388,7 @@ pub mod pallet {
 					owner: owner.clone(),
 					deposit,
 					status: ModelStatus::Active,
-					live_jobs: 0,
+					reserved_until: 0,
 					spec,
 				},
 			);
@@ -430,19 +438,21 @@ impl<T: Config> ModelRegistry<BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
-	fn job_started(model: ModelId) -> DispatchResult {
-		Models::<T>::try_mutate(model, |entry| {
-			let info = entry.as_mut().ok_or(Error::<T>::ModelNotFound)?;
-			info.live_jobs = info.live_jobs.checked_add(1).ok_or(Error::<T>::TooManyLiveJobs)?;
-			Ok(())
-		})
-	}
-
-	fn job_finished(model: ModelId) {
-		Models::<T>::mutate(model, |entry| {
-			if let Some(info) = entry.as_mut() {
-				info.live_jobs = info.live_jobs.saturating_sub(1);
-			}
-		});
+	/// Extends the reservation to `until` rounded up to a multiple of
+	/// [`Config::ReservationStep`]; writes nothing when the reservation already reaches it.
+	fn reserve(model: ModelId, until: u64) -> Result<bool, DispatchError> {
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		if until <= info.reserved_until {
+			return Ok(false);
+		}
+		let step = u64::from(T::ReservationStep::get().max(1));
+		// The next multiple of `step` after `until`, or `until` itself at the top of the range.
+		info.reserved_until = until
+			.checked_div(step)
+			.and_then(|steps| steps.checked_add(1))
+			.and_then(|steps| steps.checked_mul(step))
+			.unwrap_or(until);
+		Models::<T>::insert(model, info);
+		Ok(true)
 	}
 }

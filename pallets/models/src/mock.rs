@@ -41,6 +41,7 @@ impl pallet_models::Config for Test {
 	type ModelDeposit = ModelDeposit;
 	type MaxTextLen = ConstU32<16>;
 	type MaxModels = ConstU32<3>;
+	type ReservationStep = ConstU32<10>;
 	type WeightInfo = ();
 }
 

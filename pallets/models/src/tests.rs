@@ -169,32 +169,48 @@ fn deregister_model_failures() {
 			Models::deregister_model(RuntimeOrigin::signed(ALICE), 5),
 			Error::<Test>::ModelNotFound
 		);
-		assert_ok!(Models::job_started(0));
+		// A job that may be live until block 12 reserves the model until the step after it.
+		assert_eq!(Models::reserve(0, 12), Ok(true));
+		assert_eq!(crate::Models::<Test>::get(0).unwrap().reserved_until, 20);
 		assert_noop!(
 			Models::deregister_model(RuntimeOrigin::signed(ALICE), 0),
 			Error::<Test>::ModelInUse
 		);
-		Models::job_finished(0);
+		System::set_block_number(20);
+		assert_noop!(
+			Models::deregister_model(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ModelInUse
+		);
+		System::set_block_number(21);
 		assert_ok!(Models::deregister_model(RuntimeOrigin::signed(ALICE), 0));
+		assert_eq!(Balances::free_balance(ALICE), INITIAL_BALANCE);
 	});
 }
 
 #[test]
-fn registry_trait_reports_terms_and_counts_jobs() {
+fn registry_trait_reports_terms_and_reserves_in_steps() {
 	build_and_execute(|| {
 		assert!(Models::terms(0).is_none());
-		assert_noop!(Models::job_started(0), Error::<Test>::ModelNotFound);
+		assert_noop!(Models::reserve(0, 5), Error::<Test>::ModelNotFound);
 		assert_ok!(Models::register_model(RuntimeOrigin::signed(ALICE), spec("smol")));
 		let terms = Models::terms(0).unwrap();
 		assert_eq!(
 			(terms.status, terms.min_price, terms.engine_version),
 			(ModelStatus::Active, 10, 1)
 		);
-		assert_ok!(Models::job_started(0));
-		assert_ok!(Models::job_started(0));
-		assert_eq!(crate::Models::<Test>::get(0).unwrap().live_jobs, 2);
-		Models::job_finished(0);
-		assert_eq!(crate::Models::<Test>::get(0).unwrap().live_jobs, 1);
+		// The first reservation writes, rounded up to the step after the block.
+		assert_eq!(Models::reserve(0, 5), Ok(true));
+		assert_eq!(crate::Models::<Test>::get(0).unwrap().reserved_until, 10);
+		// Later jobs within the step write nothing.
+		assert_eq!(Models::reserve(0, 9), Ok(false));
+		assert_eq!(Models::reserve(0, 10), Ok(false));
+		assert_eq!(crate::Models::<Test>::get(0).unwrap().reserved_until, 10);
+		// A job beyond it extends the reservation by whole steps.
+		assert_eq!(Models::reserve(0, 11), Ok(true));
+		assert_eq!(crate::Models::<Test>::get(0).unwrap().reserved_until, 20);
+		// At the top of the range the reservation is the block itself.
+		assert_eq!(Models::reserve(0, u64::MAX), Ok(true));
+		assert_eq!(crate::Models::<Test>::get(0).unwrap().reserved_until, u64::MAX);
 	});
 }
 

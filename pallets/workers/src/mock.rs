@@ -5,7 +5,7 @@
 use crate as pallet_workers;
 use commons_primitives::{ModelId, ModelRegistry, ModelStatus, ModelTerms};
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
-use sp_runtime::{BuildStorage, DispatchResult};
+use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -41,10 +41,9 @@ impl ModelRegistry<Balance> for ThreeModels {
 			engine_version: 1,
 		})
 	}
-	fn job_started(_: ModelId) -> DispatchResult {
-		Ok(())
+	fn reserve(_: ModelId, _: u64) -> Result<bool, sp_runtime::DispatchError> {
+		Ok(false)
 	}
-	fn job_finished(_: ModelId) {}
 }
 
 parameter_types! {

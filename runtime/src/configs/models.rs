@@ -12,5 +12,8 @@ impl pallet_models::Config for Runtime {
 	type ModelDeposit = market::ModelDeposit;
 	type MaxTextLen = ConstU32<64>;
 	type MaxModels = ConstU32<1024>;
+	// An hour of blocks: a busy model's record is written once an hour, and its owner waits
+	// at most an hour past its last job to deregister it.
+	type ReservationStep = ConstU32<{ crate::time::HOURS }>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }

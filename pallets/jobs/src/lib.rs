@@ -822,16 +822,19 @@ impl<T: Config> Pallet<T> {
 			let Some(jobs) = batch.as_ref() else { break };
 			let position = counters.settlement_next as usize;
 			if let Some(&job) = jobs.get(position) {
-				let record = Jobs::<T>::get(job);
-				match record.as_ref().map(|record| record.status) {
-					Some(JobStatus::Assigned { reveal_end, .. }) if reveal_end >= now => {
+				match Jobs::<T>::get(job) {
+					Some(record)
+						if matches!(
+							record.status,
+							JobStatus::Assigned { reveal_end, .. } if reveal_end >= now
+						) =>
+					{
 						// The record that holds back the rest: the batch's jobs share their
 						// windows, and later batches end later.
 						weight.saturating_accrue(T::DbWeight::get().reads(1));
 						break;
 					},
-					Some(JobStatus::Assigned { .. }) => {
-						let Some(record) = record else { break };
+					Some(record) if matches!(record.status, JobStatus::Assigned { .. }) => {
 						let seats = record.seats.len() as u32;
 						let slashed = Self::settle(job, record, now);
 						// The benchmark slashes one seat; any other slash is charged on top.

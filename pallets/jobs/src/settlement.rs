@@ -23,26 +23,18 @@ impl<T: Config> Pallet<T> {
 					Verdict::Accepted { output_hash }
 				},
 				None => {
-					let mut hashes: BoundedVec<OutputHash, T::MaxSeats> = BoundedVec::new();
-					for hash in record.seats.iter().filter_map(|seat| seat.revealed) {
-						if !hashes.contains(&hash) {
-							let _ = hashes.try_push(hash);
-						}
-					}
-					Self::deposit_event(Event::JobNoQuorum { job, output_hashes: hashes });
+					let output_hashes = Self::distinct_reveals(&record);
+					Self::deposit_event(Event::JobNoQuorum { job, output_hashes });
 					slashed = Self::slash_others(job, &record, None);
 					Verdict::NoQuorum
 				},
 			}
 		};
 		if let Verdict::Accepted { output_hash } = verdict {
-			// Only the agreed output is kept. The seats name every stored output: each distinct
-			// revealed hash, removed once.
-			let mut removed: BoundedVec<OutputHash, T::MaxSeats> = BoundedVec::new();
-			for hash in record.seats.iter().filter_map(|seat| seat.revealed) {
-				if hash != output_hash && !removed.contains(&hash) {
+			// Only the agreed output is kept. The seats name every stored output.
+			for hash in Self::distinct_reveals(&record) {
+				if hash != output_hash {
 					Outputs::<T>::remove(job, hash);
-					let _ = removed.try_push(hash);
 				}
 			}
 		}
@@ -63,6 +55,17 @@ impl<T: Config> Pallet<T> {
 		// Removal reaches it in id order once its retention period is over.
 		Jobs::<T>::insert(job, record);
 		slashed
+	}
+
+	/// The distinct output hashes the seats revealed, in seat order: one stored output each.
+	fn distinct_reveals(record: &Job<T>) -> BoundedVec<OutputHash, T::MaxSeats> {
+		let mut hashes: BoundedVec<OutputHash, T::MaxSeats> = BoundedVec::new();
+		for hash in record.seats.iter().filter_map(|seat| seat.revealed) {
+			if !hashes.contains(&hash) {
+				let _ = hashes.try_push(hash);
+			}
+		}
+		hashes
 	}
 
 	/// The output hash revealed by more than half of the seats, if any.

@@ -15,14 +15,11 @@ fn seats<T: Config>() -> u32 {
 	T::MaxReplicas::get().min(T::MaxSeats::get()).max(1)
 }
 
-/// The most jobs of the most seats one block can assign without two seats sharing a worker.
-fn jobs_with_distinct_workers<T: Config>() -> u32 {
+/// The most jobs of `seats` seats one block can assign without two seats sharing a worker.
+fn jobs_with_distinct_workers<T: Config>(seats: u32) -> u32 {
 	let candidates =
 		<T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::MaxCandidates::get();
-	candidates
-		.checked_div(seats::<T>())
-		.unwrap_or(1)
-		.clamp(1, T::MaxAssignmentsPerBlock::get().max(1))
+	candidates.checked_div(seats).unwrap_or(1).clamp(1, T::MaxAssignmentsPerBlock::get().max(1))
 }
 
 fn price<T: Config>() -> BalanceOf<T> {
@@ -300,12 +297,13 @@ mod benchmarks {
 		assert!(matches!(Jobs::<T>::get(job).map(|r| r.status), Some(JobStatus::Settled { .. })));
 	}
 
-	/// A block assigning `n` jobs of one model with the most seats each: the first job reads
-	/// what the block shares, and what each further job adds is the slope. Every worker has
-	/// room for one more job only, so that no two seats of the block share a worker record
-	/// (a record written twice in a block would be counted once).
+	/// A block assigning `n` jobs of one model with one seat each: the first job reads what
+	/// the block shares, and what each further job adds is the slope; the assignment hook adds
+	/// the slope of [`assign_job`] for each further seat of a job. Every worker has room for
+	/// one more job only, so that no two seats of the block share a worker record (a record
+	/// written twice in a block would be counted once).
 	#[benchmark]
-	fn assign_jobs(n: Linear<1, { jobs_with_distinct_workers::<T>() }>) {
+	fn assign_jobs(n: Linear<1, { jobs_with_distinct_workers::<T>(1) }>) {
 		let model = market::<T>();
 		let candidates =
 			<T::Workers as WorkerRegistry<T::AccountId, BalanceOf<T>>>::candidates(model);
@@ -320,9 +318,8 @@ mod benchmarks {
 			}
 		}
 		let requester = requester::<T>();
-		let jobs: Vec<JobId> = (0..n)
-			.map(|_| post::<T>(&requester, model, T::MaxPromptLen::get(), seats::<T>()))
-			.collect();
+		let jobs: Vec<JobId> =
+			(0..n).map(|_| post::<T>(&requester, model, T::MaxPromptLen::get(), 1)).collect();
 		let now = next_block::<T>();
 		#[block]
 		{
@@ -390,7 +387,7 @@ mod benchmarks {
 	/// settled early, each record with the longest prompt: what each further job adds is the
 	/// slope.
 	#[benchmark]
-	fn skip_settled(n: Linear<1, { jobs_with_distinct_workers::<T>() }>) {
+	fn skip_settled(n: Linear<1, { jobs_with_distinct_workers::<T>(seats::<T>()) }>) {
 		let model = market::<T>();
 		let requester = requester::<T>();
 		let jobs: Vec<JobId> = (0..n)

@@ -11,6 +11,7 @@ use commons_primitives::{commitment, output_hash, JobId, ModelStatus, Salt, Work
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::InspectHold, Get, Hooks},
+	weights::Weight,
 };
 use sp_runtime::DispatchError;
 
@@ -483,6 +484,58 @@ fn a_settling_reveal_is_charged_for_its_seats_and_its_slashes() {
 		assert_eq!(one_slashed, honest + slash);
 		assert!(one_slashed.all_lt(declared), "{one_slashed:?} is not below {declared:?}");
 	});
+}
+
+/// A reveal stores its output only when no other seat revealed it; one that finds it stored is
+/// refunded the write its benchmark counts.
+#[test]
+fn a_reveal_of_an_output_already_stored_is_refunded_its_write() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = posted_and_assigned(3);
+		let workers = seated(job);
+		for worker in &workers {
+			commit(*worker, job, &[1, 2]);
+		}
+		let charged = |worker: AccountId| {
+			Jobs::reveal_result(
+				RuntimeOrigin::signed(worker),
+				job,
+				vec![1, 2].try_into().unwrap(),
+				salt(worker),
+			)
+			.unwrap()
+			.actual_weight
+			.expect("a reveal reports its weight")
+		};
+		let full = <() as crate::WeightInfo>::reveal_result(2);
+		let write = <Test as frame_system::Config>::DbWeight::get().writes(1);
+		assert!(write.ref_time() > 0);
+		assert_eq!(charged(workers[0]), full);
+		assert_eq!(charged(workers[1]), full - write);
+		assert_eq!(Outputs::<Test>::iter_prefix(job).count(), 1);
+	});
+}
+
+/// The assignment hook charges each job by its seats: two jobs of three seats cost four seats
+/// more than two jobs of one (two more in each job), a seat being the slope of `assign_job`.
+#[test]
+fn assignment_is_charged_by_the_seats_it_fills() {
+	let charged = |seats: u32| {
+		let mut weight = Weight::zero();
+		ExtBuilder::default().workers(6).build_and_execute(|| {
+			let jobs = [post(seats), post(seats)];
+			let now = System::block_number() + 1;
+			System::set_block_number(now);
+			weight = Jobs::assign_pending(now);
+			for job in jobs {
+				assert_eq!(record(job).seats.len(), seats as usize);
+			}
+		});
+		weight
+	};
+	let seat = <() as crate::WeightInfo>::assign_job(2) - <() as crate::WeightInfo>::assign_job(1);
+	assert!(seat.ref_time() > 0);
+	assert_eq!(charged(3), charged(1) + seat.saturating_mul(4));
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! `commons-client`: talks to a Commons node over JSON-RPC with the runtime's own types.
 //!
+//! - [`batch`]: one signer's calls sent as few transactions (`Utility.force_batch`).
 //! - [`keys`]: sr25519 (wallet) and ed25519 (worker) signers from secret URIs.
 //! - [`tx`]: builds and signs extrinsics exactly as the runtime checks them.
 //! - [`rpc`]: a typed connection to a node: chain state, balances, submission, inclusion.
 //! - [`governance`]: parameter proposals, votes, referenda and the parameter catalogue.
 
 pub mod amount;
+pub mod batch;
 pub mod chain;
 pub mod governance;
 pub mod keys;

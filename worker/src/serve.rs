@@ -5,7 +5,8 @@
 //! function) and starts one task per job that needs it and has none running. A commit task runs
 //! the engine (one job at a time, off the async runtime), writes the record to the local database
 //! and only then sends the commitment; a reveal task sends the stored output and salt. A task that
-//! fails is simply started again at a later block while the duty stands.
+//! fails is simply started again at a later block while the duty stands. Commits and reveals that
+//! become due together go in one transaction ([`commons_client::batch`]).
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -22,13 +23,17 @@ use subxt::utils::AccountId32;
 use tokio::{sync::watch, task::JoinSet};
 
 use commons_client::{
+	batch::{self, Batcher},
 	chain::{
 		self,
 		api::{
 			self,
 			runtime_types::{
 				bounded_collections::bounded_vec::BoundedVec,
-				pallet_jobs::types::{Duty, Job, Sampling as JobSampling},
+				pallet_jobs::{
+					pallet::Call as JobsCall,
+					types::{Duty, Job, Sampling as JobSampling},
+				},
 			},
 		},
 		BlockHash, Client,
@@ -67,7 +72,6 @@ pub struct Settings {
 
 /// State shared by the block loop and the job tasks.
 struct Worker {
-	key: WorkerKey,
 	account: AccountId32,
 	store: Store,
 	metrics: Option<Metrics>,
@@ -82,8 +86,8 @@ struct Worker {
 	committed: Mutex<HashSet<JobId>>,
 	/// One job runs on the engine at a time.
 	engine_turn: tokio::sync::Semaphore,
-	/// Transactions are signed and sent one at a time, so that each gets the next nonce.
-	sending: tokio::sync::Mutex<()>,
+	/// Sends this worker's commits and reveals, batching those that are due together.
+	batcher: Batcher,
 	#[cfg(feature = "fault-injection")]
 	fault: Option<crate::faults::Fault>,
 }
@@ -92,6 +96,7 @@ struct Worker {
 pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
 	let account = settings.key.account();
 	let address = settings.key.address();
+	let batcher = Batcher::spawn(settings.key, batch::WINDOW, batch::MOST_CALLS);
 	let store = Store::open(&settings.database)?;
 	let local = LocalModels::scan(&settings.models_dir)?;
 	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
@@ -99,7 +104,6 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		tracing::info!("metrics on http://{address}/metrics");
 	}
 	let worker = Arc::new(Worker {
-		key: settings.key,
 		account,
 		store,
 		metrics,
@@ -110,7 +114,7 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		busy: Mutex::new(HashSet::new()),
 		committed: Mutex::new(HashSet::new()),
 		engine_turn: tokio::sync::Semaphore::new(1),
-		sending: tokio::sync::Mutex::new(()),
+		batcher,
 		#[cfg(feature = "fault-injection")]
 		fault: settings.fault,
 	});
@@ -321,7 +325,7 @@ impl Worker {
 		};
 		let commitment =
 			commons_primitives::commitment(&record.output_hash, &record.salt, &self.account);
-		self.submit(client, &api::tx().jobs().commit_result(job, commitment)).await?;
+		self.submit(client, JobsCall::commit_result { job, commitment }).await?;
 		self.committed.lock().map_err(poisoned)?.insert(job);
 		tracing::info!("job {job}: committed to {}", hex::encode(record.output_hash));
 		Ok(())
@@ -347,7 +351,7 @@ impl Worker {
 			.filter(|seat| seat.worker != self.account)
 			.find_map(|seat| seat.commitment)
 			.context("fault injection: no other seat has committed yet")?;
-		self.submit(client, &api::tx().jobs().commit_result(job, copied)).await?;
+		self.submit(client, JobsCall::commit_result { job, commitment: copied }).await?;
 		self.committed.lock().map_err(poisoned)?.insert(job);
 		tracing::warn!("job {job}: fault injection: committed a copy of {}", hex::encode(copied));
 		Ok(())
@@ -393,8 +397,9 @@ impl Worker {
 		let Some(record) = self.store.get(job)? else {
 			bail!("assigned a reveal but no commitment is stored for it (was the database lost?)");
 		};
-		let call = api::tx().jobs().reveal_result(job, BoundedVec(record.output), record.salt);
-		self.submit(client, &call).await?;
+		let call =
+			JobsCall::reveal_result { job, output: BoundedVec(record.output), salt: record.salt };
+		self.submit(client, call).await?;
 		tracing::info!("job {job}: revealed");
 		self.store.remove(job)?;
 		self.committed.lock().map_err(poisoned)?.remove(&job);
@@ -404,17 +409,13 @@ impl Worker {
 		Ok(())
 	}
 
-	/// Sends `call` (one at a time) and waits until it is finalised.
+	/// Sends `call` (in a batch with the calls due with it) and waits until it is finalised.
 	async fn submit(
 		&self,
 		client: &Client,
-		call: &impl subxt::tx::Payload,
-	) -> Result<chain::Included, chain::ChainError> {
-		let sent = {
-			let _turn = self.sending.lock().await;
-			chain::send(client, &self.key, call).await?
-		};
-		sent.finalized().await
+		call: JobsCall,
+	) -> Result<BlockHash, chain::ChainError> {
+		self.batcher.submit(client, batch::Call::Jobs(call)).await
 	}
 
 	/// Counts payments and slashes of this worker in a block's events.

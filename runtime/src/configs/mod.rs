@@ -11,6 +11,7 @@ mod sudo;
 mod system;
 mod timestamp;
 mod transaction_payment;
+mod utility;
 mod workers;
 
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

@@ -1,0 +1,183 @@
+//! One signer's calls sent as few transactions: the calls queued while a batch gathers (a short
+//! window after its first call) go in one `Utility.force_batch`, which pays one transaction's
+//! base weight and fee however many calls it carries. Each call's outcome is reported on its own:
+//! a call that fails does not stop the others (`force_batch` goes on past failures).
+//!
+//! A worker seated in many jobs sends the commits, then the reveals, that become due together
+//! in one transaction each (docs/benchmarks.md: the base weight is a fifth of a whole job's).
+
+use std::time::Duration;
+
+use subxt::tx::Signer;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chain::{
+	self,
+	api::{self, runtime_types::commons_runtime::RuntimeCall},
+	BlockHash, ChainError, Client, CommonsConfig,
+};
+
+/// A call of the runtime, as subxt encodes it.
+pub type Call = RuntimeCall;
+
+/// How long the first call of a batch waits for others: a small part of a block, so that calls
+/// that become due together share a transaction without missing the block they would have
+/// reached alone.
+pub const WINDOW: Duration = Duration::from_millis(250);
+
+/// The most calls in one batch. A settling reveal declares the worst case of its job (every seat
+/// slashed but one); sixteen of them stay well within a block's normal-class weight.
+pub const MOST_CALLS: usize = 16;
+
+/// What a queued call waits for: the finalised block that carried it, or why it failed.
+type Outcome = Result<BlockHash, ChainError>;
+
+struct Queued {
+	client: Client,
+	call: Call,
+	done: oneshot::Sender<Outcome>,
+}
+
+/// Queues calls of one signer and sends them in batches.
+#[derive(Clone)]
+pub struct Batcher {
+	queue: mpsc::UnboundedSender<Queued>,
+}
+
+impl Batcher {
+	/// Starts the task that signs with `signer` and sends what is queued; it ends when every
+	/// `Batcher` handle is dropped.
+	pub fn spawn<S>(signer: S, window: Duration, most_calls: usize) -> Self
+	where
+		S: Signer<CommonsConfig> + Send + Sync + 'static,
+	{
+		let (queue, queued) = mpsc::unbounded_channel();
+		tokio::spawn(send_batches(signer, queued, window, most_calls.max(1)));
+		Self { queue }
+	}
+
+	/// Queues `call` and waits until the transaction carrying it is finalised. A call the
+	/// runtime refused is a [`ChainError::Dispatch`] naming the call and the runtime's error.
+	pub async fn submit(&self, client: &Client, call: Call) -> Outcome {
+		let (done, outcome) = oneshot::channel();
+		let stopped = || {
+			ChainError::other("queueing a call")(subxt::Error::Other("the sender stopped".into()))
+		};
+		self.queue.send(Queued { client: client.clone(), call, done }).map_err(|_| stopped())?;
+		outcome.await.map_err(|_| stopped())?
+	}
+}
+
+/// Gathers queued calls into batches and sends each; a batch's outcome is awaited apart, so
+/// that the next batch does not wait for the previous one's finality.
+async fn send_batches<S: Signer<CommonsConfig>>(
+	signer: S,
+	mut queued: mpsc::UnboundedReceiver<Queued>,
+	window: Duration,
+	most_calls: usize,
+) {
+	while let Some(first) = queued.recv().await {
+		let mut batch = vec![first];
+		let gathering = tokio::time::sleep(window);
+		tokio::pin!(gathering);
+		while batch.len() < most_calls {
+			tokio::select! {
+				_ = &mut gathering => break,
+				next = queued.recv() => match next {
+					Some(next) => batch.push(next),
+					None => break,
+				},
+			}
+		}
+		// Every call of a batch is sent through the connection of its latest caller.
+		let Some(client) = batch.last().map(|queued| queued.client.clone()) else { continue };
+		let (calls, done): (Vec<Call>, Vec<_>) =
+			batch.into_iter().map(|queued| (queued.call, queued.done)).unzip();
+		let names: Vec<String> = calls.iter().map(|call| call_name(&client, call)).collect();
+		let sent = chain::send(&client, &signer, &api::tx().utility().force_batch(calls)).await;
+		match sent {
+			Ok(sent) => {
+				tokio::spawn(async move {
+					let outcomes = match sent.finalized().await {
+						Ok(included) => outcomes(&client, &included, &names),
+						Err(error) => names.iter().map(|_| Err(copy(&error))).collect(),
+					};
+					for (done, outcome) in done.into_iter().zip(outcomes) {
+						let _ = done.send(outcome);
+					}
+				});
+			},
+			Err(error) => {
+				for done in done {
+					let _ = done.send(Err(copy(&error)));
+				}
+			},
+		}
+	}
+}
+
+/// Each call's outcome from the batch's events: `force_batch` emits `ItemCompleted` or
+/// `ItemFailed` for each call, in order.
+fn outcomes(client: &Client, included: &chain::Included, names: &[String]) -> Vec<Outcome> {
+	use api::utility::events::{ItemCompleted, ItemFailed};
+	let mut outcomes = Vec::with_capacity(names.len());
+	for event in included.events.iter() {
+		let event = match event {
+			Ok(event) => event,
+			Err(error) => {
+				let error = ChainError::other("reading a batch's events")(error);
+				outcomes.resize_with(names.len(), || Err(copy(&error)));
+				return outcomes;
+			},
+		};
+		if event.as_event::<ItemCompleted>().ok().flatten().is_some() {
+			outcomes.push(Ok(included.block));
+		} else if event.as_event::<ItemFailed>().ok().flatten().is_some() {
+			let call = names.get(outcomes.len()).cloned().unwrap_or_default();
+			let error =
+				subxt::error::DispatchError::decode_from(event.field_bytes(), client.metadata())
+					.map(|error| chain::describe(&error))
+					.unwrap_or_else(|error| format!("an error that does not decode ({error})"));
+			outcomes.push(Err(ChainError::Dispatch { call, error }));
+		}
+	}
+	// A batch whose events do not account for every call (it never happens with `force_batch`)
+	// reports the missing ones as failed rather than leaving their callers waiting.
+	while outcomes.len() < names.len() {
+		let call = names.get(outcomes.len()).cloned().unwrap_or_default();
+		outcomes.push(Err(ChainError::Dispatch {
+			call,
+			error: "no outcome in the batch's events".into(),
+		}));
+	}
+	outcomes
+}
+
+/// `Pallet.call` for a runtime call, from the node's metadata.
+fn call_name(client: &Client, call: &Call) -> String {
+	use subxt::ext::scale_encode::EncodeAsType;
+	let metadata = client.metadata();
+	let call_type = metadata.outer_enums().call_enum_ty();
+	let encoded = call.encode_as_type(call_type, metadata.types()).unwrap_or_default();
+	let named = match encoded.as_slice() {
+		[pallet, call, ..] => metadata.pallet_by_index(*pallet).and_then(|pallet| {
+			let name = pallet.call_variant_by_index(*call)?.name.clone();
+			Some(format!("{}.{name}", pallet.name()))
+		}),
+		_ => None,
+	};
+	named.unwrap_or_else(|| "call".to_string())
+}
+
+/// The same error for each call of a batch that failed as a whole.
+fn copy(error: &ChainError) -> ChainError {
+	match error {
+		ChainError::Dispatch { call, error } => {
+			ChainError::Dispatch { call: call.clone(), error: error.clone() }
+		},
+		other => ChainError::Other {
+			context: "sending a batch of calls".into(),
+			source: Box::new(subxt::Error::Other(other.to_string())),
+		},
+	}
+}

@@ -1,0 +1,71 @@
+//! `commons_client::batch` on a real `commons-node --dev`: calls queued together go in one
+//! `Utility.force_batch` transaction, each call reports its own outcome, and a failing call does
+//! not stop the others.
+
+mod common;
+
+use std::time::Duration;
+
+use common::NodeProcess;
+use commons_client::{
+	batch::{self, Batcher},
+	chain::{
+		self,
+		api::{
+			self,
+			runtime_types::{
+				frame_system::pallet::Call as SystemCall, pallet_jobs::pallet::Call as JobsCall,
+			},
+		},
+		ChainError,
+	},
+	Keypair, Node, Scheme,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_queued_together_share_one_transaction_and_fail_alone() {
+	let process = NodeProcess::start_dev();
+	let node = match Node::connect_with_retry(&process.url, TIMEOUT).await {
+		Ok(node) => node,
+		Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
+	};
+	node.wait_finalized_number(1, TIMEOUT).await.unwrap();
+	let client = chain::connect(&process.url).await.unwrap();
+
+	let signer = Keypair::from_uri("//Ferdie", Scheme::Sr25519).unwrap();
+	let account = chain::account(&signer.account_id());
+	// A long window: the three calls below are queued well within it.
+	let batcher = Batcher::spawn(signer, Duration::from_secs(2), batch::MOST_CALLS);
+	let remark =
+		|text: &str| batch::Call::System(SystemCall::remark { remark: text.as_bytes().to_vec() });
+	let unknown_job =
+		batch::Call::Jobs(JobsCall::commit_result { job: 999_999, commitment: [7; 32] });
+	let (first, failed, last) = tokio::join!(
+		batcher.submit(&client, remark("first")),
+		batcher.submit(&client, unknown_job),
+		batcher.submit(&client, remark("last")),
+	);
+
+	let (first, last) = (first.unwrap(), last.unwrap());
+	assert_eq!(first, last, "both remarks were finalised in one block");
+	match failed {
+		Err(ChainError::Dispatch { call, error }) => {
+			assert_eq!(call, "Jobs.commit_result");
+			assert_eq!(error, "Jobs::JobNotFound");
+		},
+		other => panic!("the commit to an unknown job did not fail as a call: {other:?}"),
+	}
+	// One transaction carried the three calls: the signer's nonce moved by one.
+	let nonce = client.tx().account_nonce(&account).await.unwrap();
+	assert_eq!(nonce, 1);
+	let events = client.events().at(first).await.unwrap();
+	let completed = events.find::<api::utility::events::ItemCompleted>().count();
+	let failed = events.find::<api::utility::events::ItemFailed>().count();
+	assert_eq!((completed, failed), (2, 1));
+	assert!(events
+		.find_first::<api::utility::events::BatchCompletedWithErrors>()
+		.unwrap()
+		.is_some());
+}

@@ -63,6 +63,9 @@ fn main() {
 	let post = Jobs::post_job(PROMPT_BYTES).saturating_sub(db.writes(1));
 	// The job counters: read and written once per block, whatever the number of jobs.
 	let counters = db.reads_writes(1, 1);
+	// The current era, its totals and the treasury's account: every paid job reads and writes
+	// them; the rewards hook charges them once per block.
+	let era_and_treasury = db.reads_writes(3, 2);
 
 	println!("| call | ref time (µs) | proof size (bytes) |");
 	println!("|---|---:|---:|");
@@ -121,22 +124,25 @@ fn main() {
 	let dispatched =
 		post.saturating_add(Jobs::commit_result().saturating_mul(3)).saturating_add(reveals);
 	// Alone in its blocks, the job pays in full what the block's jobs would share: assignment and
-	// removal with everything they read, its assignment batch, and the counters in each of the
-	// four blocks that write them (post, assignment, the settlement hook's pass, removal).
+	// removal with everything they read, its assignment batch, the counters in each of the four
+	// blocks that write them (post, assignment, the settlement hook's pass, removal), and the era
+	// and the treasury in the block that settles it.
 	let alone = dispatched
 		.saturating_add(base_extrinsic.saturating_mul(1 + 3 + 3))
 		.saturating_add(Jobs::assign_job(SEATS))
 		.saturating_add(settled_early_skip)
 		.saturating_add(batch_read_and_removal)
 		.saturating_add(Jobs::remove_job())
-		.saturating_add(counters.saturating_mul(4));
+		.saturating_add(counters.saturating_mul(4))
+		.saturating_add(era_and_treasury);
 	let hooks_in_a_full_block =
 		next_assignment.saturating_add(settled_early_skip).saturating_add(next_removal);
-	// Charged once per block however many jobs it holds: the idle hook, the counters, the first
-	// assignment and removal beyond what a further one adds, and the assignment batch the
-	// settlement hook reads and removes.
+	// Charged once per block however many jobs it holds: the idle hook, the counters, the era
+	// and the treasury, the first assignment and removal beyond what a further one adds, and the
+	// assignment batch the settlement hook reads and removes.
 	let per_block = Jobs::on_initialize_idle()
 		.saturating_add(counters)
+		.saturating_add(era_and_treasury)
 		.saturating_add(Jobs::assign_job(SEATS).saturating_sub(next_assignment))
 		.saturating_add(Jobs::remove_job().saturating_sub(next_removal))
 		.saturating_add(batch_read_and_removal);

@@ -240,8 +240,17 @@ impl_runtime_apis! {
 			use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
 			use crate::benchmarks::*;
 
-			let whitelist: Vec<TrackedStorageKey> =
+			let mut whitelist: Vec<TrackedStorageKey> =
 				crate::AllPalletsWithSystem::whitelisted_storage_keys();
+			// Every paid job and every slash of a block pays the treasury: its account is
+			// read and written by the database once a block, and the rewards hook charges it
+			// there.
+			whitelist.push(
+				frame_system::Account::<Runtime>::hashed_key_for(
+					crate::configs::TreasuryAccount::get(),
+				)
+				.into(),
+			);
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
 			add_benchmarks!(params, batches);

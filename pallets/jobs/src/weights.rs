@@ -66,10 +66,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 8192]`.
-	fn post_job(p: u32, ) -> Weight {
-		// Minimum execution time: 130_315_000 picoseconds.
-		Weight::from_parts(147_672_318, 16056)
-			.saturating_add(Weight::from_parts(4_019, 0).saturating_mul(p.into()))
+	fn post_job(_p: u32, ) -> Weight {
+		// Minimum execution time: 127_762_000 picoseconds.
+		Weight::from_parts(160_006_436, 16056)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -80,16 +79,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Minimum execution time: 89_835_000 picoseconds.
-		Weight::from_parts(113_690_000, 12545)
+		// Minimum execution time: 87_411_000 picoseconds.
+		Weight::from_parts(108_302_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		// Minimum execution time: 22_524_000 picoseconds.
-		Weight::from_parts(32_880_000, 12545)
+		// Minimum execution time: 19_069_000 picoseconds.
+		Weight::from_parts(26_530_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -98,9 +97,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Outputs` (r:0 w:1)
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 512]`.
-	fn reveal_result(_t: u32, ) -> Weight {
-		// Minimum execution time: 37_817_000 picoseconds.
-		Weight::from_parts(73_935_981, 12545)
+	fn reveal_result(t: u32, ) -> Weight {
+		// Minimum execution time: 29_544_000 picoseconds.
+		Weight::from_parts(54_725_348, 12545)
+			.saturating_add(Weight::from_parts(1_707, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -108,12 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:7 w:7)
+	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::CurrentEra` (r:1 w:0)
-	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::EraTotals` (r:1 w:1)
-	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraWork` (r:5 w:5)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:5 w:5)
@@ -123,19 +119,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `t` is `[1, 512]`.
 	/// The range of component `k` is `[1, 5]`.
 	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
-		// Minimum execution time: 163_756_000 picoseconds.
-		Weight::from_parts(134_525_135, 12545)
-			.saturating_add(Weight::from_parts(24_765, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(53_669_771, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Minimum execution time: 136_705_000 picoseconds.
+		Weight::from_parts(61_358_784, 12545)
+			.saturating_add(Weight::from_parts(44_874, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(55_636_788, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn on_initialize_idle() -> Weight {
-		// Minimum execution time: 1_242_000 picoseconds.
-		Weight::from_parts(1_422_000, 0)
+		// Minimum execution time: 1_172_000 picoseconds.
+		Weight::from_parts(1_312_000, 0)
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
@@ -153,9 +149,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementBatches` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn assign_job(k: u32, ) -> Weight {
-		// Minimum execution time: 84_177_000 picoseconds.
-		Weight::from_parts(91_906_260, 19871)
-			.saturating_add(Weight::from_parts(11_503_569, 0).saturating_mul(k.into()))
+		// Minimum execution time: 76_045_000 picoseconds.
+		Weight::from_parts(88_557_001, 19871)
+			.saturating_add(Weight::from_parts(5_918_354, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -169,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn expire_job() -> Weight {
-		// Minimum execution time: 44_096_000 picoseconds.
-		Weight::from_parts(47_761_000, 12545)
+		// Minimum execution time: 43_085_000 picoseconds.
+		Weight::from_parts(46_310_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -180,12 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:7 w:7)
+	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::CurrentEra` (r:1 w:0)
-	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::EraTotals` (r:1 w:1)
-	/// Proof: `Rewards::EraTotals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::EraWork` (r:4 w:4)
 	/// Proof: `Rewards::EraWork` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -196,13 +188,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Candidates` (`max_values`: None, `max_size`: Some(16406), added: 18881, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn settle_job(k: u32, ) -> Weight {
-		// Minimum execution time: 194_361_000 picoseconds.
-		Weight::from_parts(123_435_208, 19871)
-			.saturating_add(Weight::from_parts(71_817_036, 0).saturating_mul(k.into()))
+		// Minimum execution time: 173_891_000 picoseconds.
+		Weight::from_parts(106_582_916, 19871)
+			.saturating_add(Weight::from_parts(68_712_113, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	/// Storage: `Jobs::Jobs` (r:128 w:128)
@@ -221,9 +213,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::SettlementBatches` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Minimum execution time: 95_544_000 picoseconds.
-		Weight::from_parts(77_685_798, 19871)
-			.saturating_add(Weight::from_parts(27_157_804, 0).saturating_mul(n.into()))
+		// Minimum execution time: 95_723_000 picoseconds.
+		Weight::from_parts(113_137_461, 19871)
+			.saturating_add(Weight::from_parts(25_449_108, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -241,8 +233,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Outputs` (r:1 w:1)
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	fn remove_job() -> Weight {
-		// Minimum execution time: 82_544_000 picoseconds.
-		Weight::from_parts(106_810_000, 12545)
+		// Minimum execution time: 75_022_000 picoseconds.
+		Weight::from_parts(87_902_000, 12545)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -258,9 +250,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Outputs` (`max_values`: None, `max_size`: Some(2122), added: 4597, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn remove_jobs(n: u32, ) -> Weight {
-		// Minimum execution time: 87_731_000 picoseconds.
-		Weight::from_parts(90_075_000, 3501)
-			.saturating_add(Weight::from_parts(65_758_902, 0).saturating_mul(n.into()))
+		// Minimum execution time: 78_898_000 picoseconds.
+		Weight::from_parts(15_554_249, 3501)
+			.saturating_add(Weight::from_parts(50_390_885, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
@@ -272,9 +264,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(9080), added: 11555, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 51]`.
 	fn skip_settled(n: u32, ) -> Weight {
-		// Minimum execution time: 20_611_000 picoseconds.
-		Weight::from_parts(16_072_930, 4507)
-			.saturating_add(Weight::from_parts(8_972_935, 0).saturating_mul(n.into()))
+		// Minimum execution time: 15_723_000 picoseconds.
+		Weight::from_parts(18_568_000, 4507)
+			.saturating_add(Weight::from_parts(7_318_880, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -284,43 +276,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For tests: the same figures with RocksDB's database weights.
 impl WeightInfo for () {
-	fn post_job(p: u32, ) -> Weight {
-		Weight::from_parts(147_672_318, 16056)
-			.saturating_add(Weight::from_parts(4_019, 0).saturating_mul(p.into()))
+	fn post_job(_p: u32, ) -> Weight {
+		Weight::from_parts(160_006_436, 16056)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(113_690_000, 12545)
+		Weight::from_parts(108_302_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(32_880_000, 12545)
+		Weight::from_parts(26_530_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	fn reveal_result(_t: u32, ) -> Weight {
-		Weight::from_parts(73_935_981, 12545)
+	fn reveal_result(t: u32, ) -> Weight {
+		Weight::from_parts(54_725_348, 12545)
+			.saturating_add(Weight::from_parts(1_707, 0).saturating_mul(t.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn reveal_and_settle(t: u32, k: u32, ) -> Weight {
-		Weight::from_parts(134_525_135, 12545)
-			.saturating_add(Weight::from_parts(24_765, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(53_669_771, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
+		Weight::from_parts(61_358_784, 12545)
+			.saturating_add(Weight::from_parts(44_874, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(55_636_788, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(1_422_000, 0)
+		Weight::from_parts(1_312_000, 0)
 	}
 	fn assign_job(k: u32, ) -> Weight {
-		Weight::from_parts(91_906_260, 19871)
-			.saturating_add(Weight::from_parts(11_503_569, 0).saturating_mul(k.into()))
+		Weight::from_parts(88_557_001, 19871)
+			.saturating_add(Weight::from_parts(5_918_354, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -328,22 +320,22 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn expire_job() -> Weight {
-		Weight::from_parts(47_761_000, 12545)
+		Weight::from_parts(46_310_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn settle_job(k: u32, ) -> Weight {
-		Weight::from_parts(123_435_208, 19871)
-			.saturating_add(Weight::from_parts(71_817_036, 0).saturating_mul(k.into()))
+		Weight::from_parts(106_582_916, 19871)
+			.saturating_add(Weight::from_parts(68_712_113, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3436).saturating_mul(k.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(77_685_798, 19871)
-			.saturating_add(Weight::from_parts(27_157_804, 0).saturating_mul(n.into()))
+		Weight::from_parts(113_137_461, 19871)
+			.saturating_add(Weight::from_parts(25_449_108, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -351,21 +343,21 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 11555).saturating_mul(n.into()))
 	}
 	fn remove_job() -> Weight {
-		Weight::from_parts(106_810_000, 12545)
+		Weight::from_parts(87_902_000, 12545)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn remove_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(90_075_000, 3501)
-			.saturating_add(Weight::from_parts(65_758_902, 0).saturating_mul(n.into()))
+		Weight::from_parts(15_554_249, 3501)
+			.saturating_add(Weight::from_parts(50_390_885, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 11555).saturating_mul(n.into()))
 	}
 	fn skip_settled(n: u32, ) -> Weight {
-		Weight::from_parts(16_072_930, 4507)
-			.saturating_add(Weight::from_parts(8_972_935, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_568_000, 4507)
+			.saturating_add(Weight::from_parts(7_318_880, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))

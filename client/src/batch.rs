@@ -4,7 +4,8 @@
 //! a call that fails does not stop the others (`force_batch` goes on past failures).
 //!
 //! A worker seated in many jobs sends the commits, then the reveals, that become due together
-//! in one transaction each (docs/benchmarks.md: the base weight is a fifth of a whole job's).
+//! in one transaction each (docs/benchmarks.md: the base weight is about a quarter of a whole
+//! job's).
 
 use std::time::Duration;
 

@@ -19,19 +19,14 @@ use commons_client::{
 		},
 		ChainError,
 	},
-	Keypair, Node, Scheme,
+	Keypair, Scheme,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_queued_together_share_one_transaction_and_fail_alone() {
-	let process = NodeProcess::start_dev();
-	let node = match Node::connect_with_retry(&process.url, TIMEOUT).await {
-		Ok(node) => node,
-		Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
-	};
-	node.wait_finalized_number(1, TIMEOUT).await.unwrap();
+	let (process, _) = NodeProcess::dev_connected(TIMEOUT).await;
 	let client = chain::connect(&process.url).await.unwrap();
 
 	let signer = Keypair::from_uri("//Ferdie", Scheme::Sr25519).unwrap();

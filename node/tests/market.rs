@@ -34,12 +34,7 @@ async fn job(node: &Node, job: JobId) -> pallet_jobs::Job<Runtime> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_is_posted_assigned_committed_revealed_and_accepted_on_a_real_node() {
-	let process = NodeProcess::start_dev();
-	let node = match Node::connect_with_retry(&process.url, TIMEOUT).await {
-		Ok(node) => node,
-		Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
-	};
-	node.wait_finalized_number(1, TIMEOUT).await.unwrap();
+	let (_process, node) = NodeProcess::dev_connected(TIMEOUT).await;
 
 	let workers: Vec<Keypair> =
 		["//Charlie", "//Dave", "//Eve"].iter().map(|uri| key(uri, Scheme::Ed25519)).collect();

@@ -69,6 +69,17 @@ impl NodeProcess {
 		Self::start(&["--dev".to_string()])
 	}
 
+	/// Starts `commons-node --dev` and connects to it once it has finalised block #1.
+	pub async fn dev_connected(timeout: Duration) -> (Self, commons_client::Node) {
+		let process = Self::start_dev();
+		let node = match commons_client::Node::connect_with_retry(&process.url, timeout).await {
+			Ok(node) => node,
+			Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
+		};
+		node.wait_finalized_number(1, timeout).await.unwrap();
+		(process, node)
+	}
+
 	/// Starts `commons-node` with `args`, free RPC, p2p and Prometheus ports, its database in
 	/// a fresh directory.
 	pub fn start(args: &[String]) -> Self {

@@ -292,7 +292,7 @@ pub mod pallet {
 		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
 			// The current era, its totals and the fee destination's account are read and
 			// written by every paid job of the block, and by the database once: the benchmarks
-			// leave them out (the runtime's whitelists the fee destination's account) and the
+			// leave them out (the runtime's list adds the fee destination's account) and the
 			// block pays for them here.
 			let mut weight = T::DbWeight::get().reads_writes(3, 2);
 			weight.saturating_accrue(match Self::pay_oldest_era() {
@@ -439,8 +439,9 @@ impl<T: Config> Pallet<T> {
 	///   totals;
 	/// - only the queued eras have totals in [`EraTotals`], and only they and the current era
 	///   have work records;
-	/// - for the current era and every era with totals, the sums of its work records (plus, for the era being paid,
-	///   what its payout has removed so far) equal the totals, and their count the worker count;
+	/// - for the current era and every era with totals, the sums of its work records (plus, for
+	///   the era being paid, what its payout has removed so far) equal the totals, and their
+	///   count the worker count;
 	/// - no payout is in progress when no era is queued.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {

@@ -150,6 +150,11 @@ pub mod pallet {
 		/// The most jobs a block settles at the end of their reveal window.
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
+		/// The most weight the settlement hook spends in a block: after the first settlement
+		/// of a block it stops before one whose worst case (every seat slashed) would pass it,
+		/// and the rest wait for the next block.
+		#[pallet::constant]
+		type MaxSettlementWeight: Get<Weight>;
 		/// The most retained records a block removes.
 		#[pallet::constant]
 		type MaxRemovalsPerBlock: Get<u32>;
@@ -816,15 +821,26 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended, walking the
-	/// assignment batches in order. A job its last reveal settled early costs the read of its
-	/// record; a batch is read once and removed once all its jobs are passed.
+	/// assignment batches in order, within `MaxSettlementWeight`. A job its last reveal settled
+	/// early costs the read of its record; a batch is read once and removed once all its jobs
+	/// are passed.
 	pub(crate) fn settle_due(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = Weight::zero();
 		let mut counters = JobCounters::<T>::get();
 		let before = counters;
 		let mut batch: Option<SettlementBatch<T>> = None;
 		let skip = T::WeightInfo::skip_settled(2).saturating_sub(T::WeightInfo::skip_settled(1));
-		for _ in 0..T::MaxSettlementsPerBlock::get() {
+		let seats = T::MaxSeats::get();
+		let worst = T::WeightInfo::settle_job(seats).saturating_add(
+			T::Workers::slash_weight().saturating_mul(u64::from(seats.saturating_sub(1))),
+		);
+		let budget = T::MaxSettlementWeight::get();
+		for passed in 0..T::MaxSettlementsPerBlock::get() {
+			// The first job of a block is always passed, so that a budget below one
+			// settlement's worst case slows settlement down rather than stopping it.
+			if passed > 0 && !weight.saturating_add(worst).all_lte(budget) {
+				break;
+			}
 			if batch.is_none() {
 				batch = SettlementQueue::<T>::peek(&counters);
 				weight.saturating_accrue(T::DbWeight::get().reads(1));

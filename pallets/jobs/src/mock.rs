@@ -50,6 +50,8 @@ parameter_types! {
 	pub static RetentionPeriod: u64 = 10;
 	pub static MaxAssignmentDelay: u64 = 20;
 	pub static WrongResultSlash: Perbill = Perbill::from_percent(10);
+	pub static MaxSettlementWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::MAX;
 	pub static NoShowSlash: Perbill = Perbill::from_percent(5);
 	pub static MinReplicas: u32 = 1;
 	pub static MaxReplicas: u32 = 5;
@@ -127,6 +129,7 @@ impl pallet_jobs::Config for Test {
 	type MaxJobs = ConstU32<32>;
 	type MaxAssignmentsPerBlock = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
+	type MaxSettlementWeight = MaxSettlementWeight;
 	type MaxRemovalsPerBlock = ConstU32<4>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -650,6 +650,32 @@ fn the_reveal_window_end_settles_through_the_hook() {
 	});
 }
 
+/// The settlement hook stops at its weight budget: with room for one worst-case settlement,
+/// three jobs whose windows end together settle one a block, in order, and nothing is lost.
+#[test]
+fn settlement_stops_at_its_weight_budget_and_the_rest_wait() {
+	ExtBuilder::default().workers(6).build_and_execute(|| {
+		let seats = <Test as crate::Config>::MaxSeats::get();
+		let worst = <() as crate::WeightInfo>::settle_job(seats)
+			+ <Test as crate::Config>::Workers::slash_weight() * u64::from(seats - 1);
+		MaxSettlementWeight::set(worst);
+		let jobs = [post(2), post(2), post(2)];
+		run_to_block(2);
+		let reveal_end = match record(jobs[0]).status {
+			JobStatus::Assigned { reveal_end, .. } => reveal_end,
+			other => panic!("not assigned: {other:?}"),
+		};
+		// Nobody commits: every seat is a no-show and slashed.
+		let settled = |job: JobId| matches!(record(job).status, JobStatus::Settled { .. });
+		run_to_block(reveal_end + 1);
+		assert_eq!(jobs.map(settled), [true, false, false]);
+		run_to_block(reveal_end + 2);
+		assert_eq!(jobs.map(settled), [true, true, false]);
+		run_to_block(reveal_end + 3);
+		assert_eq!(jobs.map(settled), [true, true, true]);
+	});
+}
+
 #[test]
 fn retained_outputs_are_removed_with_their_deposit() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -6,6 +6,13 @@ use crate::{
 	governance::parameters::market, Balances, Models, Rewards, Runtime, RuntimeHoldReason, Workers,
 };
 
+frame_support::parameter_types! {
+	/// Half of a block's weight: settlements that could take more (128 jobs of seven seats,
+	/// every seat slashed, would take most of a block) wait for the next block.
+	pub MaxSettlementWeight: frame_support::weights::Weight =
+		crate::configs::RuntimeBlockWeights::get().max_block.saturating_div(2);
+}
+
 impl pallet_jobs::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -29,6 +36,7 @@ impl pallet_jobs::Config for Runtime {
 	type MaxJobs = ConstU32<65_536>;
 	type MaxAssignmentsPerBlock = ConstU32<128>;
 	type MaxSettlementsPerBlock = ConstU32<128>;
+	type MaxSettlementWeight = MaxSettlementWeight;
 	type MaxRemovalsPerBlock = ConstU32<128>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

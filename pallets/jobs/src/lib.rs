@@ -820,6 +820,14 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
+	/// The weight of the settlement hook settling a job of `seats` seats with `slashed` of them
+	/// slashed: its benchmark slashes one seat, any other slash is charged on top.
+	fn hook_settling_weight(seats: u32, slashed: u32) -> Weight {
+		T::WeightInfo::settle_job(seats).saturating_add(
+			T::Workers::slash_weight().saturating_mul(u64::from(slashed.saturating_sub(1))),
+		)
+	}
+
 	/// Settles up to `MaxSettlementsPerBlock` jobs whose reveal window has ended, walking the
 	/// assignment batches in order, within `MaxSettlementWeight`. A job its last reveal settled
 	/// early costs the read of its record; a batch is read once and removed once all its jobs
@@ -830,10 +838,8 @@ impl<T: Config> Pallet<T> {
 		let before = counters;
 		let mut batch: Option<SettlementBatch<T>> = None;
 		let skip = T::WeightInfo::skip_settled(2).saturating_sub(T::WeightInfo::skip_settled(1));
-		let seats = T::MaxSeats::get();
-		let worst = T::WeightInfo::settle_job(seats).saturating_add(
-			T::Workers::slash_weight().saturating_mul(u64::from(seats.saturating_sub(1))),
-		);
+		let most_seats = T::MaxSeats::get();
+		let worst = Self::hook_settling_weight(most_seats, most_seats);
 		let budget = T::MaxSettlementWeight::get();
 		for passed in 0..T::MaxSettlementsPerBlock::get() {
 			// The first job of a block is always passed, so that a budget below one
@@ -863,12 +869,7 @@ impl<T: Config> Pallet<T> {
 					Some(record) if matches!(record.status, JobStatus::Assigned { .. }) => {
 						let seats = record.seats.len() as u32;
 						let slashed = Self::settle(job, record, now);
-						// The benchmark slashes one seat; any other slash is charged on top.
-						weight.saturating_accrue(T::WeightInfo::settle_job(seats));
-						weight.saturating_accrue(
-							T::Workers::slash_weight()
-								.saturating_mul(u64::from(slashed.saturating_sub(1))),
-						);
+						weight.saturating_accrue(Self::hook_settling_weight(seats, slashed));
 					},
 					// Settled early by its last reveal.
 					_ => weight.saturating_accrue(skip),

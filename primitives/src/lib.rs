@@ -77,6 +77,50 @@ pub trait ModelRegistry<Balance> {
 	fn reserve(model: ModelId, until: u64) -> Result<bool, DispatchError>;
 }
 
+/// What a worker declares it can serve: the protocol never seats it beyond this, and a job's
+/// commit window follows from the job's size and the throughput of its seated workers.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Capacity {
+	/// How many jobs it computes at once: a seat occupies a slot from assignment until the
+	/// time its declared throughput needs for the job has passed.
+	pub slots: u32,
+	/// The tokens (prompt and generated, see [`job_work`]) one slot processes per block.
+	pub tokens_per_block: u32,
+}
+
+/// The tokens a chat template may add around a prompt. A prompt whose tokens, template
+/// included, outnumber its bytes plus this allowance yields an empty output (docs/protocol.md),
+/// so that [`job_work`] bounds the work of every job.
+pub const PROMPT_TEMPLATE_TOKENS: u32 = 64;
+
+/// The most tokens a job makes a worker process: its prompt bytes (a byte-level tokenizer
+/// makes at most one token per byte), the template's allowance and the tokens it may generate.
+pub fn job_work(prompt_len: u32, max_tokens: u32) -> u64 {
+	u64::from(prompt_len)
+		.saturating_add(u64::from(PROMPT_TEMPLATE_TOKENS))
+		.saturating_add(u64::from(max_tokens))
+}
+
+/// The blocks a slot declared at `tokens_per_block` needs for `work` tokens (rounded up; a
+/// throughput of zero never finishes).
+pub fn compute_blocks(work: u64, tokens_per_block: u32) -> u64 {
+	match u64::from(tokens_per_block) {
+		0 => u64::MAX,
+		rate => work.div_ceil(rate),
+	}
+}
+
 /// A worker that may be assigned a job, as the worker registry's per-model index holds it.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
@@ -88,6 +132,8 @@ pub struct Candidate<AccountId, Balance> {
 	pub stake: Balance,
 	/// The lowest price per replica it serves for.
 	pub price: Balance,
+	/// The tokens per block each of its slots processes: the job's windows follow from it.
+	pub tokens_per_block: u32,
 }
 
 /// How a worker did in a settled job; kept as its reputation.
@@ -112,17 +158,6 @@ pub enum Outcome {
 	NoShow,
 }
 
-/// Where slashed stake went.
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
-pub struct Slashed<Balance> {
-	/// The whole amount taken from the worker's bonded and unbonding stake.
-	pub total: Balance,
-	/// The part paid to the beneficiary (the requester whose job suffered).
-	pub to_beneficiary: Balance,
-	/// The rest, paid to the treasury.
-	pub to_treasury: Balance,
-}
-
 /// The worker registry, as the jobs pallet sees it.
 pub trait WorkerRegistry<AccountId, Balance> {
 	/// The most candidates one model's index holds.
@@ -138,23 +173,21 @@ pub trait WorkerRegistry<AccountId, Balance> {
 	type MaxLiveJobs: Get<u32>;
 	/// The live jobs `who` holds a seat in, oldest first (empty for an unknown worker).
 	fn live_jobs(who: &AccountId) -> BoundedVec<JobId, Self::MaxLiveJobs>;
-	/// Whether `who` is registered and has room for one more live job.
-	fn has_room(who: &AccountId) -> bool;
-	/// `who` was assigned a seat in `job`: it cannot deregister or withdraw until released.
-	/// Fails when `who` is not registered or already holds [`Self::MaxLiveJobs`] jobs.
-	fn note_assigned(who: &AccountId, job: JobId) -> DispatchResult;
+	/// Whether `who` is registered, has a slot free at block `now` (its declared capacity) and
+	/// room in its list of live jobs.
+	fn has_free_slot(who: &AccountId, now: u64) -> bool;
+	/// `who` was assigned a seat in `job` at `now`, and its slot computes it until `busy_until`:
+	/// it cannot deregister or withdraw until released. Fails when `who` is not registered, has
+	/// no free slot or already holds [`Self::MaxLiveJobs`] jobs.
+	fn note_assigned(who: &AccountId, job: JobId, now: u64, busy_until: u64) -> DispatchResult;
 	/// `job`, in which `who` had a seat, was settled with `outcome` for that seat (`None`: no
 	/// verdict on it, as for a reveal in a job without a majority). One write of the worker's
 	/// record releases the job and counts the outcome in its reputation.
 	fn note_settled(who: &AccountId, job: JobId, outcome: Option<Outcome>);
-	/// Takes `fraction` of `who`'s stake, bonded first and then unbonding; pays up to
-	/// `beneficiary_cap` of it to `beneficiary` and the rest to the treasury.
-	fn slash(
-		who: &AccountId,
-		fraction: Perbill,
-		beneficiary: &AccountId,
-		beneficiary_cap: Balance,
-	) -> Slashed<Balance>;
+	/// Takes `fraction` of `who`'s stake, bonded first and then unbonding, and pays it to the
+	/// treasury (burning what the treasury cannot receive); returns the amount taken. Slashed
+	/// stake never goes to a party of the job, so that nobody profits from a failed job.
+	fn slash(who: &AccountId, fraction: Perbill) -> Balance;
 	/// The weight of one `slash`: charged for each seat a settlement slashes, on top of the
 	/// settlement itself.
 	fn slash_weight() -> frame_support::weights::Weight;

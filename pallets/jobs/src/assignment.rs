@@ -25,34 +25,66 @@ impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>> for ParentB
 /// A candidate of a model's index.
 pub(crate) type CandidateOf<T> = Candidate<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
-/// Draws `replicas` distinct workers among the model's `candidates` that ask no more than the
-/// offered price, are not the requester and have room for another job; each draw picks a
-/// worker with probability proportional to its stake. The job's seed is
-/// `blake2_256(block_seed ‖ job id)`, where `block_seed` is the block's randomness for the
-/// subject `"commons/assign"`. `None` if there are too few.
+/// What a block's draw for one job needs to know besides the job.
+pub(crate) struct Terms {
+	/// The current block.
+	pub now: u64,
+	/// How many seats to fill.
+	pub needed: u32,
+	/// The most blocks a seat may take to compute the job: the longest commit window less the
+	/// margin.
+	pub longest_compute: u64,
+}
+
+/// What a draw found.
+pub(crate) struct Draw<AccountId> {
+	/// The drawn workers with their declared throughput, if enough were found.
+	pub chosen: Option<Vec<(AccountId, u32)>>,
+	/// How many worker records it read to check for a free slot.
+	pub reads: u32,
+}
+
+/// Draws `terms.needed` distinct workers among the model's `candidates` that ask no more than
+/// the offered price, are not the requester, hold no seat in the job yet, can compute it
+/// within the longest commit window at their declared throughput, and have a free slot; each
+/// draw picks a worker with probability proportional to its stake. A worker found with no free
+/// slot is dropped from the block's `candidates`, so that later jobs of the block do not read
+/// it again; at most `2 × MaxSeats` records are read per job. The job's seed is
+/// `blake2_256(block_seed ‖ job id ‖ round)`, where `block_seed` is the block's randomness for
+/// the subject `"commons/assign"`.
 pub(crate) fn draw<T: Config>(
 	job: JobId,
 	record: &Job<T>,
-	candidates: &[CandidateOf<T>],
+	candidates: &mut Vec<CandidateOf<T>>,
 	block_seed: &T::Hash,
-) -> Option<Vec<T::AccountId>> {
-	let needed = record.replicas as usize;
+	terms: &Terms,
+) -> Draw<T::AccountId> {
+	let needed = terms.needed as usize;
+	let work = record.work();
 	let mut pool: Vec<CandidateOf<T>> = candidates
 		.iter()
 		.filter(|candidate| {
 			candidate.price <= record.price_per_replica
 				&& candidate.worker != record.requester
 				&& !candidate.stake.is_zero()
+				&& commons_primitives::compute_blocks(work, candidate.tokens_per_block)
+					<= terms.longest_compute
+				&& !record.seats.iter().any(|seat| seat.worker == candidate.worker)
 		})
 		.cloned()
 		.collect();
+	let mut reads = 0u32;
 	if pool.len() < needed {
-		return None;
+		return Draw { chosen: None, reads };
 	}
-	let seed = sp_io::hashing::blake2_256(&(block_seed, job).encode());
+	let most_reads = T::MaxSeats::get().saturating_mul(2);
+	let seed = sp_io::hashing::blake2_256(&(block_seed, job, record.round).encode());
 	let mut chosen = Vec::with_capacity(needed);
 	let mut draw_index: u32 = 0;
-	while chosen.len() < needed && !pool.is_empty() {
+	while chosen.len() < needed && pool.len() >= needed.saturating_sub(chosen.len()) {
+		if reads >= most_reads {
+			break;
+		}
 		let total: u128 = pool.iter().fold(0u128, |total, candidate| {
 			total.saturating_add(candidate.stake.unique_saturated_into())
 		});
@@ -66,12 +98,16 @@ pub(crate) fn draw<T: Config>(
 			break;
 		};
 		let candidate = pool.swap_remove(position);
-		// A worker with a full job list is passed over; the pool shrinks either way.
-		if T::Workers::has_room(&candidate.worker) {
-			chosen.push(candidate.worker);
+		reads = reads.saturating_add(1);
+		if T::Workers::has_free_slot(&candidate.worker, terms.now) {
+			chosen.push((candidate.worker, candidate.tokens_per_block));
+		} else {
+			// Busy for the rest of the block.
+			candidates.retain(|other| other.worker != candidate.worker);
 		}
 	}
-	(chosen.len() == needed).then_some(chosen)
+	let chosen = (chosen.len() == needed).then_some(chosen);
+	Draw { chosen, reads }
 }
 
 /// A number in `0..bound` from the seed and the draw's index (0 when `bound` is 0).

@@ -5,14 +5,22 @@
 //! randomness nobody knew when the job was posted; each worker commits to its output, then
 //! reveals it; the chain settles the job when the last reveal arrives or the reveal window ends:
 //!
-//! - **Accepted**: more than half of the seats revealed the same output hash. They are paid the
-//!   price per replica each and the protocol fee goes to the treasury; a worker that revealed a
-//!   different output loses [`Config::WrongResultSlash`] of its stake, one that did not commit or
-//!   reveal loses [`Config::NoShowSlash`]. Slashed stake compensates the requester first (up to
-//!   the seat's price), the rest goes to the treasury. Unused escrow returns to the requester.
-//! - **NoQuorum**: no majority. The requester is refunded in full; nobody is slashed for
-//!   disagreeing (an event lists the distinct hashes), no-shows are still slashed.
-//! - **Expired**: nobody could be assigned before the deadline: full refund.
+//! - **Accepted**: a majority of the replicas asked for revealed the same output hash, and more
+//!   seats than all other reveals together. They are paid the price per replica each and the
+//!   protocol fee goes to the treasury; a worker that revealed a different output loses
+//!   [`Config::WrongResultSlash`] of its stake. Unused escrow returns to the requester.
+//! - **Escalation**: without such a majority the job draws further seats (a new round) until
+//!   one exists or the job's seat bound is reached; outputs are exact, so any disagreement means
+//!   someone is wrong, and the honest side wins once it holds a majority.
+//! - **NoQuorum**: no majority at the seat bound. The requester is refunded in full; nobody is
+//!   paid, nobody is slashed for disagreeing (an event lists the distinct hashes).
+//! - **Expired**: nobody could be assigned before the deadline: full refund, record removed.
+//!
+//! A seat that does not commit or reveal in its round loses [`Config::NoShowSlash`] when the
+//! round ends. Slashed stake goes to the treasury, never to a party of the job, so that nobody
+//! profits from a failed job. A worker is seated only in a free slot of its declared capacity,
+//! and a job's commit window is the time its slowest seat needs for the job's tokens at its
+//! declared throughput plus [`Config::CommitMargin`].
 //!
 //! Outputs stay for [`Config::RetentionPeriod`] after settlement; then the record goes and the
 //! storage deposit returns. Hooks do a bounded amount of work per block, each for at most a set
@@ -81,8 +89,8 @@ pub type BalanceOf<T> =
 /// A revealed output: token ids.
 pub type OutputOf<T> = BoundedVec<TokenId, <T as Config>::MaxOutputTokens>;
 
-/// The jobs one block assigned: their windows end together.
-pub type SettlementBatch<T> = BoundedVec<JobId, <T as Config>::MaxAssignmentsPerBlock>;
+/// The jobs one block assigned, each with the round it was assigned for.
+pub type SettlementBatch<T> = BoundedVec<(JobId, u8), <T as Config>::MaxAssignmentsPerBlock>;
 
 type RetryQueue<T> = queue::Queue<queue::Retry, JobId, RetryItems<T>>;
 type SettlementQueue<T> = queue::Queue<queue::Settlement, SettlementBatch<T>, SettlementBatches<T>>;
@@ -112,8 +120,12 @@ pub mod pallet {
 		type Rewards: WorkRewards<Self::AccountId, BalanceOf<Self>>;
 		/// Randomness for assignment, unknown when the job was posted.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
-		/// Blocks after assignment in which workers commit (the assignment block included).
-		type CommitWindow: Get<BlockNumberFor<Self>>;
+		/// The longest commit window: a worker whose declared throughput needs longer for a
+		/// job's tokens is not drawn for it.
+		type MaxCommitWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks a commit window adds to the seats' computing time: the finality lag before a
+		/// worker learns of its seat, and the inclusion of its commitment.
+		type CommitMargin: Get<BlockNumberFor<Self>>;
 		/// Blocks after the commit window in which workers reveal.
 		type RevealWindow: Get<BlockNumberFor<Self>>;
 		/// Blocks a settled job's record and outputs are kept.
@@ -218,13 +230,17 @@ pub mod pallet {
 		},
 		/// A pending job was cancelled and everything held for it returned.
 		JobCancelled { job: JobId, refunded: BalanceOf<T> },
-		/// Workers were drawn for a job's seats.
+		/// Workers were drawn for a job's seats (of round `round`: 0 at first, one more for each
+		/// escalation).
 		JobAssigned {
 			job: JobId,
+			round: u8,
 			workers: BoundedVec<T::AccountId, T::MaxSeats>,
 			commit_end: BlockNumberFor<T>,
 			reveal_end: BlockNumberFor<T>,
 		},
+		/// A round ended without a majority: `seats` further seats will be drawn.
+		JobEscalated { job: JobId, round: u8, seats: u32 },
 		/// A worker committed to an output.
 		ResultCommitted { job: JobId, worker: T::AccountId },
 		/// A worker revealed its output.
@@ -248,8 +264,6 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			reason: SlashReason,
 		},
-		/// The requester received slashed stake.
-		RequesterCompensated { job: JobId, requester: T::AccountId, amount: BalanceOf<T> },
 		/// Escrow the job did not spend returned to the requester.
 		EscrowRefunded { job: JobId, requester: T::AccountId, amount: BalanceOf<T> },
 		/// A settled job's record and outputs were removed and its deposit returned.
@@ -306,6 +320,8 @@ pub mod pallet {
 		OutputTooLong,
 		/// The output and salt do not match the commitment.
 		CommitmentMismatch,
+		/// This seat's round is over: it can no longer commit or reveal.
+		RoundOver,
 	}
 
 	#[pallet::hooks]
@@ -336,7 +352,8 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Posts a job: holds `replicas × (price + fee)` in escrow and the storage deposit, and
+		/// Posts a job: holds `(price + fee)` for every seat escalation could draw in escrow
+		/// ([`Pallet::max_seats`]; what is not used returns at settlement) and the storage deposit, and
 		/// reserves the model until the deadline (assignment extends it to the reveal window's
 		/// end). Workers are assigned in a later block.
 		///
@@ -376,7 +393,7 @@ pub mod pallet {
 			ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
 			let prompt_len = prompt.len() as u32;
 			let quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
-			let escrow = quote.payment.saturating_add(quote.fee);
+			let escrow = quote.payment.saturating_add(quote.fee).saturating_add(quote.escalation);
 
 			let job = counters.next_job;
 			let reserved = frame_support::storage::with_storage_layer(|| {
@@ -396,6 +413,7 @@ pub mod pallet {
 					max_tokens,
 					sampling,
 					replicas,
+					round: 0,
 					price_per_replica,
 					fee_per_replica: T::Rewards::protocol_fee(price_per_replica),
 					escrow,
@@ -469,11 +487,13 @@ pub mod pallet {
 				let JobStatus::Assigned { commit_end, .. } = record.status else {
 					return Err(Error::<T>::JobNotAssigned);
 				};
+				let round = record.round;
 				let seat = record
 					.seats
 					.iter_mut()
 					.find(|seat| seat.worker == worker)
 					.ok_or(Error::<T>::NotAssignedToJob)?;
+				ensure!(seat.round == round, Error::<T>::RoundOver);
 				ensure!(now <= commit_end, Error::<T>::CommitWindowClosed);
 				ensure!(seat.commitment.is_none(), Error::<T>::AlreadyCommitted);
 				seat.commitment = Some(commitment);
@@ -502,17 +522,23 @@ pub mod pallet {
 			let JobStatus::Assigned { commit_end, reveal_end, .. } = record.status else {
 				return Err(Error::<T>::JobNotAssigned.into());
 			};
-			let all_committed = record.seats.iter().all(|seat| seat.commitment.is_some());
+			let round = record.round;
+			let all_committed = Self::round_committed(&record);
+			let position = record
+				.seats
+				.iter()
+				.position(|seat| seat.worker == worker)
+				.ok_or(Error::<T>::NotAssignedToJob)?;
+			ensure!(
+				record.seats.get(position).is_some_and(|seat| seat.round == round),
+				Error::<T>::RoundOver
+			);
 			ensure!(now > commit_end || all_committed, Error::<T>::RevealWindowNotOpen);
 			ensure!(now <= reveal_end, Error::<T>::RevealWindowClosed);
 			ensure!(output.len() as u32 <= record.max_tokens, Error::<T>::OutputTooLong);
 			let output_hash =
 				commons_primitives::output_hash(record.engine_version, record.model, &output);
-			let seat = record
-				.seats
-				.iter_mut()
-				.find(|seat| seat.worker == worker)
-				.ok_or(Error::<T>::NotAssignedToJob)?;
+			let seat = record.seats.get_mut(position).ok_or(Error::<T>::NotAssignedToJob)?;
 			let commitment = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(seat.revealed.is_none(), Error::<T>::AlreadyRevealed);
 			ensure!(
@@ -533,15 +559,18 @@ pub mod pallet {
 			}
 			Self::deposit_event(Event::ResultRevealed { job, worker, output_hash });
 
-			// No more reveals can come once every committed seat has revealed and either every
-			// seat committed or the commit window is over.
+			// No more reveals can come in this round once every committed seat of it has
+			// revealed and either every seat of it committed or the commit window is over.
 			let committed_all_revealed = record
 				.seats
 				.iter()
+				.filter(|seat| seat.round == round)
 				.all(|seat| seat.commitment.is_none() || seat.revealed.is_some());
 			if committed_all_revealed && (all_committed || now > commit_end) {
 				let seats = record.seats.len() as u32;
-				let slashed = Self::settle(job, record, now);
+				let slashed = JobCounters::<T>::mutate(|counters| {
+					Self::end_round(job, record, now, counters)
+				});
 				Ok(Some(Self::settling_weight(output.len() as u32, seats, slashed)).into())
 			} else {
 				Jobs::<T>::insert(job, record);
@@ -607,6 +636,26 @@ impl<T: Config> Pallet<T> {
 		replicas >= T::MinReplicas::get().max(1) && replicas <= most
 	}
 
+	/// The most seats a job of `replicas` replicas has over all its rounds: `2 × replicas + 1`
+	/// (enough for a strict majority whatever the first seats did), at most `MaxSeats`.
+	pub fn max_seats(replicas: u32) -> u32 {
+		replicas.saturating_mul(2).saturating_add(1).min(T::MaxSeats::get())
+	}
+
+	/// The reveals a majority needs: more than half of the replicas asked for.
+	pub fn quorum(replicas: u32) -> u32 {
+		(replicas / 2).saturating_add(1)
+	}
+
+	/// Whether every seat of the job's current round has committed.
+	fn round_committed(record: &Job<T>) -> bool {
+		record
+			.seats
+			.iter()
+			.filter(|seat| seat.round == record.round)
+			.all(|seat| seat.commitment.is_some())
+	}
+
 	/// Payment, fee and deposit of a job; `min_price` is left zero.
 	fn quote(
 		price_per_replica: BalanceOf<T>,
@@ -615,7 +664,11 @@ impl<T: Config> Pallet<T> {
 		max_tokens: u32,
 	) -> Quote<BalanceOf<T>> {
 		let payment = price_per_replica.saturating_mul(replicas.into());
-		let fee = T::Rewards::protocol_fee(price_per_replica).saturating_mul(replicas.into());
+		let fee_per_replica = T::Rewards::protocol_fee(price_per_replica);
+		let fee = fee_per_replica.saturating_mul(replicas.into());
+		let further = Self::max_seats(replicas).saturating_sub(replicas);
+		let escalation =
+			price_per_replica.saturating_add(fee_per_replica).saturating_mul(further.into());
 		// Four bytes per output token; one output stored when the seats agree.
 		let bytes = prompt_len.saturating_add(max_tokens.saturating_mul(4));
 		let deposit = T::JobDepositBase::get()
@@ -624,8 +677,9 @@ impl<T: Config> Pallet<T> {
 			min_price: Zero::zero(),
 			payment,
 			fee,
+			escalation,
 			deposit,
-			total: payment.saturating_add(fee).saturating_add(deposit),
+			total: payment.saturating_add(fee).saturating_add(escalation).saturating_add(deposit),
 		}
 	}
 
@@ -633,9 +687,12 @@ impl<T: Config> Pallet<T> {
 		let JobStatus::Assigned { commit_end, reveal_end, .. } = record.status else {
 			return None;
 		};
-		let seat = record.seats.iter().find(|seat| &seat.worker == worker)?;
+		let seat = record
+			.seats
+			.iter()
+			.find(|seat| &seat.worker == worker && seat.round == record.round)?;
 		let block = |n: BlockNumberFor<T>| -> u64 { n.saturated_into() };
-		let all_committed = record.seats.iter().all(|seat| seat.commitment.is_some());
+		let all_committed = Self::round_committed(record);
 		match (seat.commitment, seat.revealed) {
 			(None, _) if now <= commit_end => Some(Duty::Commit { until: block(commit_end) }),
 			(Some(_), None) if now <= reveal_end => {
@@ -688,13 +745,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Tries to assign up to `MaxAssignmentsPerBlock` pending jobs, taking in turn from the
-	/// jobs to retry and the new ones (in id order); a job nobody can serve yet goes to the
-	/// end of the retry queue, and expires once its deadline has passed.
+	/// jobs to retry (escalations among them) and the new ones (in id order); a job nobody can
+	/// serve yet goes to the end of the retry queue. Once its deadline has passed a new job
+	/// expires, and an escalation ends without a majority.
 	///
 	/// What every job of the block shares is read once: the counters (written back once), the
 	/// windows, the block's randomness and each model's candidate index. The first job of a
 	/// model is charged [`WeightInfo::assign_job`], each later one only what one more job adds
-	/// ([`WeightInfo::assign_jobs`] measures a block assigning `n` jobs of one model).
+	/// ([`WeightInfo::assign_jobs`] measures a block assigning `n` jobs of one model); each
+	/// worker record read beyond one per seat (a drawn worker found with no free slot) is
+	/// charged on top.
 	pub(crate) fn assign_pending(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		let mut counters = JobCounters::<T>::get();
@@ -707,6 +767,7 @@ impl<T: Config> Pallet<T> {
 		// The block's assignments, queued for settlement as one batch.
 		let mut batch = SettlementBatch::<T>::new();
 		let mut assigned_models = alloc::collections::btree_set::BTreeSet::new();
+		let mut latest_reveal_end = now;
 		// What one more job of a model adds, by its seats: `assign_jobs` measures jobs of one
 		// seat each, the slope of `assign_job` what each further seat adds.
 		let next_job = T::WeightInfo::assign_jobs(2).saturating_sub(T::WeightInfo::assign_jobs(1));
@@ -731,14 +792,18 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
 			}
 			let Some(mut record) = Jobs::<T>::get(job) else {
-				// Cancelled.
+				// Cancelled or expired.
 				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				continue;
 			};
-			if record.status != JobStatus::Pending {
-				weight.saturating_accrue(T::DbWeight::get().reads(1));
-				continue;
-			}
+			let needed = match record.status {
+				JobStatus::Pending => record.replicas,
+				JobStatus::Escalating { needed } => needed,
+				_ => {
+					weight.saturating_accrue(T::DbWeight::get().reads(1));
+					continue;
+				},
+			};
 			// Only randomness from after the posting block is unknown to the requester.
 			if record.posted_at >= now {
 				RetryQueue::<T>::push(&mut counters, job);
@@ -746,72 +811,99 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			if now > record.deadline {
-				Self::settle(job, record, now);
+				let seats = record.seats.len() as u32;
+				let slashed = Self::conclude(job, record, now, &mut counters);
 				weight.saturating_accrue(T::WeightInfo::expire_job());
+				weight.saturating_accrue(Self::hook_settling_weight(seats, slashed));
 				continue;
 			}
 			let pool = match pools.entry(record.model) {
 				btree_map::Entry::Occupied(entry) => {
-					let further_seats = u64::from(record.replicas.saturating_sub(1));
+					let further_seats = u64::from(needed.saturating_sub(1));
 					weight.saturating_accrue(next_job);
 					weight.saturating_accrue(next_seat.saturating_mul(further_seats));
 					entry.into_mut()
 				},
 				btree_map::Entry::Vacant(entry) => {
-					weight.saturating_accrue(T::WeightInfo::assign_job(record.replicas));
+					weight.saturating_accrue(T::WeightInfo::assign_job(needed));
 					entry.insert(T::Workers::candidates(record.model).into_inner())
 				},
 			};
-			let &mut (commit_window, reveal_window, seed) = block.get_or_insert_with(|| {
-				let (seed, _) = T::Randomness::random(b"commons/assign");
-				(T::CommitWindow::get(), T::RevealWindow::get(), seed)
-			});
-			match assignment::draw::<T>(job, &record, pool, &seed) {
-				Some(workers) => {
-					let commit_end = now.saturating_add(commit_window);
-					let reveal_end = commit_end.saturating_add(reveal_window);
-					for worker in &workers {
-						// The draw only returns registered workers with room for one more job.
-						let _ = T::Workers::note_assigned(worker, job);
-					}
-					record.seats = BoundedVec::truncate_from(
-						workers
-							.iter()
-							.map(|worker| Seat {
-								worker: worker.clone(),
-								commitment: None,
-								revealed: None,
-							})
-							.collect(),
-					);
-					record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
-					assigned_models.insert(record.model);
-					Jobs::<T>::insert(job, record);
-					// At most `MaxAssignmentsPerBlock` jobs are tried in a block.
-					let _ = batch.try_push(job);
-					Self::deposit_event(Event::JobAssigned {
-						job,
-						workers: BoundedVec::truncate_from(workers),
-						commit_end,
-						reveal_end,
-					});
-				},
-				None => RetryQueue::<T>::push(&mut counters, job),
+			let &mut (max_commit_window, margin, reveal_window, seed) =
+				block.get_or_insert_with(|| {
+					let (seed, _) = T::Randomness::random(b"commons/assign");
+					let block = |n: BlockNumberFor<T>| -> u64 { n.saturated_into() };
+					(
+						block(T::MaxCommitWindow::get()),
+						block(T::CommitMargin::get()),
+						T::RevealWindow::get(),
+						seed,
+					)
+				});
+			let terms = assignment::Terms {
+				now: now.saturated_into(),
+				needed,
+				longest_compute: max_commit_window.saturating_sub(margin),
+			};
+			let draw = assignment::draw::<T>(job, &record, pool, &seed, &terms);
+			// The benchmarks read one worker record per seat filled; a drawn worker found with
+			// no free slot is a read more.
+			weight.saturating_accrue(
+				T::DbWeight::get().reads(u64::from(draw.reads.saturating_sub(needed))),
+			);
+			let Some(chosen) = draw.chosen else {
+				RetryQueue::<T>::push(&mut counters, job);
+				continue;
+			};
+			let work = record.work();
+			let slowest = chosen
+				.iter()
+				.map(|(_, rate)| commons_primitives::compute_blocks(work, *rate))
+				.max()
+				.unwrap_or_default();
+			let commit_end: BlockNumberFor<T> =
+				now.saturating_add(slowest.saturating_add(margin).saturated_into());
+			let reveal_end = commit_end.saturating_add(reveal_window);
+			let round = record.round;
+			let mut workers = Vec::with_capacity(chosen.len());
+			for (worker, rate) in chosen {
+				let started: u64 = now.saturated_into();
+				let busy_until =
+					started.saturating_add(commons_primitives::compute_blocks(work, rate));
+				// The draw only returns registered workers with a free slot.
+				let _ = T::Workers::note_assigned(&worker, job, now.saturated_into(), busy_until);
+				// At most `MaxSeats` seats: the escalation asks for no more than the bound.
+				let _ = record.seats.try_push(Seat {
+					worker: worker.clone(),
+					round,
+					commitment: None,
+					revealed: None,
+				});
+				workers.push(worker);
 			}
+			record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
+			assigned_models.insert(record.model);
+			latest_reveal_end = latest_reveal_end.max(reveal_end);
+			Jobs::<T>::insert(job, record);
+			// At most `MaxAssignmentsPerBlock` jobs are tried in a block.
+			let _ = batch.try_push((job, round));
+			Self::deposit_event(Event::JobAssigned {
+				job,
+				round,
+				workers: BoundedVec::truncate_from(workers),
+				commit_end,
+				reveal_end,
+			});
 		}
 		if !batch.is_empty() {
 			SettlementQueue::<T>::push(&mut counters, batch);
 		}
-		// The block's assignments share their windows: each model that got jobs is reserved
-		// to the end of their reveal window, which covers windows governance lengthened after
-		// the posts. The record is read with the model's candidates; a write is charged when
-		// the reservation grows.
-		if let Some((commit_window, reveal_window, _)) = block {
-			let reveal_end = now.saturating_add(commit_window).saturating_add(reveal_window);
-			for model in assigned_models {
-				if let Ok(true) = T::Models::reserve(model, reveal_end.saturated_into()) {
-					weight.saturating_accrue(T::DbWeight::get().writes(1));
-				}
+		// Each model that got jobs is reserved to the end of the block's latest reveal window.
+		// The record is read with the model's candidates; a write is charged when the
+		// reservation grows.
+		for model in assigned_models {
+			if let Ok(true) = T::Models::reserve(model, latest_reveal_end.saturated_into()) {
+				weight.saturating_accrue(T::DbWeight::get().writes(1));
 			}
 		}
 		if counters != before {
@@ -853,25 +945,31 @@ impl<T: Config> Pallet<T> {
 			}
 			let Some(jobs) = batch.as_ref() else { break };
 			let position = counters.settlement_next as usize;
-			if let Some(&job) = jobs.get(position) {
+			if let Some(&(job, round)) = jobs.get(position) {
 				match Jobs::<T>::get(job) {
 					Some(record)
-						if matches!(
-							record.status,
-							JobStatus::Assigned { reveal_end, .. } if reveal_end >= now
-						) =>
+						if record.round == round
+							&& matches!(
+								record.status,
+								JobStatus::Assigned { reveal_end, .. } if reveal_end >= now
+							) =>
 					{
-						// The record that holds back the rest: the batch's jobs share their
-						// windows, and later batches end later.
+						// The record that holds back the rest: batches are in assignment
+						// order, and a job's window is at most `MaxCommitWindow` and
+						// `RevealWindow` long, so the wait behind it is bounded.
 						weight.saturating_accrue(T::DbWeight::get().reads(1));
 						break;
 					},
-					Some(record) if matches!(record.status, JobStatus::Assigned { .. }) => {
+					Some(record)
+						if record.round == round
+							&& matches!(record.status, JobStatus::Assigned { .. }) =>
+					{
 						let seats = record.seats.len() as u32;
-						let slashed = Self::settle(job, record, now);
+						let slashed = Self::end_round(job, record, now, &mut counters);
 						weight.saturating_accrue(Self::hook_settling_weight(seats, slashed));
 					},
-					// Settled early by its last reveal.
+					// Its round ended early by its last reveal (it settled, or escalated and
+					// sits in a later batch).
 					_ => weight.saturating_accrue(skip),
 				}
 				counters.settlement_next = counters.settlement_next.saturating_add(1);
@@ -991,6 +1089,17 @@ impl<T: Config> Pallet<T> {
 			if record.status == JobStatus::Pending && job < counters.next_to_assign {
 				ensure!(retries.contains(&job), "a pending job is neither new nor queued to retry");
 			}
+			if matches!(record.status, JobStatus::Escalating { .. }) {
+				ensure!(retries.contains(&job), "an escalating job is not queued for its seats");
+			}
+			ensure!(
+				record.seats.len() as u32 <= Self::max_seats(record.replicas),
+				"a job has more seats than its bound"
+			);
+			ensure!(
+				record.seats.iter().all(|seat| seat.round <= record.round),
+				"a seat belongs to a round that has not begun"
+			);
 			let owed = escrow.entry(record.requester.clone()).or_default();
 			*owed = owed.saturating_add(record.escrow);
 			let owed = deposits.entry(record.requester.clone()).or_default();
@@ -1000,12 +1109,21 @@ impl<T: Config> Pallet<T> {
 					ensure!(record.escrow.is_zero(), "a settled job still holds escrow")
 				},
 				JobStatus::Pending => ensure!(record.seats.is_empty(), "a pending job has seats"),
-				JobStatus::Assigned { .. } => {
-					ensure!(
-						awaiting_settlement.contains(&job),
-						"an assigned job is not queued for settlement"
-					);
+				JobStatus::Assigned { .. } | JobStatus::Escalating { .. } => {
+					if matches!(record.status, JobStatus::Assigned { .. }) {
+						ensure!(
+							awaiting_settlement.contains(&(job, record.round)),
+							"an assigned job is not queued for settlement"
+						);
+					}
 					for seat in record.seats.iter() {
+						if !record.holds(seat) {
+							ensure!(
+								!T::Workers::live_jobs(&seat.worker).contains(&job),
+								"a worker still lists a job whose round it failed"
+							);
+							continue;
+						}
 						ensure!(
 							T::Workers::is_registered(&seat.worker),
 							"a seat names an unregistered worker"

@@ -4,7 +4,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate as pallet_jobs;
-use commons_primitives::WorkRewards;
+use commons_primitives::{Capacity, WorkRewards};
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, Hooks},
@@ -45,7 +45,8 @@ parameter_types! {
 	pub static ModelDeposit: Balance = 100;
 	pub static MinWorkerStake: Balance = 1_000;
 	pub static UnbondingPeriod: u64 = 50;
-	pub static CommitWindow: u64 = 3;
+	pub static MaxCommitWindow: u64 = 20;
+	pub static CommitMargin: u64 = 2;
 	pub static RevealWindow: u64 = 3;
 	pub static RetentionPeriod: u64 = 10;
 	pub static MaxAssignmentDelay: u64 = 20;
@@ -82,6 +83,7 @@ impl pallet_workers::Config for Test {
 	type MaxUnbondingChunks = ConstU32<4>;
 	type MaxWorkers = ConstU32<16>;
 	type MaxLiveJobs = ConstU32<4>;
+	type MaxSlots = ConstU32<4>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -113,7 +115,8 @@ impl pallet_jobs::Config for Test {
 	type Workers = Workers;
 	type Rewards = RecordingRewards;
 	type Randomness = pallet_jobs::ParentBlockRandomness<Test>;
-	type CommitWindow = CommitWindow;
+	type MaxCommitWindow = MaxCommitWindow;
+	type CommitMargin = CommitMargin;
 	type RevealWindow = RevealWindow;
 	type RetentionPeriod = RetentionPeriod;
 	type MaxAssignmentDelay = MaxAssignmentDelay;
@@ -143,6 +146,9 @@ pub const MODEL_OWNER: AccountId = 3;
 pub const FIRST_WORKER: AccountId = 10;
 pub const INITIAL_BALANCE: Balance = 100_000;
 pub const WORKER_STAKE: Balance = 10_000;
+/// Every slot free; 110 tokens a block: the standard job of the tests (30 prompt bytes, 64 for
+/// the template, 8 to generate) takes one block, so its commit window is the margin and one.
+pub const WORKER_CAPACITY: Capacity = Capacity { slots: 4, tokens_per_block: 110 };
 /// The model every test registers: id 0, floor price 50, engine version 1.
 pub const MODEL: u32 = 0;
 pub const MIN_PRICE: Balance = 50;
@@ -201,6 +207,7 @@ impl ExtBuilder {
 					WORKER_STAKE,
 					vec![MODEL].try_into().unwrap(),
 					50,
+					WORKER_CAPACITY,
 				));
 			}
 		});
@@ -265,6 +272,7 @@ impl crate::BenchmarkHelper<AccountId, Balance> for MockBenchmarkHelper {
 			stake,
 			vec![model].try_into().unwrap(),
 			price,
+			WORKER_CAPACITY,
 		));
 	}
 }

@@ -80,6 +80,11 @@ fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::JobDeposit), &who)
 }
 
+/// Free and held balance together.
+fn total(who: AccountId) -> Balance {
+	<Balances as frame_support::traits::fungible::Inspect<AccountId>>::total_balance(&who)
+}
+
 fn stake(who: AccountId) -> Balance {
 	pallet_workers::Workers::<Test>::get(who).unwrap().total_stake()
 }
@@ -97,6 +102,12 @@ fn events() -> Vec<crate::Event<Test>> {
 /// The deposit of the standard job: 10 + 30 prompt bytes + 4 × 8 output bytes.
 const DEPOSIT: Balance = 10 + 30 + 32;
 
+/// What a job of `replicas` replicas holds in escrow: price and fee for every seat it may have
+/// with escalation (`2 × replicas + 1`, at most the mock's five).
+fn escrow_of(replicas: u32) -> Balance {
+	Balance::from((2 * replicas + 1).min(5)) * (PRICE + FEE)
+}
+
 /// Posts a job with `replicas` seats and moves to its assignment block.
 fn posted_and_assigned(replicas: u32) -> JobId {
 	let job = post(replicas);
@@ -109,9 +120,11 @@ fn posted_and_assigned(replicas: u32) -> JobId {
 fn post_job_holds_escrow_and_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let job = post(3);
-		assert_eq!(escrow_held(REQUESTER), 3 * (PRICE + FEE));
+		// Five seats' price and fee: three asked for, two more an escalation may draw.
+		assert_eq!(escrow_held(REQUESTER), 5 * (PRICE + FEE));
+		assert_eq!(escrow_of(3), 550);
 		assert_eq!(deposit_held(REQUESTER), DEPOSIT);
-		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE - 330 - DEPOSIT);
+		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE - 550 - DEPOSIT);
 		let job_record = record(job);
 		assert_eq!(job_record.status, JobStatus::Pending);
 		assert_eq!(job_record.engine_version, 1);
@@ -124,7 +137,7 @@ fn post_job_holds_escrow_and_deposit() {
 				model: MODEL,
 				replicas: 3,
 				price_per_replica: PRICE,
-				escrow: 330,
+				escrow: 550,
 				deposit: DEPOSIT,
 			}
 			.into(),
@@ -261,7 +274,9 @@ fn cancel_job_while_pending_refunds_everything() {
 			Error::<Test>::JobNotFound
 		);
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(REQUESTER), job));
-		System::assert_last_event(Event::JobCancelled { job, refunded: 330 + DEPOSIT }.into());
+		System::assert_last_event(
+			Event::JobCancelled { job, refunded: escrow_of(3) + DEPOSIT }.into(),
+		);
 		assert_eq!(Balances::free_balance(REQUESTER), INITIAL_BALANCE);
 		assert!(JobRecords::<Test>::get(job).is_none());
 		// Assignment and removal skip the cancelled id.
@@ -388,9 +403,10 @@ fn assignment_extends_the_model_reservation_to_the_reveal_window() {
 	ExtBuilder::default().build_and_execute(|| {
 		let job = post(3);
 		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 100);
-		// Governance lengthens the commit window after the post: the job, assigned in block 2,
-		// can be live until block 2 + 200 + 3, past the reservation the post made.
-		CommitWindow::set(200);
+		// Governance lengthens the commit margin after the post: the job, assigned in block 2,
+		// can be live until block 2 + 1 + 199 + 3, past the reservation the post made.
+		MaxCommitWindow::set(300);
+		CommitMargin::set(199);
 		run_to_block(2);
 		assert!(matches!(record(job).status, JobStatus::Assigned { reveal_end: 205, .. }));
 		assert_eq!(pallet_models::Models::<Test>::get(MODEL).unwrap().reserved_until, 300);
@@ -403,8 +419,10 @@ fn assignment_extends_the_model_reservation_to_the_reveal_window() {
 	});
 }
 
+/// A wrong result is slashed, and the slash goes to the treasury: before, it compensated the
+/// requester up to the seat's price, so that a requester gained from every failed seat.
 #[test]
-fn a_wrong_result_is_slashed_and_compensates_the_requester() {
+fn a_wrong_result_is_slashed_to_the_treasury_and_the_requester_pays_the_agreeing_seats() {
 	ExtBuilder::default().build_and_execute(|| {
 		let job = posted_and_assigned(3);
 		let workers = seated(job);
@@ -423,25 +441,19 @@ fn a_wrong_result_is_slashed_and_compensates_the_requester() {
 			record(job).status,
 			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
 		));
-		// 10 % of 10,000 slashed: 100 (the seat's price) to the requester, 900 to the treasury.
+		// 10 % of 10,000 slashed, all of it to the treasury.
 		assert_eq!(stake(cheat), WORKER_STAKE - 1_000);
 		let reputation = pallet_workers::Workers::<Test>::get(cheat).unwrap().reputation;
 		assert_eq!((reputation.accepted, reputation.wrong), (0, 1));
 		assert_eq!(Balances::free_balance(cheat), INITIAL_BALANCE - WORKER_STAKE);
-		// The requester gets the unpaid seat's escrow back and the compensation.
-		assert_eq!(Balances::free_balance(REQUESTER), before + (PRICE + FEE) + 100);
-		assert_eq!(Balances::free_balance(Treasury::get()), treasury_before + 2 * FEE + 900);
-		let all = events();
-		assert!(all.contains(&Event::WorkerSlashed {
+		// The requester gets back all but the two agreeing seats' price and fee.
+		assert_eq!(Balances::free_balance(REQUESTER), before + escrow_of(3) - 2 * (PRICE + FEE));
+		assert_eq!(Balances::free_balance(Treasury::get()), treasury_before + 2 * FEE + 1_000);
+		assert!(events().contains(&Event::WorkerSlashed {
 			worker: cheat,
 			job,
 			amount: 1_000,
 			reason: SlashReason::WrongResult
-		}));
-		assert!(all.contains(&Event::RequesterCompensated {
-			job,
-			requester: REQUESTER,
-			amount: 100
 		}));
 		// Only the agreed output is kept.
 		assert_eq!(Outputs::<Test>::iter_prefix(job).count(), 1);
@@ -576,39 +588,46 @@ fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
 }
 
 #[test]
-fn three_different_outputs_are_no_quorum_with_a_full_refund() {
-	ExtBuilder::default().workers(4).build_and_execute(|| {
+fn different_outputs_at_the_seat_bound_are_no_quorum_with_a_full_refund() {
+	ExtBuilder::default().workers(5).build_and_execute(|| {
 		let before = Balances::free_balance(REQUESTER);
-		let job = post(4);
+		// Five replicas: the seat bound (five in the mock) leaves no room to escalate.
+		let job = post(5);
 		run_to_block(2);
 		let workers = seated(job);
-		for (i, worker) in workers[..3].iter().enumerate() {
-			commit(*worker, job, &[i as u32]);
+		for (i, worker) in workers[..4].iter().enumerate() {
+			commit(*worker, job, &[i as u32 % 2]);
 		}
 		run_to_block(6);
-		for (i, worker) in workers[..3].iter().enumerate() {
-			reveal(*worker, job, &[i as u32]);
+		for (i, worker) in workers[..4].iter().enumerate() {
+			reveal(*worker, job, &[i as u32 % 2]);
 		}
 		assert!(matches!(
 			record(job).status,
 			JobStatus::Settled { verdict: Verdict::NoQuorum, .. }
 		));
-		// Disagreeing workers keep their stake; the no-show does not.
-		for worker in &workers[..3] {
+		// Disagreeing workers keep their stake and are not paid; the no-show is slashed.
+		for worker in &workers[..4] {
 			assert_eq!(stake(*worker), WORKER_STAKE);
+			assert_eq!(Balances::free_balance(*worker), INITIAL_BALANCE - WORKER_STAKE);
+			assert!(pallet_workers::Workers::<Test>::get(worker).unwrap().live_jobs.is_empty());
 		}
-		assert_eq!(stake(workers[3]), WORKER_STAKE - 500);
-		// Full refund of the escrow, plus the no-show's compensation; the deposit waits.
-		assert_eq!(Balances::free_balance(REQUESTER), before - DEPOSIT + 100);
-		let hashes: Vec<_> = (0..3u32).map(|i| output_hash(1, MODEL, &[i])).collect();
+		assert_eq!(stake(workers[4]), WORKER_STAKE - 500);
+		// Full refund of the escrow and nothing more; the deposit waits.
+		assert_eq!(Balances::free_balance(REQUESTER), before - DEPOSIT);
+		let hashes: Vec<_> = (0..2u32).map(|i| output_hash(1, MODEL, &[i])).collect();
 		assert!(events()
 			.contains(&Event::JobNoQuorum { job, output_hashes: hashes.try_into().unwrap() }));
 		assert_eq!(Jobs::accepted_output(job), None);
+		// No output of a job without a verdict is kept.
+		assert_eq!(Outputs::<Test>::iter_prefix(job).count(), 0);
 	});
 }
 
+/// Store filling, in part: an expired job's record no longer sits for the retention period;
+/// it goes, with its deposit, when the job expires.
 #[test]
-fn a_job_nobody_can_serve_expires_with_a_full_refund() {
+fn a_job_nobody_can_serve_expires_with_a_full_refund_and_its_record_goes() {
 	ExtBuilder::default().workers(0).build_and_execute(|| {
 		let before = Balances::free_balance(REQUESTER);
 		let job = post(3);
@@ -616,15 +635,13 @@ fn a_job_nobody_can_serve_expires_with_a_full_refund() {
 		run_to_block(6);
 		assert_eq!(record(job).status, JobStatus::Pending);
 		run_to_block(7);
-		assert_eq!(record(job).status, JobStatus::Settled { at: 7, verdict: Verdict::Expired });
 		assert!(events().contains(&Event::JobExpired { job }));
-		assert_eq!(escrow_held(REQUESTER), 0);
-		assert_eq!(Balances::free_balance(REQUESTER), before - DEPOSIT);
-		// The record, and the deposit, go after the retention period.
-		run_to_block(17);
-		assert!(JobRecords::<Test>::get(job).is_none());
-		assert_eq!(Balances::free_balance(REQUESTER), before);
 		assert!(events().contains(&Event::JobRemoved { job, deposit: DEPOSIT }));
+		assert!(JobRecords::<Test>::get(job).is_none());
+		assert_eq!(escrow_held(REQUESTER), 0);
+		assert_eq!(deposit_held(REQUESTER), 0);
+		assert_eq!(Balances::free_balance(REQUESTER), before);
+		assert_eq!(JobCounters::<Test>::get().stored, 0);
 	});
 }
 
@@ -665,8 +682,8 @@ fn settlement_stops_at_its_weight_budget_and_the_rest_wait() {
 			JobStatus::Assigned { reveal_end, .. } => reveal_end,
 			other => panic!("not assigned: {other:?}"),
 		};
-		// Nobody commits: every seat is a no-show and slashed.
-		let settled = |job: JobId| matches!(record(job).status, JobStatus::Settled { .. });
+		// Nobody commits: every seat is a no-show and slashed, and the job escalates.
+		let settled = |job: JobId| record(job).round == 1;
 		run_to_block(reveal_end + 1);
 		assert_eq!(jobs.map(settled), [true, false, false]);
 		run_to_block(reveal_end + 2);
@@ -897,14 +914,15 @@ fn records_are_removed_in_id_order_once_due() {
 		commit(worker, quick, &[1]);
 		reveal(worker, quick, &[1]);
 		assert!(matches!(record(quick).status, JobStatus::Settled { at: 2, .. }));
+		// The pending job holds back the later record's removal until it expires (block 7),
+		// when its own record goes at once.
 		run_to_block(7);
-		assert_eq!(record(waiting).status, JobStatus::Settled { at: 7, verdict: Verdict::Expired });
-		// Its retention ended at block 12, but the earlier job is kept until block 17.
-		run_to_block(16);
-		assert!(JobRecords::<Test>::get(quick).is_some());
-		assert_eq!(deposit_held(REQUESTER), 2 * DEPOSIT);
-		run_to_block(17);
 		assert!(JobRecords::<Test>::get(waiting).is_none());
+		assert_eq!(deposit_held(REQUESTER), DEPOSIT);
+		// The quick job's retention ends at block 12.
+		run_to_block(11);
+		assert!(JobRecords::<Test>::get(quick).is_some());
+		run_to_block(12);
 		assert!(JobRecords::<Test>::get(quick).is_none());
 		assert_eq!(deposit_held(REQUESTER), 0);
 		let removed: Vec<_> = events()
@@ -953,7 +971,7 @@ impl Sequence {
 /// workers, and no call creates or destroys money.
 #[test]
 fn random_call_sequences_keep_every_invariant() {
-	let (mut accepted, mut slashed, mut cancelled) = (0, 0, 0);
+	let (mut accepted, mut slashed, mut cancelled, mut escalated) = (0, 0, 0, 0);
 	for seed in 0..120u64 {
 		ExtBuilder::default().workers(5).build().execute_with(|| {
 			let mut rng = Sequence(seed);
@@ -1016,11 +1034,18 @@ fn random_call_sequences_keep_every_invariant() {
 							salt(who),
 						);
 					},
-					8 if rng.below(2) == 0 => {
+					8 if rng.below(3) == 0 => {
 						let _ = Workers::unbond(
 							RuntimeOrigin::signed(who),
 							1 + rng.below(WORKER_STAKE),
 						);
+					},
+					8 if rng.below(2) == 0 => {
+						let capacity = commons_primitives::Capacity {
+							slots: 1 + rng.below(4) as u32,
+							tokens_per_block: 10 + rng.below(200) as u32,
+						};
+						let _ = Workers::set_capacity(RuntimeOrigin::signed(who), capacity);
 					},
 					8 => {
 						let _ =
@@ -1037,17 +1062,303 @@ fn random_call_sequences_keep_every_invariant() {
 			assert_eq!(JobCounters::<Test>::get().stored, 0, "seed {seed}");
 			for requester in requesters {
 				assert_eq!(escrow_held(requester) + deposit_held(requester), 0, "seed {seed}");
+				// Whatever happened to its jobs, no requester ends richer than it started.
+				assert!(total(requester) <= INITIAL_BALANCE, "seed {seed}");
 			}
 			for event in events() {
 				match event {
 					Event::JobAccepted { .. } => accepted += 1,
 					Event::WorkerSlashed { .. } => slashed += 1,
 					Event::JobCancelled { .. } => cancelled += 1,
+					Event::JobEscalated { .. } => escalated += 1,
 					_ => {},
 				}
 			}
 		});
 	}
 	// The sequences reach every part of the life, not only the failure paths.
-	assert!(accepted > 50 && slashed > 50 && cancelled > 10, "{accepted} {slashed} {cancelled}");
+	assert!(
+		accepted > 50 && slashed > 50 && cancelled > 10 && escalated > 10,
+		"{accepted} {slashed} {cancelled} {escalated}"
+	);
+}
+
+/// An honest worker as the protocol expects it to run: it computes its seats one slot at a
+/// time in the order it was given them, each for the blocks its declared throughput needs,
+/// commits when done and reveals as soon as it may. `done` keeps, per worker, the block each
+/// started job is done in.
+fn serve_honestly(
+	workers: &[AccountId],
+	done: &mut std::collections::BTreeMap<(AccountId, JobId), u64>,
+	tokens: &[u32],
+) {
+	let now = System::block_number();
+	for worker in workers {
+		let rate = pallet_workers::Workers::<Test>::get(worker).unwrap().capacity.tokens_per_block;
+		for (job, duty) in Jobs::duties(*worker) {
+			match duty {
+				Duty::Commit { until } => {
+					let free = done
+						.iter()
+						.filter(|((who, _), _)| who == worker)
+						.map(|(_, block)| *block)
+						.max()
+						.unwrap_or(0);
+					let finish = *done.entry((*worker, job)).or_insert_with(|| {
+						free.max(now) + commons_primitives::compute_blocks(record(job).work(), rate)
+					});
+					assert!(finish <= until, "an honest worker cannot make its commit window");
+					if finish <= now {
+						commit(*worker, job, tokens);
+					}
+				},
+				Duty::Reveal { .. } => reveal(*worker, job, tokens),
+				Duty::Wait => {},
+			}
+		}
+	}
+}
+
+/// The overload attack: before, a requester posting a burst of large jobs in one block got
+/// every worker seated in up to `MaxLiveJobs` of them at once; a worker running them one after
+/// another missed the commit windows, each seat was slashed `NoShowSlash` and the slash
+/// compensated the requester, who ended richer. Now a worker is seated only in a free slot of
+/// its declared capacity, the windows follow from the jobs' size, the burst waits, and nobody
+/// is slashed.
+#[test]
+fn a_burst_beyond_capacity_waits_and_slashes_no_honest_worker() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		let workers: Vec<AccountId> = (0..3).map(worker).collect();
+		// One slot each, 40 tokens a block: the largest job (64 prompt bytes, 64 for the
+		// template, 16 tokens) takes four blocks.
+		for who in &workers {
+			assert_ok!(Workers::set_capacity(
+				RuntimeOrigin::signed(*who),
+				commons_primitives::Capacity { slots: 1, tokens_per_block: 40 }
+			));
+		}
+		let before = total(REQUESTER);
+		let stakes: Vec<Balance> = workers.iter().map(|who| stake(*who)).collect();
+		let burst: Vec<JobId> = (0..4)
+			.map(|_| {
+				let job = JobCounters::<Test>::get().next_job;
+				assert_ok!(Jobs::post_job(
+					RuntimeOrigin::signed(REQUESTER),
+					MODEL,
+					vec![b'x'; 64],
+					16,
+					Sampling::Greedy,
+					3,
+					PRICE,
+					System::block_number() + 20,
+				));
+				job
+			})
+			.collect();
+		run_to_block(2);
+		// One job at a time fits the three workers' slots.
+		let assigned = |job: JobId| !matches!(record(job).status, JobStatus::Pending);
+		assert_eq!(burst.iter().filter(|job| assigned(**job)).count(), 1);
+		for who in &workers {
+			assert_eq!(pallet_workers::Workers::<Test>::get(who).unwrap().slots_in_use(2), 1);
+		}
+		let mut done = Default::default();
+		for block in 2..=40 {
+			run_to_block(block);
+			serve_honestly(&workers, &mut done, &[7]);
+			check_invariants();
+		}
+		for job in &burst {
+			assert!(
+				matches!(
+					JobRecords::<Test>::get(job).map(|record| record.status),
+					Some(JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }) | None
+				),
+				"job {job} neither accepted nor expired"
+			);
+		}
+		assert!(!events().iter().any(|event| matches!(event, Event::WorkerSlashed { .. })));
+		for (who, before) in workers.iter().zip(stakes) {
+			assert_eq!(stake(*who), before);
+		}
+		// The requester paid for what it got and gained nothing.
+		assert!(total(REQUESTER) < before);
+	});
+}
+
+/// The windows follow from the job's size and the slowest seat's throughput, and a worker too
+/// slow to compute a job within the longest commit window is not drawn for it.
+#[test]
+fn the_commit_window_follows_the_job_size_and_the_seats_throughput() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		let slow = commons_primitives::Capacity { slots: 1, tokens_per_block: 10 };
+		assert_ok!(Workers::set_capacity(RuntimeOrigin::signed(worker(0)), slow));
+		// 30 prompt bytes, 64 for the template, 8 tokens: 102 tokens, 11 blocks at 10 a
+		// block, 1 at 110. The slow worker sets the job's window: 2 + 11 + margin 2.
+		let job = post(3);
+		run_to_block(2);
+		assert_eq!(
+			record(job).status,
+			JobStatus::Assigned { at: 2, commit_end: 15, reveal_end: 18 }
+		);
+		assert_eq!(
+			pallet_workers::Workers::<Test>::get(worker(0)).unwrap().computing.to_vec(),
+			vec![13]
+		);
+		// With the longest commit window at 12 blocks, the slow worker cannot be drawn: a
+		// three-seat job waits for a third worker.
+		MaxCommitWindow::set(12);
+		let other = post(2);
+		let waiting = post(3);
+		run_to_block(3);
+		assert!(!seated(other).contains(&worker(0)));
+		assert_eq!(record(waiting).status, JobStatus::Pending);
+	});
+}
+
+/// Seats one worker of `job` as the requester's sybil: it reveals `garbage` (or nothing), the
+/// others the honest output. Returns the sybil.
+fn split_round(job: JobId, sybils: &[AccountId], garbage: Option<&[u32]>) {
+	let honest: &[u32] = &[1, 2];
+	let round = record(job).round;
+	let seats: Vec<AccountId> = record(job)
+		.seats
+		.iter()
+		.filter(|seat| seat.round == round)
+		.map(|seat| seat.worker)
+		.collect();
+	for worker in &seats {
+		match (sybils.contains(worker), garbage) {
+			(false, _) => commit(*worker, job, honest),
+			(true, Some(garbage)) => commit(*worker, job, garbage),
+			(true, None) => {},
+		}
+	}
+	if garbage.is_none() && seats.iter().any(|worker| sybils.contains(worker)) {
+		let JobStatus::Assigned { commit_end, .. } = record(job).status else { unreachable!() };
+		run_to_block(commit_end + 1);
+	}
+	for worker in &seats {
+		match (sybils.contains(worker), garbage) {
+			(false, _) => reveal(*worker, job, honest),
+			(true, Some(garbage)) => reveal(*worker, job, garbage),
+			(true, None) => {},
+		}
+	}
+}
+
+/// The free-output attack: before, a requester's second account drawn into its two-seat job
+/// revealed garbage, the job ended NoQuorum with a full refund, the sybil kept its stake, and
+/// the requester read the honest worker's output for free. Now the split escalates: a third
+/// seat is drawn, the honest output wins, the honest workers are paid and the sybil is
+/// slashed.
+#[test]
+fn a_sybils_disagreement_escalates_and_the_honest_output_is_paid() {
+	for garbage in [Some(&[6, 6, 6][..]), None] {
+		ExtBuilder::default().workers(3).build_and_execute(|| {
+			let before = total(REQUESTER);
+			let job = posted_and_assigned(2);
+			let first = seated(job);
+			let sybil = first[1];
+			split_round(job, &[sybil], garbage);
+			assert_eq!(record(job).status, JobStatus::Escalating { needed: 1 });
+			assert!(events().contains(&Event::JobEscalated { job, round: 1, seats: 1 }));
+			// The escalation seat is drawn in the next block among the workers not seated yet.
+			run_to_block(System::block_number() + 1);
+			let seats = seated(job);
+			assert_eq!(seats.len(), 3);
+			let third = seats[2];
+			assert!(!first.contains(&third));
+			assert_eq!(record(job).seats[2].round, 1);
+			// The first round's seats cannot act again.
+			assert_noop!(
+				Jobs::commit_result(RuntimeOrigin::signed(sybil), job, [0; 32]),
+				Error::<Test>::RoundOver
+			);
+			split_round(job, &[sybil], garbage);
+			let hash = output_hash(1, MODEL, &[1, 2]);
+			assert!(matches!(
+				record(job).status,
+				JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. }
+					if output_hash == hash
+			));
+			// Both honest workers are paid; the sybil is slashed.
+			for honest in [first[0], third] {
+				assert_eq!(Balances::free_balance(honest), INITIAL_BALANCE - WORKER_STAKE + PRICE);
+				assert!(pallet_workers::Workers::<Test>::get(honest).unwrap().live_jobs.is_empty());
+			}
+			let (fraction, reason) = match garbage {
+				Some(_) => (10, SlashReason::WrongResult),
+				None => (5, SlashReason::NoShow),
+			};
+			let slash = WORKER_STAKE * fraction / 100;
+			assert_eq!(stake(sybil), WORKER_STAKE - slash);
+			assert!(events().contains(&Event::WorkerSlashed {
+				worker: sybil,
+				job,
+				amount: slash,
+				reason
+			}));
+			// The requester paid for two agreeing seats, exactly what it asked for.
+			assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
+			assert_eq!(escrow_held(REQUESTER), 0);
+		});
+	}
+}
+
+/// The same attack with an even number of seats and two sybils agreeing on garbage: the 2–2
+/// split escalates by one seat and the honest side wins 3–2.
+#[test]
+fn two_sybils_in_a_four_seat_job_lose_to_the_escalation() {
+	ExtBuilder::default().workers(5).build_and_execute(|| {
+		let job = posted_and_assigned(4);
+		let first = seated(job);
+		let sybils = [first[2], first[3]];
+		split_round(job, &sybils, Some(&[6]));
+		assert_eq!(record(job).status, JobStatus::Escalating { needed: 1 });
+		run_to_block(System::block_number() + 1);
+		split_round(job, &sybils, Some(&[6]));
+		assert!(matches!(
+			record(job).status,
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
+		for sybil in sybils {
+			assert_eq!(stake(sybil), WORKER_STAKE - WORKER_STAKE / 10);
+		}
+		let paid = events()
+			.into_iter()
+			.find_map(|event| match event {
+				Event::JobAccepted { agreeing_workers, .. } => Some(agreeing_workers.len()),
+				_ => None,
+			})
+			.unwrap();
+		assert_eq!(paid, 3);
+	});
+}
+
+/// Without a worker for the escalation seat before its deadline, the job ends without a
+/// majority: the escrow returns in full, the disagreeing seats are released unpaid and
+/// unslashed.
+#[test]
+fn an_escalation_nobody_can_serve_ends_without_a_majority() {
+	ExtBuilder::default().workers(2).build_and_execute(|| {
+		let before = total(REQUESTER);
+		let job = posted_and_assigned(2);
+		let first = seated(job);
+		split_round(job, &[first[1]], Some(&[6]));
+		assert_eq!(record(job).status, JobStatus::Escalating { needed: 1 });
+		let deadline = record(job).deadline;
+		run_to_block(deadline + 1);
+		assert!(matches!(
+			record(job).status,
+			JobStatus::Settled { verdict: Verdict::NoQuorum, .. }
+		));
+		for worker in first {
+			assert_eq!(stake(worker), WORKER_STAKE);
+			assert!(pallet_workers::Workers::<Test>::get(worker).unwrap().live_jobs.is_empty());
+		}
+		// Only the deposit is still held.
+		assert_eq!(before - total(REQUESTER), 0);
+		assert_eq!(escrow_held(REQUESTER), 0);
+	});
 }

@@ -68,12 +68,14 @@ impl Sampling {
 	Debug,
 )]
 pub enum Verdict {
-	/// A majority of the seats revealed this output hash.
+	/// At least a majority of the replicas asked for, and more seats than all other
+	/// reveals together, revealed this output hash.
 	Accepted {
 		/// The agreed output hash.
 		output_hash: OutputHash,
 	},
-	/// No output had a majority of the seats.
+	/// No output had a majority when no further seat could be drawn (the job's seat bound
+	/// was reached or no worker could be assigned in time).
 	NoQuorum,
 	/// No set of workers could be assigned before the deadline.
 	Expired,
@@ -95,7 +97,14 @@ pub enum Verdict {
 pub enum JobStatus<BlockNumber> {
 	/// Waiting for workers to be assigned.
 	Pending,
-	/// Workers hold its seats: they commit until `commit_end`, then reveal until `reveal_end`.
+	/// Its reveals had no majority: it waits for further seats (a new round), drawn as the
+	/// first ones were.
+	Escalating {
+		/// How many further seats it needs.
+		needed: u32,
+	},
+	/// Workers hold the seats of its current round: they commit until `commit_end`, then
+	/// reveal until `reveal_end`.
 	Assigned {
 		/// The block it was assigned in.
 		at: BlockNumber,
@@ -176,6 +185,9 @@ pub struct Counters {
 pub struct Seat<AccountId> {
 	/// The assigned worker.
 	pub worker: AccountId,
+	/// The round it was drawn in: 0 for the first seats, one more for each escalation. Only
+	/// the current round's seats commit and reveal.
+	pub round: u8,
 	/// Its commitment, once sent.
 	pub commitment: Option<Commitment>,
 	/// The hash of the output it revealed, once revealed.
@@ -208,8 +220,10 @@ pub struct Job<T: Config> {
 	pub max_tokens: u32,
 	/// How tokens are chosen.
 	pub sampling: Sampling,
-	/// How many workers run it.
+	/// How many workers run it at first: a majority of them must agree.
 	pub replicas: u32,
+	/// The current round: 0 until the first escalation.
+	pub round: u8,
 	/// What each agreeing worker is paid.
 	pub price_per_replica: BalanceOf<T>,
 	/// The protocol fee owed on each paid replica.
@@ -218,14 +232,34 @@ pub struct Job<T: Config> {
 	pub escrow: BalanceOf<T>,
 	/// The storage deposit held until its record is removed.
 	pub deposit: BalanceOf<T>,
-	/// The last block in which it may be assigned.
+	/// The last block in which its pending seats may be assigned (for an escalation, counted
+	/// from the escalation).
 	pub deadline: BlockNumberFor<T>,
 	/// The block it was posted in.
 	pub posted_at: BlockNumberFor<T>,
 	/// Where it is in its life.
 	pub status: JobStatus<BlockNumberFor<T>>,
-	/// The assigned workers' seats, empty until assignment.
+	/// The assigned workers' seats of every round, empty until assignment.
 	pub seats: BoundedVec<Seat<T::AccountId>, T::MaxSeats>,
+}
+
+impl<T: Config> Job<T> {
+	/// The tokens it makes a worker process at most: the unit of declared throughput.
+	pub fn work(&self) -> u64 {
+		commons_primitives::job_work(self.prompt.len() as u32, self.max_tokens)
+	}
+
+	/// Whether `seat` belongs to the round being committed and revealed now.
+	pub fn in_current_round(&self, seat: &Seat<T::AccountId>) -> bool {
+		seat.round == self.round && matches!(self.status, JobStatus::Assigned { .. })
+	}
+
+	/// Whether `seat`'s worker still holds the job: a seat of the current round, or one that
+	/// revealed and waits for the verdict. A seat that failed to reveal in an earlier round was
+	/// slashed and released when that round ended.
+	pub fn holds(&self, seat: &Seat<T::AccountId>) -> bool {
+		self.in_current_round(seat) || seat.revealed.is_some()
+	}
 }
 
 /// Why a worker was slashed.
@@ -278,7 +312,8 @@ pub enum Duty {
 	Wait,
 }
 
-/// What posting a job would hold from the requester (a view for clients).
+/// What posting a job would hold from the requester (a view for clients). Escrow is held for
+/// every seat escalation could draw; what the job does not use returns at settlement.
 #[derive(
 	Encode,
 	Decode,
@@ -298,8 +333,11 @@ pub struct Quote<Balance> {
 	pub payment: Balance,
 	/// The protocol fee on top of the payment.
 	pub fee: Balance,
+	/// Price and fee of the further seats an escalation may draw, held and returned unless
+	/// they are used.
+	pub escalation: Balance,
 	/// The storage deposit, returned when the record is removed.
 	pub deposit: Balance,
-	/// Everything held at posting: payment, fee and deposit.
+	/// Everything held at posting: payment, fee, escalation and deposit.
 	pub total: Balance,
 }

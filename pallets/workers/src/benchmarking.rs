@@ -7,7 +7,7 @@ use commons_primitives::WorkerRegistry;
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
-use sp_runtime::Saturating;
+use sp_runtime::{SaturatedConversion, Saturating};
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
 where
@@ -24,6 +24,11 @@ where
 
 fn stake<T: Config>() -> BalanceOf<T> {
 	T::MinWorkerStake::get().saturating_mul(10u32.into()).max(1_000u32.into())
+}
+
+/// The most slots a worker may declare, so that its record is the largest.
+fn capacity<T: Config>() -> Capacity {
+	Capacity { slots: T::MaxSlots::get(), tokens_per_block: 100 }
 }
 
 /// `count` newly registered models.
@@ -45,6 +50,7 @@ where
 			stake::<T>(),
 			models.clone(),
 			1u32.into(),
+			capacity::<T>(),
 		)?;
 	}
 	Ok(())
@@ -69,14 +75,20 @@ where
 		stake::<T>(),
 		models.clone(),
 		1u32.into(),
+		capacity::<T>(),
 	)?;
 	Ok(worker)
 }
 
-/// Gives `worker` as many live jobs as it may hold, so that its record is the largest.
+/// Gives `worker` as many live jobs as it may hold, the last of them still computing in every
+/// slot, so that its record is the largest.
 fn busy<T: Config>(worker: &T::AccountId) -> Result<(), BenchmarkError> {
-	for job in 0..T::MaxLiveJobs::get() {
-		<Pallet<T> as WorkerRegistry<_, _>>::note_assigned(worker, job.into())?;
+	let now: u64 = frame_system::Pallet::<T>::block_number().saturated_into();
+	let jobs = T::MaxLiveJobs::get();
+	for job in 0..jobs {
+		let computing = job >= jobs.saturating_sub(T::MaxSlots::get());
+		let until = if computing { now.saturating_add(1_000) } else { now };
+		<Pallet<T> as WorkerRegistry<_, _>>::note_assigned(worker, job.into(), now, until)?;
 	}
 	Ok(())
 }
@@ -101,7 +113,7 @@ mod benchmarks {
 		fill_indexes::<T>(&models)?;
 		let worker = funded::<T>("worker", 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker.clone()), stake::<T>(), models, 1u32.into());
+		_(RawOrigin::Signed(worker.clone()), stake::<T>(), models, 1u32.into(), capacity::<T>());
 		assert!(Workers::<T>::contains_key(&worker));
 		Ok(())
 	}
@@ -187,17 +199,45 @@ mod benchmarks {
 		for _ in 0..T::MaxUnbondingChunks::get() {
 			Pallet::<T>::unbond(RawOrigin::Signed(worker.clone()).into(), 1u32.into())?;
 		}
-		let beneficiary = funded::<T>("beneficiary", 0);
 		#[block]
 		{
-			let slashed = <Pallet<T> as WorkerRegistry<_, _>>::slash(
-				&worker,
-				Perbill::one(),
-				&beneficiary,
-				1u32.into(),
-			);
-			assert!(!slashed.total.is_zero());
+			let slashed = <Pallet<T> as WorkerRegistry<_, _>>::slash(&worker, Perbill::one());
+			assert!(!slashed.is_zero());
 		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_capacity() -> Result<(), BenchmarkError> {
+		let worker = registered_busy::<T>()?;
+		let faster = Capacity { tokens_per_block: 200, ..capacity::<T>() };
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), faster);
+		Ok(())
+	}
+
+	/// A listed worker whose bonded stake the minimum has passed (as after governance raised
+	/// it), serving the most models, each index full.
+	#[benchmark]
+	fn evict() -> Result<(), BenchmarkError> {
+		let worker = registered_busy::<T>()?;
+		let below = T::MinWorkerStake::get().saturating_sub(1u32.into());
+		let bonded = Workers::<T>::get(&worker).map(|info| info.bonded).unwrap_or_default();
+		T::Currency::release(
+			&HoldReason::Stake.into(),
+			&worker,
+			bonded.saturating_sub(below),
+			Precision::Exact,
+		)?;
+		Workers::<T>::mutate(&worker, |entry| {
+			if let Some(info) = entry.as_mut() {
+				info.bonded = below;
+			}
+		});
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), worker.clone());
+		assert!(Workers::<T>::get(&worker).is_some_and(|info| !info.online));
 		Ok(())
 	}
 

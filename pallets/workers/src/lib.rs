@@ -27,7 +27,7 @@ pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_primitives::{
-	Candidate, JobId, ModelId, ModelRegistry, Outcome, Slashed, WorkerRegistry,
+	Candidate, Capacity, JobId, ModelId, ModelRegistry, Outcome, WorkerRegistry,
 };
 use core::fmt::Debug;
 use frame_support::{
@@ -42,7 +42,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	Perbill,
+	Perbill, SaturatedConversion,
 };
 
 /// Sets up the model registry for this pallet's benchmarks.
@@ -135,6 +135,11 @@ pub struct WorkerInfo<T: Config> {
 	/// The live jobs it holds a seat in, oldest first. Kept here rather than beside the job
 	/// records so that assigning or releasing a seat writes one record per worker.
 	pub live_jobs: BoundedVec<JobId, T::MaxLiveJobs>,
+	/// What it declares it can serve.
+	pub capacity: Capacity,
+	/// For each slot computing a job, the block until which it does (entries in the past are
+	/// free slots, dropped at the next assignment).
+	pub computing: BoundedVec<BlockNumberFor<T>, T::MaxSlots>,
 	/// Verified outcomes.
 	pub reputation: Reputation,
 }
@@ -148,6 +153,11 @@ impl<T: Config> WorkerInfo<T> {
 	/// Whether the per-model index lists it.
 	fn indexed(&self) -> bool {
 		self.online && !self.bonded.is_zero()
+	}
+
+	/// How many of its slots compute a job at block `now`.
+	pub fn slots_in_use(&self, now: BlockNumberFor<T>) -> usize {
+		self.computing.iter().filter(|until| **until > now).count()
 	}
 }
 
@@ -192,6 +202,9 @@ pub mod pallet {
 		/// The most live jobs one worker holds seats in at a time.
 		#[pallet::constant]
 		type MaxLiveJobs: Get<u32>;
+		/// The most slots (jobs computed at once) a worker may declare.
+		#[pallet::constant]
+		type MaxSlots: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 		/// Registers models for the benchmarks, which see the model registry only through
@@ -229,7 +242,16 @@ pub mod pallet {
 			stake: BalanceOf<T>,
 			models: ModelsOf<T>,
 			price: BalanceOf<T>,
+			capacity: Capacity,
 		},
+		/// A worker declared a new capacity.
+		CapacityChanged { worker: T::AccountId, capacity: Capacity },
+		/// A worker's bonded stake is below the minimum: it was taken offline (by its own
+		/// unbonding, a slash, or anyone's `evict` after the minimum was raised).
+		WorkerDelisted { worker: T::AccountId, bonded: BalanceOf<T> },
+		/// A model's full index took a worker with more stake in place of this one, which no
+		/// longer serves the model.
+		WorkerDisplaced { worker: T::AccountId, model: ModelId, by: T::AccountId },
 		/// A worker bonded more stake.
 		StakeBonded { worker: T::AccountId, amount: BalanceOf<T> },
 		/// A worker started unbonding stake.
@@ -290,6 +312,14 @@ pub mod pallet {
 		AlreadyOnline,
 		/// The worker already holds seats in as many live jobs as it may.
 		TooManyLiveJobs,
+		/// Slots must be at least 1 and at most the most allowed, and throughput at least 1.
+		InvalidCapacity,
+		/// More slots are computing jobs than the new capacity has: lower it when they are done.
+		SlotsInUse,
+		/// The worker's bonded stake is not below the minimum, or it is offline already.
+		NotEvictable,
+		/// No slot of the worker is free.
+		NoFreeSlot,
 	}
 
 	#[pallet::call]
@@ -305,12 +335,14 @@ pub mod pallet {
 			stake: BalanceOf<T>,
 			models: ModelsOf<T>,
 			price: BalanceOf<T>,
+			capacity: Capacity,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::AlreadyRegistered);
 			ensure!(stake >= T::MinWorkerStake::get(), Error::<T>::StakeBelowMinimum);
 			ensure!(!stake.is_zero(), Error::<T>::ZeroAmount);
 			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+			Self::check_capacity(&capacity)?;
 			Self::check_models(&models)?;
 			let count = WorkerCount::<T>::get();
 			ensure!(count < T::MaxWorkers::get(), Error::<T>::TooManyWorkers);
@@ -321,14 +353,19 @@ pub mod pallet {
 				price,
 				online: true,
 				live_jobs: BoundedVec::new(),
+				capacity,
+				computing: BoundedVec::new(),
 				reputation: Reputation::default(),
 			};
-			Self::reindex(&worker, None, Some(&info))?;
-			T::Currency::hold(&HoldReason::Stake.into(), &worker, stake)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			frame_support::storage::with_storage_layer(|| {
+				Self::reindex(&worker, None, Some(&info))?;
+				T::Currency::hold(&HoldReason::Stake.into(), &worker, stake)
+					.map_err(|_| Error::<T>::InsufficientBalance)?;
+				Ok::<_, DispatchError>(())
+			})?;
 			Workers::<T>::insert(&worker, info);
 			WorkerCount::<T>::put(count.saturating_add(1));
-			Self::deposit_event(Event::WorkerRegistered { worker, stake, models, price });
+			Self::deposit_event(Event::WorkerRegistered { worker, stake, models, price, capacity });
 			Ok(())
 		}
 
@@ -360,15 +397,24 @@ pub mod pallet {
 			let worker = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let unlock_at = Self::unlock_block();
+			let mut delisted = None;
 			Self::update(&worker, |info| {
 				ensure!(amount <= info.bonded, Error::<T>::UnbondExceedsBonded);
 				info.bonded = info.bonded.saturating_sub(amount);
 				info.unbonding
 					.try_push(Unbonding { amount, unlock_at })
 					.map_err(|_| Error::<T>::TooManyUnbondingChunks)?;
+				delisted = Self::delist_below_minimum(info);
 				Ok(())
 			})?;
-			Self::deposit_event(Event::StakeUnbonding { worker, amount, unlock_at });
+			Self::deposit_event(Event::StakeUnbonding {
+				worker: worker.clone(),
+				amount,
+				unlock_at,
+			});
+			if let Some(bonded) = delisted {
+				Self::deposit_event(Event::WorkerDelisted { worker, bonded });
+			}
 			Ok(())
 		}
 
@@ -494,6 +540,47 @@ pub mod pallet {
 			Self::deposit_event(Event::WorkerDeregistered { worker, unlock_at });
 			Ok(())
 		}
+
+		/// Declares what the worker can serve: how many jobs it computes at once and the tokens
+		/// per block each slot processes. Slots still computing a job cannot be declared away.
+		///
+		/// Origin: signed by a worker. Emits [`Event::CapacityChanged`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_capacity())]
+		pub fn set_capacity(origin: OriginFor<T>, capacity: Capacity) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::check_capacity(&capacity)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::update(&worker, |info| {
+				info.computing.retain(|until| *until > now);
+				ensure!(info.computing.len() <= capacity.slots as usize, Error::<T>::SlotsInUse);
+				info.capacity = capacity;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::CapacityChanged { worker, capacity });
+			Ok(())
+		}
+
+		/// Takes offline a worker whose bonded stake is below the minimum (after governance
+		/// raised it): anyone may call it, and it touches one worker's index entries, at most
+		/// `MaxModelsPerWorker` lists.
+		///
+		/// Origin: signed, anyone. Emits [`Event::WorkerDelisted`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::evict())]
+		pub fn evict(origin: OriginFor<T>, worker: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let mut delisted = None;
+			Self::update(&worker, |info| {
+				delisted = Self::delist_below_minimum(info);
+				ensure!(delisted.is_some(), Error::<T>::NotEvictable);
+				Ok(())
+			})?;
+			if let Some(bonded) = delisted {
+				Self::deposit_event(Event::WorkerDelisted { worker, bonded });
+			}
+			Ok(())
+		}
 	}
 
 	#[pallet::hooks]
@@ -508,6 +595,27 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	fn unlock_block() -> BlockNumberFor<T> {
 		frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get())
+	}
+
+	/// Slots within `1..=MaxSlots` and a throughput of at least one token per block.
+	fn check_capacity(capacity: &Capacity) -> DispatchResult {
+		ensure!(
+			(1..=T::MaxSlots::get()).contains(&capacity.slots) && capacity.tokens_per_block >= 1,
+			Error::<T>::InvalidCapacity
+		);
+		Ok(())
+	}
+
+	/// Takes an online worker whose bonded stake is below the minimum offline, out of every
+	/// index; returns its bonded stake if it did. No index ever lists stake below the minimum
+	/// except after governance raised it, and then the draw skips it and anyone may evict it.
+	fn delist_below_minimum(info: &mut WorkerInfo<T>) -> Option<BalanceOf<T>> {
+		if info.online && info.bonded < T::MinWorkerStake::get() {
+			info.online = false;
+			Some(info.bonded)
+		} else {
+			None
+		}
 	}
 
 	/// Every model in `models` is registered, and none appears twice.
@@ -556,17 +664,48 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(new) = new.filter(|new| new.indexed()) {
 			for model in new.models.iter() {
-				let entry =
-					Candidate { worker: worker.clone(), stake: new.bonded, price: new.price };
-				Candidates::<T>::try_mutate(model, |list| {
-					match list.iter_mut().find(|existing| &existing.worker == worker) {
-						Some(existing) => *existing = entry,
-						None => {
-							list.try_push(entry).map_err(|_| Error::<T>::TooManyWorkersForModel)?
-						},
+				let entry = Candidate {
+					worker: worker.clone(),
+					stake: new.bonded,
+					price: new.price,
+					tokens_per_block: new.capacity.tokens_per_block,
+				};
+				let displaced = Candidates::<T>::try_mutate(model, |list| {
+					if let Some(existing) =
+						list.iter_mut().find(|existing| &existing.worker == worker)
+					{
+						*existing = entry;
+						return Ok(None);
 					}
-					Ok::<_, Error<T>>(())
+					let Err(entry) = list.try_push(entry) else { return Ok(None) };
+					// A full index takes a newcomer with more stake in place of its weakest
+					// entry, so that no set of accounts can hold a model's index for ever.
+					let weakest = list
+						.iter()
+						.enumerate()
+						.min_by_key(|(_, existing)| existing.stake)
+						.map(|(position, existing)| (position, existing.stake));
+					match weakest {
+						Some((position, stake)) if stake < entry.stake => {
+							let slot =
+								list.get_mut(position).ok_or(Error::<T>::TooManyWorkersForModel)?;
+							Ok(Some(core::mem::replace(slot, entry).worker))
+						},
+						_ => Err(Error::<T>::TooManyWorkersForModel),
+					}
 				})?;
+				if let Some(displaced) = displaced {
+					Workers::<T>::mutate(&displaced, |entry| {
+						if let Some(info) = entry.as_mut() {
+							info.models.retain(|served| served != model);
+						}
+					});
+					Self::deposit_event(Event::WorkerDisplaced {
+						worker: displaced,
+						model: *model,
+						by: worker.clone(),
+					});
+				}
 			}
 		}
 		Ok(())
@@ -609,8 +748,20 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
 		let mut count: u32 = 0;
+		let minimum = T::MinWorkerStake::get();
+		let now = frame_system::Pallet::<T>::block_number();
 		for (worker, info) in Workers::<T>::iter() {
 			count = count.saturating_add(1);
+			ensure!(
+				(1..=T::MaxSlots::get()).contains(&info.capacity.slots)
+					&& info.capacity.tokens_per_block >= 1,
+				"a worker declares a capacity out of range"
+			);
+			ensure!(
+				info.slots_in_use(now) <= info.capacity.slots as usize,
+				"a worker computes more jobs than its declared slots"
+			);
+
 			ensure!(
 				<T::Currency as InspectHold<T::AccountId>>::balance_on_hold(
 					&HoldReason::Stake.into(),
@@ -626,10 +777,10 @@ impl<T: Config> Pallet<T> {
 				if info.indexed() {
 					ensure!(listed.len() == 1, "an eligible worker is not indexed once");
 					ensure!(
-						listed.first().is_some_and(
-							|entry| entry.stake == info.bonded && entry.price == info.price
-						),
-						"an index entry has a stale stake or price"
+						listed.first().is_some_and(|entry| entry.stake == info.bonded
+							&& entry.price == info.price
+							&& entry.tokens_per_block == info.capacity.tokens_per_block),
+						"an index entry has a stale stake, price or throughput"
 					);
 				} else {
 					ensure!(listed.is_empty(), "an ineligible worker is indexed");
@@ -638,6 +789,14 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(count == WorkerCount::<T>::get(), "WorkerCount differs from the workers stored");
 		for (model, list) in Candidates::<T>::iter() {
+			// Unbonding and slashes take a worker below the minimum offline; only a minimum
+			// raised by governance leaves one listed, and the draw never sees it.
+			ensure!(
+				<Self as WorkerRegistry<_, _>>::candidates(model)
+					.iter()
+					.all(|entry| entry.stake >= minimum),
+				"the draw sees an entry below the minimum stake"
+			);
 			for entry in list {
 				ensure!(
 					Workers::<T>::get(&entry.worker)
@@ -675,14 +834,23 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Workers::<T>::get(who).map(|info| info.live_jobs).unwrap_or_default()
 	}
 
-	fn has_room(who: &T::AccountId) -> bool {
-		Workers::<T>::get(who)
-			.is_some_and(|info| info.live_jobs.len() < T::MaxLiveJobs::get() as usize)
+	fn has_free_slot(who: &T::AccountId, now: u64) -> bool {
+		let now: BlockNumberFor<T> = now.saturated_into();
+		Workers::<T>::get(who).is_some_and(|info| {
+			info.live_jobs.len() < T::MaxLiveJobs::get() as usize
+				&& info.slots_in_use(now) < info.capacity.slots as usize
+		})
 	}
 
-	fn note_assigned(who: &T::AccountId, job: JobId) -> DispatchResult {
+	fn note_assigned(who: &T::AccountId, job: JobId, now: u64, busy_until: u64) -> DispatchResult {
+		let now: BlockNumberFor<T> = now.saturated_into();
 		Workers::<T>::try_mutate(who, |entry| {
 			let info = entry.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			info.computing.retain(|until| *until > now);
+			ensure!(info.computing.len() < info.capacity.slots as usize, Error::<T>::NoFreeSlot);
+			info.computing
+				.try_push(busy_until.saturated_into())
+				.map_err(|_| Error::<T>::NoFreeSlot)?;
 			info.live_jobs.try_push(job).map_err(|_| Error::<T>::TooManyLiveJobs)?;
 			Ok(())
 		})
@@ -702,25 +870,16 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		});
 	}
 
-	fn slash(
-		who: &T::AccountId,
-		fraction: Perbill,
-		beneficiary: &T::AccountId,
-		beneficiary_cap: BalanceOf<T>,
-	) -> Slashed<BalanceOf<T>> {
-		let Some(old) = Workers::<T>::get(who) else { return Slashed::default() };
+	fn slash(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
+		let Some(old) = Workers::<T>::get(who) else { return Zero::zero() };
 		let mut new = old.clone();
 		let wanted = fraction.mul_floor(old.total_stake());
 		let taken = Self::take_stake(&mut new, wanted);
-		let to_beneficiary = Self::pay_from_stake(who, beneficiary, taken.min(beneficiary_cap));
-		let to_treasury = Self::pay_from_stake(
-			who,
-			&T::TreasuryAccount::get(),
-			taken.saturating_sub(to_beneficiary),
-		);
-		// Whatever could not be paid out (an account that cannot exist with so little) is burned,
+		let delisted = Self::delist_below_minimum(&mut new);
+		let to_treasury = Self::pay_from_stake(who, &T::TreasuryAccount::get(), taken);
+		// Whatever could not be paid out (a treasury that cannot exist with so little) is burned,
 		// so that the hold always equals the bookkeeping.
-		let unpaid = taken.saturating_sub(to_beneficiary).saturating_sub(to_treasury);
+		let unpaid = taken.saturating_sub(to_treasury);
 		if !unpaid.is_zero() {
 			let _ = T::Currency::burn_held(
 				&HoldReason::Stake.into(),
@@ -736,6 +895,9 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		if !taken.is_zero() {
 			Self::deposit_event(Event::StakeSlashed { worker: who.clone(), amount: taken });
 		}
-		Slashed { total: taken, to_beneficiary, to_treasury }
+		if let Some(bonded) = delisted {
+			Self::deposit_event(Event::WorkerDelisted { worker: who.clone(), bonded });
+		}
+		taken
 	}
 }

@@ -64,6 +64,7 @@ impl pallet_workers::Config for Test {
 	type MaxUnbondingChunks = ConstU32<2>;
 	type MaxWorkers = ConstU32<5>;
 	type MaxLiveJobs = ConstU32<2>;
+	type MaxSlots = ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ThreeModels;

@@ -3,9 +3,12 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::{mock::*, Candidates, Error, Event, HoldReason, Reputation, Unbonding, WorkerCount};
-use commons_primitives::{Outcome, WorkerRegistry};
+use commons_primitives::{Capacity, Outcome, WorkerRegistry};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
 use sp_runtime::{DispatchError, Perbill};
+
+/// Two slots (the mock's most) of 10 tokens a block.
+const CAPACITY: Capacity = Capacity { slots: 2, tokens_per_block: 10 };
 
 fn models(ids: &[u32]) -> BoundedVec<u32, frame_support::traits::ConstU32<3>> {
 	ids.to_vec().try_into().unwrap()
@@ -24,7 +27,7 @@ fn listed(model: u32) -> Vec<(AccountId, Balance, Balance)> {
 }
 
 fn register(who: AccountId, stake: Balance, ids: &[u32], price: Balance) {
-	assert_ok!(Workers::register(RuntimeOrigin::signed(who), stake, models(ids), price));
+	assert_ok!(Workers::register(RuntimeOrigin::signed(who), stake, models(ids), price, CAPACITY));
 }
 
 #[test]
@@ -45,6 +48,7 @@ fn register_holds_stake_and_indexes_the_worker() {
 				stake: 500,
 				models: models(&[0, 2]),
 				price: 7,
+				capacity: CAPACITY,
 			}
 			.into(),
 		);
@@ -56,36 +60,36 @@ fn register_failures_hold_nothing() {
 	build_and_execute(|| {
 		let signed = RuntimeOrigin::signed;
 		assert_noop!(
-			Workers::register(signed(ALICE), 99, models(&[0]), 1),
+			Workers::register(signed(ALICE), 99, models(&[0]), 1, CAPACITY),
 			Error::<Test>::StakeBelowMinimum
 		);
 		assert_noop!(
-			Workers::register(signed(ALICE), 100, models(&[]), 1),
+			Workers::register(signed(ALICE), 100, models(&[]), 1, CAPACITY),
 			Error::<Test>::NoModels
 		);
 		assert_noop!(
-			Workers::register(signed(ALICE), 100, models(&[1, 1]), 1),
+			Workers::register(signed(ALICE), 100, models(&[1, 1]), 1, CAPACITY),
 			Error::<Test>::DuplicateModel
 		);
 		assert_noop!(
-			Workers::register(signed(ALICE), 100, models(&[0, 3]), 1),
+			Workers::register(signed(ALICE), 100, models(&[0, 3]), 1, CAPACITY),
 			Error::<Test>::UnknownModel
 		);
 		assert_noop!(
-			Workers::register(signed(ALICE), 100, models(&[0]), 0),
+			Workers::register(signed(ALICE), 100, models(&[0]), 0, CAPACITY),
 			Error::<Test>::ZeroPrice
 		);
 		assert_noop!(
-			Workers::register(signed(ALICE), INITIAL_BALANCE + 1, models(&[0]), 1),
+			Workers::register(signed(ALICE), INITIAL_BALANCE + 1, models(&[0]), 1, CAPACITY),
 			Error::<Test>::InsufficientBalance
 		);
 		assert_noop!(
-			Workers::register(RuntimeOrigin::none(), 100, models(&[0]), 1),
+			Workers::register(RuntimeOrigin::none(), 100, models(&[0]), 1, CAPACITY),
 			DispatchError::BadOrigin
 		);
 		register(ALICE, 100, &[0], 1);
 		assert_noop!(
-			Workers::register(signed(ALICE), 100, models(&[0]), 1),
+			Workers::register(signed(ALICE), 100, models(&[0]), 1, CAPACITY),
 			Error::<Test>::AlreadyRegistered
 		);
 		assert_eq!(stake_held(ALICE), 100);
@@ -100,7 +104,7 @@ fn register_is_bounded_by_workers_and_by_each_models_index() {
 		register(CHARLIE, 100, &[0], 1);
 		// Model 0's index holds three workers.
 		assert_noop!(
-			Workers::register(RuntimeOrigin::signed(DAVE), 100, models(&[1, 0]), 1),
+			Workers::register(RuntimeOrigin::signed(DAVE), 100, models(&[1, 0]), 1, CAPACITY),
 			Error::<Test>::TooManyWorkersForModel
 		);
 		assert_eq!(stake_held(DAVE), 0);
@@ -109,7 +113,7 @@ fn register_is_bounded_by_workers_and_by_each_models_index() {
 		register(EVE, 100, &[1], 1);
 		// Five workers are the most.
 		assert_noop!(
-			Workers::register(RuntimeOrigin::signed(FERDIE), 100, models(&[2]), 1),
+			Workers::register(RuntimeOrigin::signed(FERDIE), 100, models(&[2]), 1, CAPACITY),
 			Error::<Test>::TooManyWorkers
 		);
 	});
@@ -178,25 +182,149 @@ fn unbond_failures() {
 	});
 }
 
+/// The squatting attack: before, a worker unbonded down to 1 planck stayed in the model's
+/// index, so that accounts bonded at 1 planck could fill it and lock newcomers out for ever.
 #[test]
-fn unbonding_below_the_minimum_leaves_assignment() {
+fn unbonding_below_the_minimum_takes_the_worker_out_of_every_index() {
 	build_and_execute(|| {
-		register(ALICE, 150, &[0], 1);
-		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 100));
-		assert_eq!(listed(0), vec![(ALICE, 50, 1)]);
-		assert!(Workers::candidates(0).is_empty());
+		register(ALICE, 150, &[0, 1], 1);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 149));
+		System::assert_last_event(Event::WorkerDelisted { worker: ALICE, bonded: 1 }.into());
+		assert_eq!(listed(0), vec![]);
+		assert_eq!(listed(1), vec![]);
+		assert!(!info(ALICE).online);
+		assert_noop!(
+			Workers::go_online(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::StakeBelowMinimum
+		);
+		// Topping up and going online lists it again.
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(ALICE), 99));
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(listed(0), vec![(ALICE, 100, 1)]);
 	});
 }
 
 #[test]
-fn a_raised_minimum_applies_to_candidates_at_once() {
+fn a_raised_minimum_applies_to_candidates_at_once_and_anyone_may_evict() {
 	build_and_execute(|| {
 		register(ALICE, 150, &[0], 1);
 		register(BOB, 300, &[0], 2);
+		assert_noop!(
+			Workers::evict(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NotEvictable
+		);
 		MinWorkerStake::set(200);
 		let candidates = Workers::candidates(0);
 		assert_eq!(candidates.iter().map(|c| c.worker).collect::<Vec<_>>(), vec![BOB]);
+		assert_noop!(
+			Workers::evict(RuntimeOrigin::signed(CHARLIE), BOB),
+			Error::<Test>::NotEvictable
+		);
+		assert_noop!(
+			Workers::evict(RuntimeOrigin::signed(CHARLIE), DAVE),
+			Error::<Test>::NotRegistered
+		);
+		assert_ok!(Workers::evict(RuntimeOrigin::signed(CHARLIE), ALICE));
+		System::assert_last_event(Event::WorkerDelisted { worker: ALICE, bonded: 150 }.into());
+		assert_eq!(listed(0), vec![(BOB, 300, 2)]);
+		assert_eq!(stake_held(ALICE), 150);
+		assert_noop!(
+			Workers::evict(RuntimeOrigin::signed(CHARLIE), ALICE),
+			Error::<Test>::NotEvictable
+		);
 		MinWorkerStake::set(100);
+	});
+}
+
+/// The squatting attack on a full index: before, a full index refused every newcomer, so
+/// that the first `MaxWorkersPerModel` accounts held a model for ever. Now a newcomer with
+/// more stake takes the weakest entry's place.
+#[test]
+fn a_full_index_takes_a_newcomer_with_more_stake_in_place_of_the_weakest() {
+	build_and_execute(|| {
+		register(ALICE, 100, &[0, 1], 1);
+		register(BOB, 200, &[0], 1);
+		register(CHARLIE, 300, &[0], 1);
+		// Not more than the weakest: refused, nothing held.
+		assert_noop!(
+			Workers::register(RuntimeOrigin::signed(DAVE), 100, models(&[0]), 1, CAPACITY),
+			Error::<Test>::TooManyWorkersForModel
+		);
+		register(DAVE, 101, &[0], 1);
+		assert_eq!(listed(0), vec![(DAVE, 101, 1), (BOB, 200, 1), (CHARLIE, 300, 1)]);
+		assert!(System::events().iter().any(|record| record.event
+			== Event::WorkerDisplaced { worker: ALICE, model: 0, by: DAVE }.into()));
+		// Alice no longer serves model 0 and keeps model 1.
+		assert_eq!(info(ALICE).models.to_vec(), vec![1]);
+		assert_eq!(listed(1), vec![(ALICE, 100, 1)]);
+		// Bonding more than the weakest brings her back in place of Dave.
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(ALICE), 50));
+		assert_ok!(Workers::set_models(RuntimeOrigin::signed(ALICE), models(&[0, 1])));
+		assert_eq!(listed(0), vec![(ALICE, 150, 1), (BOB, 200, 1), (CHARLIE, 300, 1)]);
+		assert!(info(DAVE).models.is_empty());
+	});
+}
+
+#[test]
+fn set_capacity_updates_the_index_and_keeps_busy_slots() {
+	build_and_execute(|| {
+		register(ALICE, 100, &[0], 1);
+		let faster = Capacity { slots: 1, tokens_per_block: 40 };
+		assert_ok!(Workers::set_capacity(RuntimeOrigin::signed(ALICE), faster));
+		System::assert_last_event(
+			Event::CapacityChanged { worker: ALICE, capacity: faster }.into(),
+		);
+		assert_eq!(Workers::candidates(0).into_inner()[0].tokens_per_block, 40);
+		let signed = RuntimeOrigin::signed;
+		for wrong in [
+			Capacity { slots: 0, tokens_per_block: 1 },
+			Capacity { slots: 3, tokens_per_block: 1 },
+			Capacity { slots: 1, tokens_per_block: 0 },
+		] {
+			assert_noop!(
+				Workers::set_capacity(signed(ALICE), wrong),
+				Error::<Test>::InvalidCapacity
+			);
+		}
+		assert_noop!(Workers::set_capacity(signed(BOB), CAPACITY), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Workers::register(
+				signed(BOB),
+				100,
+				models(&[0]),
+				1,
+				Capacity { slots: 0, tokens_per_block: 1 }
+			),
+			Error::<Test>::InvalidCapacity
+		);
+		// Two slots computing until block 10: one slot is refused, once they are done it is not.
+		assert_ok!(Workers::set_capacity(signed(ALICE), CAPACITY));
+		assert_ok!(Workers::note_assigned(&ALICE, 1, 1, 10));
+		assert_ok!(Workers::note_assigned(&ALICE, 2, 1, 10));
+		assert_noop!(Workers::set_capacity(signed(ALICE), faster), Error::<Test>::SlotsInUse);
+		System::set_block_number(10);
+		assert_ok!(Workers::set_capacity(signed(ALICE), faster));
+	});
+}
+
+/// The overload attack, at the registry: a worker is never given more jobs to compute at once
+/// than its declared slots.
+#[test]
+fn a_worker_is_never_seated_beyond_its_slots() {
+	build_and_execute(|| {
+		register(ALICE, 100, &[0], 1);
+		assert_ok!(Workers::set_capacity(
+			RuntimeOrigin::signed(ALICE),
+			Capacity { slots: 1, tokens_per_block: 10 }
+		));
+		assert!(Workers::has_free_slot(&ALICE, 1));
+		assert_ok!(Workers::note_assigned(&ALICE, 1, 1, 5));
+		assert!(!Workers::has_free_slot(&ALICE, 4));
+		assert_noop!(Workers::note_assigned(&ALICE, 2, 4, 9), Error::<Test>::NoFreeSlot);
+		// At block 5 the first job's time is over: the slot is free again.
+		assert!(Workers::has_free_slot(&ALICE, 5));
+		assert_ok!(Workers::note_assigned(&ALICE, 2, 5, 9));
+		assert_eq!(info(ALICE).computing.to_vec(), vec![9]);
 	});
 }
 
@@ -205,7 +333,7 @@ fn withdraw_is_refused_while_assigned() {
 	build_and_execute(|| {
 		register(ALICE, 300, &[0], 1);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 100));
-		assert_ok!(Workers::note_assigned(&ALICE, 7));
+		assert_ok!(Workers::note_assigned(&ALICE, 7, 1, 2));
 		System::set_block_number(20);
 		assert_noop!(
 			Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)),
@@ -325,7 +453,7 @@ fn deregister_failures() {
 			Error::<Test>::NotRegistered
 		);
 		register(ALICE, 300, &[0], 1);
-		assert_ok!(Workers::note_assigned(&ALICE, 7));
+		assert_ok!(Workers::note_assigned(&ALICE, 7, 1, 2));
 		assert_noop!(
 			Workers::deregister(RuntimeOrigin::signed(ALICE)),
 			Error::<Test>::WorkerHasLiveJobs
@@ -341,15 +469,15 @@ fn deregister_failures() {
 }
 
 #[test]
-fn slash_takes_bonded_stake_compensates_then_pays_the_treasury() {
+fn slash_takes_bonded_stake_and_pays_the_treasury_alone() {
 	build_and_execute(|| {
 		register(ALICE, 1_000, &[0], 1);
 		let requester_before = Balances::free_balance(REQUESTER);
 		let treasury_before = Balances::free_balance(Treasury::get());
-		let slashed = Workers::slash(&ALICE, Perbill::from_percent(10), &REQUESTER, 30);
-		assert_eq!((slashed.total, slashed.to_beneficiary, slashed.to_treasury), (100, 30, 70));
-		assert_eq!(Balances::free_balance(REQUESTER), requester_before + 30);
-		assert_eq!(Balances::free_balance(Treasury::get()), treasury_before + 70);
+		let slashed = Workers::slash(&ALICE, Perbill::from_percent(10));
+		assert_eq!(slashed, 100);
+		assert_eq!(Balances::free_balance(REQUESTER), requester_before);
+		assert_eq!(Balances::free_balance(Treasury::get()), treasury_before + 100);
 		assert_eq!(info(ALICE).bonded, 900);
 		assert_eq!(stake_held(ALICE), 900);
 		assert_eq!(listed(0), vec![(ALICE, 900, 1)]);
@@ -364,8 +492,8 @@ fn slash_reaches_unbonding_stake() {
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 600));
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 300));
 		// 50 % of 1,000 = 500: 100 bonded, then 300 from the newest chunk, then 100 from the oldest.
-		let slashed = Workers::slash(&ALICE, Perbill::from_percent(50), &REQUESTER, 1_000);
-		assert_eq!(slashed.total, 500);
+		let slashed = Workers::slash(&ALICE, Perbill::from_percent(50));
+		assert_eq!(slashed, 500);
 		let worker = info(ALICE);
 		assert_eq!(worker.bonded, 0);
 		assert_eq!(worker.unbonding.to_vec(), vec![Unbonding { amount: 500, unlock_at: 11 }]);
@@ -377,8 +505,8 @@ fn slash_reaches_unbonding_stake() {
 #[test]
 fn slash_of_an_unknown_account_takes_nothing() {
 	build_and_execute(|| {
-		let slashed = Workers::slash(&BOB, Perbill::from_percent(50), &REQUESTER, 10);
-		assert_eq!(slashed.total, 0);
+		let slashed = Workers::slash(&BOB, Perbill::from_percent(50));
+		assert_eq!(slashed, 0);
 		assert_eq!(Balances::free_balance(BOB), INITIAL_BALANCE);
 	});
 }
@@ -387,17 +515,18 @@ fn slash_of_an_unknown_account_takes_nothing() {
 fn outcomes_and_assignments_are_counted() {
 	build_and_execute(|| {
 		register(ALICE, 100, &[0], 1);
-		assert!(Workers::has_room(&ALICE));
-		assert_ok!(Workers::note_assigned(&ALICE, 1));
-		assert_ok!(Workers::note_assigned(&ALICE, 2));
+		assert!(Workers::has_free_slot(&ALICE, 1));
+		// Jobs whose computing time is over: their slots are free, their seats still live.
+		assert_ok!(Workers::note_assigned(&ALICE, 1, 1, 1));
+		assert_ok!(Workers::note_assigned(&ALICE, 2, 1, 1));
 		assert_eq!(Workers::live_jobs(&ALICE).into_inner(), vec![1, 2]);
 		// The mock allows two live jobs.
-		assert!(!Workers::has_room(&ALICE));
-		assert_noop!(Workers::note_assigned(&ALICE, 3), Error::<Test>::TooManyLiveJobs);
+		assert!(!Workers::has_free_slot(&ALICE, 1));
+		assert_noop!(Workers::note_assigned(&ALICE, 3, 1, 1), Error::<Test>::TooManyLiveJobs);
 		Workers::note_settled(&ALICE, 1, Some(Outcome::Accepted));
 		Workers::note_settled(&ALICE, 2, Some(Outcome::WrongResult));
-		assert_ok!(Workers::note_assigned(&ALICE, 3));
-		assert_ok!(Workers::note_assigned(&ALICE, 4));
+		assert_ok!(Workers::note_assigned(&ALICE, 3, 1, 1));
+		assert_ok!(Workers::note_assigned(&ALICE, 4, 1, 1));
 		Workers::note_settled(&ALICE, 4, Some(Outcome::NoShow));
 		Workers::note_settled(&ALICE, 3, None);
 		assert_eq!(info(ALICE).reputation, Reputation { accepted: 1, wrong: 1, no_show: 1 });
@@ -405,8 +534,8 @@ fn outcomes_and_assignments_are_counted() {
 		// Settling a job the worker does not hold changes nothing but the count.
 		Workers::note_settled(&ALICE, 9, Some(Outcome::Accepted));
 		assert_eq!(info(ALICE).reputation.accepted, 2);
-		assert_noop!(Workers::note_assigned(&BOB, 1), Error::<Test>::NotRegistered);
-		assert!(!Workers::has_room(&BOB));
+		assert_noop!(Workers::note_assigned(&BOB, 1, 1, 1), Error::<Test>::NotRegistered);
+		assert!(!Workers::has_free_slot(&BOB, 1));
 		assert!(Workers::live_jobs(&BOB).is_empty());
 	});
 }

@@ -47,6 +47,8 @@ pub trait WeightInfo {
 	fn go_online() -> Weight;
 	fn deregister() -> Weight;
 	fn slash() -> Weight;
+	fn set_capacity() -> Weight;
+	fn evict() -> Weight;
 }
 
 /// Weights for `pallet_workers` with the runtime's database weights.
@@ -189,6 +191,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Storage: `Workers::Candidates` (r:8 w:8)
+	fn set_capacity() -> Weight {
+		Weight::from_parts(208_872_000, 152038)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+	}
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Storage: `Workers::Candidates` (r:8 w:8)
+	fn evict() -> Weight {
+		Weight::from_parts(225_627_000, 152038)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+	}
 }
 
 // For tests: the same figures with RocksDB's database weights.
@@ -249,5 +266,15 @@ impl WeightInfo for () {
 		Weight::from_parts(345_836_000, 152038)
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
+	}
+	fn set_capacity() -> Weight {
+		Weight::from_parts(208_872_000, 152038)
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
+	}
+	fn evict() -> Weight {
+		Weight::from_parts(225_627_000, 152038)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 }

@@ -173,7 +173,7 @@ fn a_referendum_raises_the_minimum_stake_and_the_market_enforces_it() {
 		// A worker registering between the old and the new minimum is refused by name.
 		let worker = Ed25519Keyring::Eve.to_account_id();
 		assert_noop!(
-			Workers::register(signed(&worker), 1_000 * UNIT, vec![0].try_into().unwrap(), UNIT),
+			Workers::register(signed(&worker), 1_000 * UNIT, vec![0].try_into().unwrap(), UNIT, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }),
 			pallet_workers::Error::<Runtime>::StakeBelowMinimum
 		);
 		assert_ok!(Workers::register(
@@ -181,7 +181,7 @@ fn a_referendum_raises_the_minimum_stake_and_the_market_enforces_it() {
 			5_000 * UNIT,
 			vec![0].try_into().unwrap(),
 			UNIT
-		));
+		, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }));
 		// The proposer gets both deposits back once it is approved.
 		let reserved = Balances::reserved_balance(alice());
 		assert_ok!(Referenda::refund_submission_deposit(signed(&alice()), index));
@@ -279,15 +279,15 @@ fn the_parameters_track_cannot_do_root_things() {
 #[test]
 fn an_out_of_range_value_fails_at_enactment_and_leaves_the_old_value() {
 	development().execute_with(|| {
-		let zero_window = set(RuntimeParameters::Market(market::Parameters::CommitWindow(
-			market::CommitWindow,
+		let zero_window = set(RuntimeParameters::Market(market::Parameters::RevealWindow(
+			market::RevealWindow,
 			Some(0),
 		)));
 		let index = propose(&alice(), parameters_track(), zero_window);
 		carry(index);
 		run_until_over(&[index], 3);
 		assert!(approved(index), "the vote passed; the value is what fails");
-		assert_eq!(market::CommitWindow::get(), 30);
+		assert_eq!(market::RevealWindow::get(), 15);
 		// Index 26 is ProtocolParameters; its first error is OutOfRange.
 		let errors = dispatch_errors();
 		assert!(
@@ -305,8 +305,8 @@ fn out_of_range_values_are_refused_by_name_and_change_nothing() {
 		let guard = |value| commons_runtime::ProtocolParameters::set_parameter(root.clone(), value);
 		use commons_runtime::governance::parameters::Error;
 		assert_noop!(
-			guard(RuntimeParameters::Market(market::Parameters::CommitWindow(
-				market::CommitWindow,
+			guard(RuntimeParameters::Market(market::Parameters::RevealWindow(
+				market::RevealWindow,
 				Some(0)
 			))),
 			Error::<Runtime>::OutOfRange
@@ -336,19 +336,113 @@ fn out_of_range_values_are_refused_by_name_and_change_nothing() {
 		assert_noop!(
 			commons_runtime::ProtocolParameters::set_parameter(
 				signed(&alice()),
-				RuntimeParameters::Market(market::Parameters::CommitWindow(
-					market::CommitWindow,
+				RuntimeParameters::Market(market::Parameters::RevealWindow(
+					market::RevealWindow,
 					Some(20)
 				))
 			),
 			DispatchError::BadOrigin
 		);
-		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::CommitWindow(
-			market::CommitWindow,
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::RevealWindow(
+			market::RevealWindow,
 			Some(20)
 		))));
-		assert_eq!(market::CommitWindow::get(), 20);
-		assert_eq!(<Runtime as pallet_jobs::Config>::CommitWindow::get(), 20);
+		assert_eq!(market::RevealWindow::get(), 20);
+		assert_eq!(<Runtime as pallet_jobs::Config>::RevealWindow::get(), 20);
+	});
+}
+
+/// Governance values that would break the protocol are refused by name, each by the rule that
+/// ties it to the other values, and change nothing; the defaults keep every rule.
+#[test]
+fn values_that_break_the_protocol_are_refused_by_the_cross_parameter_rules() {
+	development().execute_with(|| {
+		use commons_runtime::governance::parameters::{Error, MarketValues};
+		assert_eq!(MarketValues::current().check(), Ok(()));
+		let root = commons_runtime::RuntimeOrigin::root();
+		let guard = |value| commons_runtime::ProtocolParameters::set_parameter(root.clone(), value);
+		let minute = 30;
+		// A commit margin of five minutes leaves the ten-minute window room to compute; one
+		// that leaves less than a minute is refused.
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::CommitMargin(
+			market::CommitMargin,
+			Some(5 * minute)
+		))));
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::MaxCommitWindow(
+				market::MaxCommitWindow,
+				Some(5 * minute + minute - 1)
+			))),
+			Error::<Runtime>::WindowsTooShort
+		);
+		// Restoring a default is checked against the values in force too.
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::MaxCommitWindow(
+			market::MaxCommitWindow,
+			Some(7 * minute)
+		))));
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::MaxCommitWindow(
+			market::MaxCommitWindow,
+			None
+		))));
+		// A margin below the finality lag is out of range, whatever the window.
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::CommitMargin(
+				market::CommitMargin,
+				Some(2)
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::NoShowSlash(
+				market::NoShowSlash,
+				Some(Perbill::from_percent(15))
+			))),
+			Error::<Runtime>::SlashesInverted
+		);
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::WrongResultSlash(
+				market::WrongResultSlash,
+				Some(Perbill::from_percent(4))
+			))),
+			Error::<Runtime>::SlashesInverted
+		);
+		// Slash caps: a 100 % slash is out of range.
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::WrongResultSlash(
+				market::WrongResultSlash,
+				Some(Perbill::from_percent(100))
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		// A retention of a day is in range, but with the default windows the store would not
+		// hold a day of jobs at the full assignment rate.
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::RetentionPeriod(
+				market::RetentionPeriod,
+				Some(24 * 60 * minute)
+			))),
+			Error::<Runtime>::RetentionExceedsStore
+		);
+		assert_ok!(guard(RuntimeParameters::Market(market::Parameters::RetentionPeriod(
+			market::RetentionPeriod,
+			Some(2 * 60 * minute)
+		))));
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::MaxAssignmentDelay(
+				market::MaxAssignmentDelay,
+				Some(60 * minute)
+			))),
+			Error::<Runtime>::RetentionExceedsStore
+		);
+		// Zero job deposits are out of range.
+		assert_noop!(
+			guard(RuntimeParameters::Market(market::Parameters::JobDepositBase(
+				market::JobDepositBase,
+				Some(0)
+			))),
+			Error::<Runtime>::OutOfRange
+		);
+		assert_eq!(MarketValues::current().check(), Ok(()));
 	});
 }
 
@@ -367,7 +461,7 @@ fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
 				1_000 * UNIT,
 				vec![model].try_into().unwrap(),
 				UNIT
-			));
+			, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }));
 		}
 		let ban = RuntimeCall::Models(pallet_models::Call::set_model_status {
 			model,
@@ -408,9 +502,8 @@ fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
 			let salt = sp_io::hashing::blake2_256(worker.as_ref());
 			assert_ok!(Jobs::commit_result(signed(worker), job, commitment(&hash, &salt, worker)));
 		}
-		for _ in 0..<Runtime as pallet_jobs::Config>::CommitWindow::get() {
-			next_block();
-		}
+		// Every seat committed: the reveal window is open at once.
+		next_block();
 		for worker in &workers {
 			let salt = sp_io::hashing::blake2_256(worker.as_ref());
 			assert_ok!(Jobs::reveal_result(

@@ -35,10 +35,16 @@ fn requester() -> AccountId {
 
 /// Workers use ed25519 keys, as `commons-worker` does.
 fn workers() -> Vec<AccountId> {
-	[Ed25519Keyring::Charlie, Ed25519Keyring::Dave, Ed25519Keyring::Eve, Ed25519Keyring::Ferdie]
-		.into_iter()
-		.map(|key| key.to_account_id())
-		.collect()
+	[
+		Ed25519Keyring::Charlie,
+		Ed25519Keyring::Dave,
+		Ed25519Keyring::Eve,
+		Ed25519Keyring::Ferdie,
+		Ed25519Keyring::Alice,
+	]
+	.into_iter()
+	.map(|key| key.to_account_id())
+	.collect()
 }
 
 fn register_workers(count: usize) {
@@ -47,8 +53,22 @@ fn register_workers(count: usize) {
 			signed(worker),
 			STAKE,
 			vec![MODEL].try_into().unwrap(),
-			PRICE
+			PRICE,
+			commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 },
 		));
+	}
+}
+
+/// Price and fee of every seat a job of `replicas` may have with escalation.
+fn escrow(replicas: u32) -> Balance {
+	Balance::from(pallet_jobs::Pallet::<Runtime>::max_seats(replicas)) * (PRICE + fee())
+}
+
+/// Moves past the commit window of the job's current round.
+fn past_commit_window(job: JobId) {
+	let JobStatus::Assigned { commit_end, .. } = status(job) else { panic!("not assigned") };
+	while System::block_number() <= commit_end {
+		next_block();
 	}
 }
 
@@ -188,11 +208,18 @@ fn three_honest_workers_are_accepted_and_every_figure_reconciles() {
 	});
 }
 
+/// Two of four agreeing is not a majority of the four replicas asked for: the job escalates,
+/// a fifth seat agrees with the honest two, the honest side is paid and both the wrong and the
+/// absent seats are slashed, to the treasury.
 #[test]
-fn two_of_four_agreeing_is_no_quorum_and_only_the_no_show_is_slashed() {
+fn two_of_four_agreeing_escalates_and_the_honest_side_wins() {
 	development().execute_with(|| {
-		register_workers(4);
+		register_workers(5);
+		let issuance = Balances::total_issuance();
+		let requester_before = free(&requester());
+		let treasury_before = free(&TreasuryAccount::get());
 		let job = post(4);
+		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
 		next_block();
 		let seated = seats(job);
 		let (honest, cheat, absent) = (&seated[..2], &seated[2], &seated[3]);
@@ -201,31 +228,36 @@ fn two_of_four_agreeing_is_no_quorum_and_only_the_no_show_is_slashed() {
 		}
 		commit(cheat, job, &[6, 6, 6]);
 		// Past the commit window: the absent worker can no longer commit.
-		for _ in 0..31 {
-			next_block();
-		}
-		let requester_before = free(&requester());
+		past_commit_window(job);
 		for worker in honest {
 			reveal(worker, job, &[1, 2, 3]);
 		}
-		let treasury_before = free(&TreasuryAccount::get());
-		// Two of four is not a majority: the job waits for the cheat's reveal.
 		reveal(cheat, job, &[6, 6, 6]);
-		// Three of four revealed, the absent one never committed: settled now. 2 of 4 agree —
-		// not more than half — so this is NoQuorum, and only the absent worker is slashed.
-		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::NoQuorum, .. }));
+		assert_eq!(status(job), JobStatus::Escalating { needed: 1 });
+		next_block();
+		let fifth = seats(job)[4].clone();
+		assert!(!seated.contains(&fifth));
+		commit(&fifth, job, &[1, 2, 3]);
+		reveal(&fifth, job, &[1, 2, 3]);
+		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }));
 		let no_show = <Runtime as pallet_jobs::Config>::NoShowSlash::get() * STAKE;
+		let wrong = <Runtime as pallet_jobs::Config>::WrongResultSlash::get() * STAKE;
 		assert_eq!(stake(absent), STAKE - no_show);
-		assert_eq!(stake(cheat), STAKE);
-		// Full refund of 4 × (price + fee) and the absent worker's compensation (one price).
-		assert_eq!(free(&requester()), requester_before + 4 * (PRICE + fee()) + PRICE);
-		assert_eq!(free(&TreasuryAccount::get()), treasury_before + no_show - PRICE);
+		assert_eq!(stake(cheat), STAKE - wrong);
+		// The requester paid three agreeing seats and nothing else; the treasury got their
+		// fees and both slashes.
+		assert_eq!(requester_before - free(&requester()), 3 * (PRICE + fee()) + deposit);
+		assert_eq!(
+			free(&TreasuryAccount::get()),
+			treasury_before + 3 * fee() + no_show + wrong
+		);
+		assert_eq!(Balances::total_issuance(), issuance);
 		check_invariants();
 	});
 }
 
 #[test]
-fn two_honest_one_wrong_is_accepted_and_the_cheat_compensates_the_requester() {
+fn two_honest_one_wrong_is_accepted_and_the_slash_goes_to_the_treasury() {
 	development().execute_with(|| {
 		register_workers(3);
 		let issuance = Balances::total_issuance();
@@ -247,9 +279,9 @@ fn two_honest_one_wrong_is_accepted_and_the_cheat_compensates_the_requester() {
 		let wrong = <Runtime as pallet_jobs::Config>::WrongResultSlash::get() * STAKE;
 		assert_eq!(wrong, Perbill::from_percent(10) * STAKE);
 		assert_eq!(stake(&seated[2]), STAKE - wrong);
-		// Refund of the unpaid seat plus compensation of one price; the rest to the treasury.
-		assert_eq!(free(&requester()), requester_before + (PRICE + fee()) + PRICE);
-		assert_eq!(free(&TreasuryAccount::get()), treasury_before + 2 * fee() + wrong - PRICE);
+		// The escrow of every seat but the two paid comes back; the slash goes to the treasury.
+		assert_eq!(free(&requester()), requester_before + escrow(3) - 2 * (PRICE + fee()));
+		assert_eq!(free(&TreasuryAccount::get()), treasury_before + 2 * fee() + wrong);
 		assert_eq!(Balances::total_issuance(), issuance);
 		let reputation = pallet_workers::Workers::<Runtime>::get(&seated[2]).unwrap().reputation;
 		assert_eq!((reputation.accepted, reputation.wrong, reputation.no_show), (0, 1, 0));
@@ -258,16 +290,15 @@ fn two_honest_one_wrong_is_accepted_and_the_cheat_compensates_the_requester() {
 }
 
 #[test]
-fn a_job_nobody_serves_expires_and_is_refunded() {
+fn a_job_nobody_serves_expires_and_is_refunded_with_its_deposit() {
 	development().execute_with(|| {
 		let before = free(&requester());
 		let job = post(3);
-		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
 		for _ in 0..11 {
 			next_block();
 		}
-		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::Expired, .. }));
-		assert_eq!(free(&requester()), before - deposit);
+		assert!(pallet_jobs::Jobs::<Runtime>::get(job).is_none());
+		assert_eq!(free(&requester()), before);
 		check_invariants();
 	});
 }
@@ -367,10 +398,7 @@ fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
 		let seated = seats(job);
 		commit(&seated[0], job, &[5]);
 		commit(&seated[1], job, &[5]);
-		let commit_window: u32 = <Runtime as pallet_jobs::Config>::CommitWindow::get();
-		for _ in 0..=commit_window {
-			next_block();
-		}
+		past_commit_window(job);
 		let requester_before = free(&requester());
 		reveal(&seated[0], job, &[5]);
 		reveal(&seated[1], job, &[5]);
@@ -380,8 +408,8 @@ fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
 		));
 		let no_show = <Runtime as pallet_jobs::Config>::NoShowSlash::get() * STAKE;
 		assert_eq!(stake(&seated[2]), STAKE - no_show);
-		// The unpaid seat's escrow and one price of compensation come back.
-		assert_eq!(free(&requester()), requester_before + (PRICE + fee()) + PRICE);
+		// Everything held but the two paid seats comes back, and nothing more.
+		assert_eq!(free(&requester()), requester_before + escrow(3) - 2 * (PRICE + fee()));
 		assert!(market_events().contains(&RuntimeEvent::Jobs(pallet_jobs::Event::WorkerSlashed {
 			worker: seated[2].clone(),
 			job,
@@ -392,10 +420,12 @@ fn a_no_show_is_slashed_and_the_job_is_still_accepted() {
 	});
 }
 
+/// Three different outputs escalate by two seats; both agree with one of the first outputs,
+/// which wins three to two.
 #[test]
-fn three_different_outputs_are_no_quorum_and_refunded_in_full() {
+fn three_different_outputs_escalate_until_a_majority_exists() {
 	development().execute_with(|| {
-		register_workers(3);
+		register_workers(5);
 		let requester_before = free(&requester());
 		let job = post(3);
 		let deposit = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().deposit;
@@ -407,11 +437,26 @@ fn three_different_outputs_are_no_quorum_and_refunded_in_full() {
 		for (i, worker) in seated.iter().enumerate() {
 			reveal(worker, job, &[i as u32]);
 		}
-		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::NoQuorum, .. }));
-		for worker in &seated {
-			assert_eq!(stake(worker), STAKE);
+		assert_eq!(status(job), JobStatus::Escalating { needed: 2 });
+		next_block();
+		let added = seats(job)[3..].to_vec();
+		assert_eq!(added.len(), 2);
+		for worker in &added {
+			commit(worker, job, &[0]);
 		}
-		assert_eq!(free(&requester()), requester_before - deposit);
+		for worker in &added {
+			reveal(worker, job, &[0]);
+		}
+		assert!(matches!(
+			status(job),
+			JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } if output_hash == hash_of(&[0])
+		));
+		let wrong = <Runtime as pallet_jobs::Config>::WrongResultSlash::get() * STAKE;
+		assert_eq!(stake(&seated[0]), STAKE);
+		for worker in &seated[1..] {
+			assert_eq!(stake(worker), STAKE - wrong);
+		}
+		assert_eq!(requester_before - free(&requester()), 3 * (PRICE + fee()) + deposit);
 		check_invariants();
 	});
 }

@@ -20,7 +20,8 @@ impl pallet_jobs::Config for Runtime {
 	type Workers = Workers;
 	type Rewards = Rewards;
 	type Randomness = pallet_jobs::ParentBlockRandomness<Runtime>;
-	type CommitWindow = market::CommitWindow;
+	type MaxCommitWindow = market::MaxCommitWindow;
+	type CommitMargin = market::CommitMargin;
 	type RevealWindow = market::RevealWindow;
 	type RetentionPeriod = market::RetentionPeriod;
 	type MaxAssignmentDelay = market::MaxAssignmentDelay;
@@ -33,8 +34,9 @@ impl pallet_jobs::Config for Runtime {
 	type MaxPromptLen = ConstU32<8192>;
 	type MaxOutputTokens = ConstU32<512>;
 	type MaxSeats = ConstU32<{ crate::governance::parameters::MAX_SEATS }>;
-	type MaxJobs = ConstU32<65_536>;
-	type MaxAssignmentsPerBlock = ConstU32<128>;
+	type MaxJobs = ConstU32<{ crate::governance::parameters::MAX_JOBS }>;
+	type MaxAssignmentsPerBlock =
+		ConstU32<{ crate::governance::parameters::MAX_ASSIGNMENTS_PER_BLOCK }>;
 	type MaxSettlementsPerBlock = ConstU32<128>;
 	type MaxSettlementWeight = MaxSettlementWeight;
 	type MaxRemovalsPerBlock = ConstU32<128>;
@@ -77,13 +79,17 @@ impl pallet_jobs::BenchmarkHelper<crate::AccountId, crate::Balance> for Registry
 		stake: crate::Balance,
 		price: crate::Balance,
 	) {
-		use frame_support::traits::fungible::Mutate;
+		use frame_support::traits::{fungible::Mutate, Get};
 		let _ = Balances::mint_into(worker, stake.saturating_mul(2));
 		let _ = Workers::register(
 			crate::RuntimeOrigin::signed(worker.clone()),
 			stake,
 			frame_support::BoundedVec::truncate_from(alloc::vec![model]),
 			price,
+			commons_primitives::Capacity {
+				slots: <crate::Runtime as pallet_workers::Config>::MaxSlots::get(),
+				tokens_per_block: u32::MAX,
+			},
 		);
 	}
 }

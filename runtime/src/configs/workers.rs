@@ -19,6 +19,7 @@ impl pallet_workers::Config for Runtime {
 	type MaxUnbondingChunks = ConstU32<16>;
 	type MaxWorkers = ConstU32<4096>;
 	type MaxLiveJobs = ConstU32<64>;
+	type MaxSlots = ConstU32<16>;
 	type WeightInfo = pallet_workers::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::configs::jobs::RegistryHelper;

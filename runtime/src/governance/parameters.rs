@@ -30,15 +30,16 @@ pub mod dynamic_params {
 		/// Blocks between `unbond` and `withdraw_unbonded`; stake stays slashable meanwhile.
 		#[codec(index = 1)]
 		pub static UnbondingPeriod: BlockNumber = HOURS;
-		/// Blocks a seated worker has to run the job and commit.
+		/// The longest commit window: a worker whose declared throughput needs longer for a
+		/// job's tokens is not drawn for it.
 		#[codec(index = 2)]
-		pub static CommitWindow: BlockNumber = 30;
+		pub static MaxCommitWindow: BlockNumber = 10 * MINUTES;
 		/// Blocks to reveal after the commit window.
 		#[codec(index = 3)]
 		pub static RevealWindow: BlockNumber = 15;
 		/// Blocks a settled job's outputs stay readable.
 		#[codec(index = 4)]
-		pub static RetentionPeriod: BlockNumber = DAYS;
+		pub static RetentionPeriod: BlockNumber = HOURS;
 		/// Blocks a job waits for workers before it expires.
 		#[codec(index = 5)]
 		pub static MaxAssignmentDelay: BlockNumber = 10 * MINUTES;
@@ -75,6 +76,10 @@ pub mod dynamic_params {
 		/// A worker's emission is at most this share of the protocol fees its work paid.
 		#[codec(index = 16)]
 		pub static RebateCap: Perbill = Perbill::from_percent(50);
+		/// Blocks a commit window adds to the seats' computing time: the finality lag before
+		/// a worker learns of its seat and the inclusion of its commitment.
+		#[codec(index = 17)]
+		pub static CommitMargin: BlockNumber = 10;
 	}
 
 	/// Governance itself: set by root (the root track) only.
@@ -122,7 +127,7 @@ pub use dynamic_params::{governance, market};
 #[cfg(feature = "runtime-benchmarks")]
 impl Default for RuntimeParameters {
 	fn default() -> Self {
-		RuntimeParameters::Market(market::Parameters::CommitWindow(market::CommitWindow, Some(30)))
+		RuntimeParameters::Market(market::Parameters::RevealWindow(market::RevealWindow, Some(30)))
 	}
 }
 
@@ -173,10 +178,34 @@ pub enum Refusal {
 	OutOfRange,
 	/// Would make `MinReplicas` exceed `MaxReplicas`.
 	ReplicasInverted,
+	/// Would leave the longest commit window less than `MIN_COMPUTE_BLOCKS` beyond the
+	/// commit margin: no worker could be drawn for the largest jobs.
+	WindowsTooShort,
+	/// Would make `NoShowSlash` exceed `WrongResultSlash`: revealing garbage would be cheaper
+	/// than not revealing.
+	SlashesInverted,
+	/// Would let jobs live and be retained longer than the job store holds them at the full
+	/// assignment rate (`store_holds_the_assignment_rate`).
+	RetentionExceedsStore,
 }
 
-/// The most seats a job has: the storage bound that caps `MaxReplicas`.
+/// The most seats a job has: the storage bound that caps `MaxReplicas` and escalation.
 pub const MAX_SEATS: u32 = 7;
+
+/// The least the longest commit window leaves for computing beyond the commit margin: a
+/// minute of blocks, in which a worker at 150 tokens a block computes the largest job.
+pub const MIN_COMPUTE_BLOCKS: BlockNumber = MINUTES;
+
+/// The least commit margin and reveal window: GRANDPA's finality lag (2–3 blocks), which
+/// workers act behind, and the inclusion of their transaction.
+pub const MIN_FINALITY_MARGIN: BlockNumber = 6;
+
+/// The most job records stored at once (`pallet_jobs::Config::MaxJobs`).
+pub const MAX_JOBS: u32 = 1 << 20;
+
+/// The most pending jobs a block tries to assign (`pallet_jobs::Config::MaxAssignmentsPerBlock`):
+/// with settlement and removal at the same rate, the market's sustainable jobs per block.
+pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 128;
 
 /// How a parameter's value reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,21 +347,22 @@ macro_rules! catalogue {
 catalogue! {
 	Market market MinWorkerStake: Balance UNIT, 1_000_000 * UNIT;
 	Market market UnbondingPeriod: Blocks blocks(10 * MINUTES), blocks(90 * DAYS);
-	Market market CommitWindow: Blocks 2, blocks(HOURS);
-	Market market RevealWindow: Blocks 2, blocks(HOURS);
-	Market market RetentionPeriod: Blocks 10, blocks(30 * DAYS);
-	Market market MaxAssignmentDelay: Blocks 1, blocks(DAYS);
-	Market market WrongResultSlash: Share 0, percent(100);
-	Market market NoShowSlash: Share 0, percent(100);
+	Market market MaxCommitWindow: Blocks blocks(MIN_FINALITY_MARGIN + MIN_COMPUTE_BLOCKS), blocks(2 * HOURS);
+	Market market RevealWindow: Blocks blocks(MIN_FINALITY_MARGIN), blocks(HOURS);
+	Market market RetentionPeriod: Blocks 100, blocks(DAYS);
+	Market market MaxAssignmentDelay: Blocks 2, blocks(HOURS);
+	Market market WrongResultSlash: Share percent(1), percent(50);
+	Market market NoShowSlash: Share 0, percent(20);
 	Market market MinReplicas: Count 1, blocks(MAX_SEATS);
 	Market market MaxReplicas: Count 1, blocks(MAX_SEATS);
-	Market market JobDepositBase: Balance 0, 100 * UNIT;
-	Market market JobDepositPerByte: Balance 0, 10 * MILLI_UNIT;
+	Market market JobDepositBase: Balance MILLI_UNIT, 100 * UNIT;
+	Market market JobDepositPerByte: Balance MICRO_UNIT, 10 * MILLI_UNIT;
 	Market market ModelDeposit: Balance UNIT, 100_000 * UNIT;
 	Market market ProtocolFee: Share 0, percent(50);
 	Market market EraLength: Blocks 10, blocks(30 * DAYS);
 	Market market EmissionPerEra: Balance 0, 100_000 * UNIT;
 	Market market RebateCap: Share 0, percent(100);
+	Market market CommitMargin: Blocks blocks(MIN_FINALITY_MARGIN), blocks(5 * MINUTES);
 	Governance governance ParametersPreparePeriod: Blocks 1, blocks(30 * DAYS);
 	Governance governance ParametersDecisionPeriod: Blocks 10, blocks(90 * DAYS);
 	Governance governance ParametersConfirmPeriod: Blocks 1, blocks(30 * DAYS);
@@ -351,10 +381,93 @@ pub fn info(name: &str) -> Option<&'static ParameterInfo> {
 	PARAMETERS.iter().find(|info| info.name == name)
 }
 
-/// Checks a new value against its range and the values it must stay consistent with.
+/// The marketplace values the cross-parameter rules read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketValues {
+	pub min_replicas: u32,
+	pub max_replicas: u32,
+	pub commit_margin: BlockNumber,
+	pub max_commit_window: BlockNumber,
+	pub reveal_window: BlockNumber,
+	pub max_assignment_delay: BlockNumber,
+	pub retention_period: BlockNumber,
+	pub wrong_result_slash: Perbill,
+	pub no_show_slash: Perbill,
+}
+
+impl MarketValues {
+	/// The values in force now.
+	pub fn current() -> Self {
+		use frame_support::traits::Get;
+		Self {
+			min_replicas: market::MinReplicas::get(),
+			max_replicas: market::MaxReplicas::get(),
+			commit_margin: market::CommitMargin::get(),
+			max_commit_window: market::MaxCommitWindow::get(),
+			reveal_window: market::RevealWindow::get(),
+			max_assignment_delay: market::MaxAssignmentDelay::get(),
+			retention_period: market::RetentionPeriod::get(),
+			wrong_result_slash: market::WrongResultSlash::get(),
+			no_show_slash: market::NoShowSlash::get(),
+		}
+	}
+
+	/// The values `setting` would leave in force: it is applied in a storage layer that is
+	/// rolled back, so that a removal reads the default it restores.
+	pub fn after(setting: &RuntimeParameters) -> Self {
+		use frame_support::storage::{with_transaction_opaque_err, TransactionOutcome};
+		let (key, value) =
+			frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(setting.clone());
+		let after = with_transaction_opaque_err(|| {
+			pallet_parameters::Parameters::<Runtime>::set(key, value);
+			TransactionOutcome::Rollback(Ok::<_, ()>(Self::current()))
+		});
+		match after {
+			Ok(Ok(values)) => values,
+			// A layer cannot be opened only past the storage layer limit, which a single
+			// call never reaches: read the values in force.
+			_ => Self::current(),
+		}
+	}
+
+	/// The longest a job can live: every round (at most one per seat) waiting up to the
+	/// assignment delay, then committing and revealing in the longest windows.
+	pub fn longest_job_life(&self) -> u64 {
+		let round = u64::from(self.max_assignment_delay)
+			.saturating_add(u64::from(self.max_commit_window))
+			.saturating_add(u64::from(self.reveal_window));
+		round.saturating_mul(u64::from(MAX_SEATS))
+	}
+
+	/// Whether the job store holds every job posted at the full assignment rate for its whole
+	/// life and retention: the sustainable jobs per block are then limited by the per-block
+	/// hooks, never by the store.
+	pub fn store_holds_the_assignment_rate(&self) -> bool {
+		let life = self.longest_job_life().saturating_add(u64::from(self.retention_period));
+		life.saturating_mul(u64::from(MAX_ASSIGNMENTS_PER_BLOCK)) <= u64::from(MAX_JOBS)
+	}
+
+	/// The cross-parameter rules, each with its own refusal.
+	pub fn check(&self) -> Result<(), Refusal> {
+		if self.min_replicas > self.max_replicas {
+			return Err(Refusal::ReplicasInverted);
+		}
+		if self.max_commit_window < self.commit_margin.saturating_add(MIN_COMPUTE_BLOCKS) {
+			return Err(Refusal::WindowsTooShort);
+		}
+		if self.no_show_slash > self.wrong_result_slash {
+			return Err(Refusal::SlashesInverted);
+		}
+		if !self.store_holds_the_assignment_rate() {
+			return Err(Refusal::RetentionExceedsStore);
+		}
+		Ok(())
+	}
+}
+
+/// Checks a new value against its range and, for the marketplace, the rules that tie it to
+/// the other values ([`MarketValues::check`]).
 pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
-	use frame_support::traits::Get;
-	use market::Parameters as M;
 	let (name, value) = parts(setting);
 	let range = info(name).ok_or(Refusal::OutOfRange)?;
 	// Removing a value restores its default, which is always in range.
@@ -362,17 +475,8 @@ pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
 		return Err(Refusal::OutOfRange);
 	}
 	match setting {
-		RuntimeParameters::Market(M::MinReplicas(_, value))
-			if value.unwrap_or(1) > market::MaxReplicas::get() =>
-		{
-			Err(Refusal::ReplicasInverted)
-		},
-		RuntimeParameters::Market(M::MaxReplicas(_, value))
-			if value.unwrap_or(5) < market::MinReplicas::get() =>
-		{
-			Err(Refusal::ReplicasInverted)
-		},
-		_ => Ok(()),
+		RuntimeParameters::Market(_) => MarketValues::after(setting).check(),
+		RuntimeParameters::Governance(_) => Ok(()),
 	}
 }
 
@@ -436,6 +540,15 @@ pub mod pallet_protocol_parameters {
 		OutOfRange,
 		/// The value would make the fewest replicas exceed the most; nothing changed.
 		ReplicasInverted,
+		/// The value would leave the longest commit window less than a minute of computing
+		/// beyond the commit margin; nothing changed.
+		WindowsTooShort,
+		/// The value would make the no-show slash exceed the wrong-result slash; nothing
+		/// changed.
+		SlashesInverted,
+		/// The value would let jobs live and be retained longer than the job store holds them
+		/// at the full assignment rate; nothing changed.
+		RetentionExceedsStore,
 	}
 
 	impl<T> From<Refusal> for Error<T> {
@@ -443,6 +556,9 @@ pub mod pallet_protocol_parameters {
 			match refusal {
 				Refusal::OutOfRange => Error::OutOfRange,
 				Refusal::ReplicasInverted => Error::ReplicasInverted,
+				Refusal::WindowsTooShort => Error::WindowsTooShort,
+				Refusal::SlashesInverted => Error::SlashesInverted,
+				Refusal::RetentionExceedsStore => Error::RetentionExceedsStore,
 			}
 		}
 	}
@@ -528,8 +644,8 @@ mod benchmarking {
 	mod benchmarks {
 		use super::*;
 
-		/// The worst case: a replica bound, which is checked against the other bound (one more
-		/// read than any other parameter).
+		/// The worst case: a marketplace parameter, which is checked with every rule that ties
+		/// it to the others (each marketplace value the rules read is a read).
 		#[benchmark]
 		fn set_parameter() {
 			let setting = RuntimeParameters::Market(market::Parameters::MinReplicas(

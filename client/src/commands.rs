@@ -106,10 +106,16 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 				progress.println(format!("posted     job {job} in block #{block}"));
 				progress.set_message("waiting for workers to be assigned");
 			},
-			Stage::Assigned { workers } => {
+			Stage::Assigned { workers, .. } => {
 				let names: Vec<_> = workers.iter().map(chain::ss58).collect();
 				progress.println(format!("assigned   {}", names.join(", ")));
 				progress.set_message("workers are running the model");
+			},
+			Stage::Escalated { round, seats } => {
+				progress.println(format!(
+					"escalated  no majority yet: {seats} more seats (round {round})"
+				));
+				progress.set_message("waiting for further workers to be assigned");
 			},
 			Stage::Committed { done, of } => {
 				progress.println(format!("committed  {done}/{of}"));
@@ -136,6 +142,7 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 		value["posted_block"] = json!(posted.block);
 		value["escrow"] = json!(posted.escrow.to_string());
 		value["deposit_held"] = json!(posted.deposit.to_string());
+		value["surcharge"] = json!(posted.surcharge.to_string());
 		value["transaction_fee"] = json!(posted.tx_fee.to_string());
 		value["balance_before"] = json!(before.to_string());
 		value["balance_after"] = json!(after.to_string());
@@ -184,7 +191,6 @@ fn print_receipt(
 			"paid": receipt.paid.to_string(),
 			"fee": receipt.fee.to_string(),
 			"refunded": receipt.refunded.to_string(),
-			"compensated": receipt.compensated.to_string(),
 			"slashes": slashes,
 			"tokens": receipt.output,
 			"text": text,
@@ -213,9 +219,6 @@ fn print_receipt(
 		format_amount(receipt.fee)
 	);
 	println!("refunded   {}", format_amount(receipt.refunded));
-	if receipt.compensated > 0 {
-		println!("compensated {}", format_amount(receipt.compensated));
-	}
 	for slash in &receipt.slashes {
 		println!(
 			"slashed    {} {} ({})",
@@ -239,8 +242,7 @@ fn slashes_json(slashes: &[market::Slash]) -> Vec<serde_json::Value> {
 		.collect()
 }
 
-/// `commons job show`: a job's record as stored now, with the slashes and compensation of its
-/// settlement.
+/// `commons job show`: a job's record as stored now, with the slashes of its settlement.
 pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> Result<(), Failure> {
 	let Some(record) = market::job(client, job).await? else {
 		return Err(Failure {
@@ -280,14 +282,14 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		),
 		_ => (None, None),
 	};
-	// Slashes and compensation are events of the settlement block, not part of the record.
+	// Slashes are events of the settlement block, not part of the record.
 	let settlement = match settled_at {
 		Some(at) => market::settlement(client, url, job, at).await?,
 		None => None,
 	};
-	let (slashes, compensated) = match &settlement {
-		Some(receipt) => (receipt.slashes.clone(), receipt.compensated),
-		None => (Vec::new(), 0),
+	let slashes = match &settlement {
+		Some(receipt) => receipt.slashes.clone(),
+		None => Vec::new(),
 	};
 	let value = json!({
 		"job": job,
@@ -305,7 +307,6 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		"seats": seats,
 		"tokens": output,
 		"slashes": slashes_json(&slashes),
-		"compensated": compensated.to_string(),
 		"paid": settlement.as_ref().map(|receipt| receipt.paid.to_string()),
 		"refunded": settlement.as_ref().map(|receipt| receipt.refunded.to_string()),
 	});
@@ -344,9 +345,6 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 				format_amount(slash.amount),
 				slash.reason
 			);
-		}
-		if compensated > 0 {
-			println!("compensated the requester {}", format_amount(compensated));
 		}
 		if let Some(tokens) = output {
 			println!("tokens     {tokens:?}");

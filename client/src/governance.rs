@@ -501,10 +501,10 @@ mod tests {
 		);
 		assert_eq!(parse_value(parameter("minworkerstake").unwrap(), "1.5").unwrap(), UNIT * 3 / 2);
 		assert_eq!(parse_value(parameter("ProtocolFee").unwrap(), "12.5%").unwrap(), 125_000_000);
-		assert_eq!(parse_value(parameter("CommitWindow").unwrap(), "40").unwrap(), 40);
+		assert_eq!(parse_value(parameter("RevealWindow").unwrap(), "40").unwrap(), 40);
 		let error = parse_value(parameter("ProtocolFee").unwrap(), "60").unwrap_err();
 		assert_eq!(error.to_string(), "ProtocolFee must be between 0% and 50%, not 60%");
-		let error = parse_value(parameter("CommitWindow").unwrap(), "1.5").unwrap_err();
+		let error = parse_value(parameter("RevealWindow").unwrap(), "1.5").unwrap_err();
 		assert!(error.to_string().contains("a number of blocks"), "{error}");
 		assert!(matches!(parameter("Nonsense"), Err(GovError::UnknownParameter(_))));
 	}

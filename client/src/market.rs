@@ -126,6 +126,11 @@ pub struct Quote {
 	pub payment: u128,
 	/// Protocol fee.
 	pub fee: u128,
+	/// Price and fee of the further seats an escalation may draw: held, and returned unless
+	/// they are used.
+	pub escalation: u128,
+	/// Congestion surcharge, paid to the treasury when many jobs wait for assignment.
+	pub surcharge: u128,
 	/// Storage deposit, returned when the record is removed.
 	pub deposit: u128,
 	/// All of it.
@@ -202,6 +207,8 @@ pub async fn check(
 	let quote = Quote {
 		payment: quote.payment,
 		fee: quote.fee,
+		escalation: quote.escalation,
+		surcharge: quote.surcharge,
 		deposit: quote.deposit,
 		total: quote.total,
 	};
@@ -281,10 +288,19 @@ pub enum Stage {
 		/// The block it was posted in.
 		block: u32,
 	},
-	/// Workers hold its seats.
+	/// Workers hold its seats (of round `round`: 0, then one more for each escalation).
 	Assigned {
+		/// The round.
+		round: u8,
 		/// The workers.
 		workers: Vec<AccountId32>,
+	},
+	/// The reveals had no majority of the replicas: `seats` further seats will be drawn.
+	Escalated {
+		/// The round the new seats belong to.
+		round: u8,
+		/// How many.
+		seats: u32,
 	},
 	/// `done` of `of` workers committed.
 	Committed {
@@ -348,9 +364,7 @@ pub struct Receipt {
 	pub fee: u128,
 	/// Escrow returned to the requester.
 	pub refunded: u128,
-	/// Slashed stake paid to the requester.
-	pub compensated: u128,
-	/// Workers slashed.
+	/// Workers slashed (their stake goes to the treasury).
 	pub slashes: Vec<Slash>,
 	/// The accepted output's token ids, while the chain retains them.
 	pub output: Option<Vec<u32>>,
@@ -367,7 +381,6 @@ impl Receipt {
 			paid: 0,
 			fee: 0,
 			refunded: 0,
-			compensated: 0,
 			slashes: Vec::new(),
 			output: None,
 		}
@@ -381,10 +394,12 @@ pub struct Posted {
 	pub job: u64,
 	/// The block it was finalised in.
 	pub block: u32,
-	/// Escrow held (payment and protocol fee).
+	/// Escrow held (payment and protocol fee of every seat escalation may draw).
 	pub escrow: u128,
 	/// Storage deposit held.
 	pub deposit: u128,
+	/// Congestion surcharge paid to the treasury.
+	pub surcharge: u128,
 	/// The transaction fee paid for posting.
 	pub tx_fee: u128,
 }
@@ -431,6 +446,7 @@ pub async fn post_and_follow(
 		block: post_block,
 		escrow: posted_event.escrow,
 		deposit: posted_event.deposit,
+		surcharge: posted_event.surcharge,
 		tx_fee,
 	};
 	on_stage(&Stage::Posted { job, block: post_block });
@@ -438,6 +454,7 @@ pub async fn post_and_follow(
 	let deadline = tokio::time::Instant::now() + timeout;
 	let mut seats = request.replicas;
 	let (mut committed, mut revealed) = (0u32, 0u32);
+	let mut slashes = Vec::new();
 	let mut receipt: Option<Receipt> = None;
 	loop {
 		let next = tokio::time::timeout_at(deadline, blocks.next()).await;
@@ -463,9 +480,17 @@ pub async fn post_and_follow(
 			use api::jobs::Event as E;
 			let number = block.number();
 			match event {
-				E::JobAssigned { job: id, workers, .. } if id == job => {
+				E::JobAssigned { job: id, round, workers, .. } if id == job => {
 					seats = workers.0.len() as u32;
-					on_stage(&Stage::Assigned { workers: workers.0 });
+					(committed, revealed) = (0, 0);
+					on_stage(&Stage::Assigned { round, workers: workers.0 });
+				},
+				E::JobEscalated { job: id, round, seats } if id == job => {
+					on_stage(&Stage::Escalated { round, seats });
+				},
+				// A round's no-shows are slashed when it ends, before the verdict.
+				E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
+					slashes.push(Slash { worker, amount, reason: format!("{reason:?}") });
 				},
 				E::ResultCommitted { job: id, .. } if id == job => {
 					committed += 1;
@@ -480,6 +505,7 @@ pub async fn post_and_follow(
 		}
 		if let Some(mut receipt) = receipt {
 			on_stage(&Stage::Settled);
+			receipt.slashes = slashes;
 			if receipt.outcome == Outcome::Accepted {
 				receipt.output = accepted_output(client, block.hash(), job).await?;
 			}
@@ -489,7 +515,7 @@ pub async fn post_and_follow(
 }
 
 /// Folds one of the chain's job events into the receipt of `job`, settled in block `number`:
-/// the verdict starts it, refunds, compensation and slashes of the same block add to it.
+/// the verdict starts it, refunds and slashes of the same block add to it.
 fn note_settlement(job: u64, number: u32, event: api::jobs::Event, receipt: &mut Option<Receipt>) {
 	use api::jobs::Event as E;
 	let settled = |outcome| Receipt::new(job, outcome, number);
@@ -516,11 +542,6 @@ fn note_settlement(job: u64, number: u32, event: api::jobs::Event, receipt: &mut
 		E::EscrowRefunded { job: id, amount, .. } if id == job => {
 			if let Some(receipt) = receipt.as_mut() {
 				receipt.refunded += amount;
-			}
-		},
-		E::RequesterCompensated { job: id, amount, .. } if id == job => {
-			if let Some(receipt) = receipt.as_mut() {
-				receipt.compensated += amount;
 			}
 		},
 		E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
@@ -579,6 +600,7 @@ pub async fn job(client: &Client, job: u64) -> Result<Option<JobRecord>, ChainEr
 pub fn status_name(status: &JobStatus<u32>) -> &'static str {
 	match status {
 		JobStatus::Pending => "pending",
+		JobStatus::Escalating { .. } => "escalating",
 		JobStatus::Assigned { .. } => "assigned",
 		JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. } => "accepted",
 		JobStatus::Settled { verdict: Verdict::NoQuorum, .. } => "no quorum",

@@ -58,7 +58,7 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 		"must be between 1 CMN and 1000000 CMN",
 	);
 	refused(
-		&gov(url, &["propose-param", "CommitWindow", "ten", "--key", "//Alice"]),
+		&gov(url, &["propose-param", "RevealWindow", "ten", "--key", "//Alice"]),
 		2,
 		"a number of blocks",
 	);

@@ -43,6 +43,7 @@ async fn a_job_is_posted_assigned_committed_revealed_and_accepted_on_a_real_node
 			stake: 1_000 * UNIT,
 			models: vec![0].try_into().unwrap(),
 			price: PRICE,
+			capacity: commons_primitives::Capacity { slots: 1, tokens_per_block: 10_000 },
 		});
 		let inclusion = node.sign_and_submit(call, worker, TIMEOUT).await.unwrap();
 		assert_eq!(inclusion.outcome, Ok(()), "{:?}", inclusion.events);

@@ -180,6 +180,8 @@ pub trait WorkerRegistry<AccountId, Balance> {
 	/// it cannot deregister or withdraw until released. Fails when `who` is not registered, has
 	/// no free slot or already holds [`Self::MaxLiveJobs`] jobs.
 	fn note_assigned(who: &AccountId, job: JobId, now: u64, busy_until: u64) -> DispatchResult;
+	/// `who` committed to its output for `job`: the slot computing it is free again.
+	fn note_committed(who: &AccountId, job: JobId);
 	/// `job`, in which `who` had a seat, was settled with `outcome` for that seat (`None`: no
 	/// verdict on it, as for a reveal in a job without a majority). One write of the worker's
 	/// record releases the job and counts the outcome in its reputation.

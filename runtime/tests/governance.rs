@@ -173,15 +173,22 @@ fn a_referendum_raises_the_minimum_stake_and_the_market_enforces_it() {
 		// A worker registering between the old and the new minimum is refused by name.
 		let worker = Ed25519Keyring::Eve.to_account_id();
 		assert_noop!(
-			Workers::register(signed(&worker), 1_000 * UNIT, vec![0].try_into().unwrap(), UNIT, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }),
+			Workers::register(
+				signed(&worker),
+				1_000 * UNIT,
+				vec![0].try_into().unwrap(),
+				UNIT,
+				commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }
+			),
 			pallet_workers::Error::<Runtime>::StakeBelowMinimum
 		);
 		assert_ok!(Workers::register(
 			signed(&worker),
 			5_000 * UNIT,
 			vec![0].try_into().unwrap(),
-			UNIT
-		, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }));
+			UNIT,
+			commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }
+		));
 		// The proposer gets both deposits back once it is approved.
 		let reserved = Balances::reserved_balance(alice());
 		assert_ok!(Referenda::refund_submission_deposit(signed(&alice()), index));
@@ -414,12 +421,12 @@ fn values_that_break_the_protocol_are_refused_by_the_cross_parameter_rules() {
 			))),
 			Error::<Runtime>::OutOfRange
 		);
-		// A retention of a day is in range, but with the default windows the store would not
-		// hold a day of jobs at the full assignment rate.
+		// A retention of four hours is in range, but with the default windows the store would
+		// not hold four hours of jobs at the full assignment rate.
 		assert_noop!(
 			guard(RuntimeParameters::Market(market::Parameters::RetentionPeriod(
 				market::RetentionPeriod,
-				Some(24 * 60 * minute)
+				Some(4 * 60 * minute)
 			))),
 			Error::<Runtime>::RetentionExceedsStore
 		);
@@ -430,7 +437,7 @@ fn values_that_break_the_protocol_are_refused_by_the_cross_parameter_rules() {
 		assert_noop!(
 			guard(RuntimeParameters::Market(market::Parameters::MaxAssignmentDelay(
 				market::MaxAssignmentDelay,
-				Some(60 * minute)
+				Some(30 * minute)
 			))),
 			Error::<Runtime>::RetentionExceedsStore
 		);
@@ -460,8 +467,9 @@ fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
 				signed(worker),
 				1_000 * UNIT,
 				vec![model].try_into().unwrap(),
-				UNIT
-			, commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }));
+				UNIT,
+				commons_primitives::Capacity { slots: 4, tokens_per_block: 10_000 }
+			));
 		}
 		let ban = RuntimeCall::Models(pallet_models::Call::set_model_status {
 			model,
@@ -537,18 +545,32 @@ fn testnet_governance_takes_days_and_has_no_sudo() {
 fn the_catalogue_and_the_guard_agree_on_every_range() {
 	use commons_runtime::governance::parameters::{self, Refusal};
 	development().execute_with(|| {
-		assert_eq!(parameters::PARAMETERS.len(), 28, "17 market and 11 governance parameters");
+		assert_eq!(parameters::PARAMETERS.len(), 29, "18 market and 11 governance parameters");
 		for info in parameters::PARAMETERS {
 			let setting = |value| parameters::compose(info.name, Some(value));
 			let low = setting(info.low).unwrap();
 			assert_eq!(parameters::parts(&low), (info.name, Some(info.low)));
-			assert_eq!(parameters::check(&low), Ok(()), "{} at its least value", info.name);
+			// The ranges are each parameter's own bounds; with the other values at their
+			// defaults, some extremes break a rule that ties them together.
+			let expected = match info.name {
+				// 1 % is less than the no-show slash (5 %).
+				"WrongResultSlash" => Err(Refusal::SlashesInverted),
+				// 36 blocks leave less than a minute beyond the default margin (10 blocks).
+				"MaxCommitWindow" => Err(Refusal::WindowsTooShort),
+				_ => Ok(()),
+			};
+			assert_eq!(parameters::check(&low), expected, "{} at its least value", info.name);
 			let high = setting(info.high).unwrap();
-			let expected = if info.name == "MinReplicas" {
+			let expected = match info.name {
 				// Seven as the fewest replicas would exceed the most (five).
-				Err(Refusal::ReplicasInverted)
-			} else {
-				Ok(())
+				"MinReplicas" => Err(Refusal::ReplicasInverted),
+				// 20 % is more than the wrong-result slash (10 %).
+				"NoShowSlash" => Err(Refusal::SlashesInverted),
+				// Longer lives or retention than the store holds at the full rate.
+				"RetentionPeriod" | "MaxAssignmentDelay" | "MaxCommitWindow" | "RevealWindow" => {
+					Err(Refusal::RetentionExceedsStore)
+				},
+				_ => Ok(()),
 			};
 			assert_eq!(parameters::check(&high), expected, "{} at its most value", info.name);
 			// One above the most is refused, or cannot even be written (a share above 100 %).

@@ -239,7 +239,10 @@ fn two_of_four_agreeing_escalates_and_the_honest_side_wins() {
 		assert!(!seated.contains(&fifth));
 		commit(&fifth, job, &[1, 2, 3]);
 		reveal(&fifth, job, &[1, 2, 3]);
-		assert!(matches!(status(job), JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }));
+		assert!(matches!(
+			status(job),
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
 		let no_show = <Runtime as pallet_jobs::Config>::NoShowSlash::get() * STAKE;
 		let wrong = <Runtime as pallet_jobs::Config>::WrongResultSlash::get() * STAKE;
 		assert_eq!(stake(absent), STAKE - no_show);
@@ -247,10 +250,7 @@ fn two_of_four_agreeing_escalates_and_the_honest_side_wins() {
 		// The requester paid three agreeing seats and nothing else; the treasury got their
 		// fees and both slashes.
 		assert_eq!(requester_before - free(&requester()), 3 * (PRICE + fee()) + deposit);
-		assert_eq!(
-			free(&TreasuryAccount::get()),
-			treasury_before + 3 * fee() + no_show + wrong
-		);
+		assert_eq!(free(&TreasuryAccount::get()), treasury_before + 3 * fee() + no_show + wrong);
 		assert_eq!(Balances::total_issuance(), issuance);
 		check_invariants();
 	});

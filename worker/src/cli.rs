@@ -16,6 +16,7 @@ use crate::{
 	serve::{self, Settings},
 };
 use clap::{Parser, Subcommand};
+use commons_client::chain::api::runtime_types::commons_primitives::Capacity;
 use commons_client::{
 	amount::{format_amount, parse_amount},
 	chain::{self, api, ChainError, ModelLookup},
@@ -46,7 +47,8 @@ enum Command {
 		#[command(subcommand)]
 		command: KeyCommand,
 	},
-	/// Register as a worker: bond stake, declare the models served and the price per job.
+	/// Register as a worker: bond stake, declare the models served, the price per job and a
+	/// first capacity (`run` measures the engine and declares what it measured).
 	Register {
 		/// The worker's key file.
 		#[arg(long, env = "COMMONS_WORKER_KEY")]
@@ -60,6 +62,13 @@ enum Command {
 		/// A model to serve, by id or name (repeat for several).
 		#[arg(long = "model", required = true)]
 		models: Vec<String>,
+		/// Jobs computed at once.
+		#[arg(long, default_value_t = 1)]
+		slots: u32,
+		/// Tokens one slot processes per block until `run` measures the engine: low, so that
+		/// the worker is never seated beyond what it can do before it runs.
+		#[arg(long, default_value_t = 4)]
+		tokens_per_block: u32,
 	},
 	/// Start unbonding part of the stake; it can be withdrawn after the unbonding period.
 	Unbond {
@@ -105,6 +114,12 @@ enum Command {
 		/// The longest wait between attempts to reach the node, in seconds.
 		#[arg(long, default_value_t = 10)]
 		max_backoff: u64,
+		/// Jobs computed at once (each slot shares the engine threads).
+		#[arg(long, default_value_t = 1)]
+		slots: u32,
+		/// Declare this many tokens per block and slot instead of measuring the engine.
+		#[arg(long)]
+		tokens_per_block: Option<u32>,
 		/// Cheat on purpose, to test that the chain catches it (fault-injection builds only).
 		#[cfg(feature = "fault-injection")]
 		#[arg(long, value_enum)]
@@ -209,7 +224,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				format!("address {}\npublic  {}", key.address(), key.public_hex())
 			});
 		},
-		Command::Register { key, stake, price, models } => {
+		Command::Register { key, stake, price, models, slots, tokens_per_block } => {
 			let key = WorkerKey::read(&key)?;
 			let client = chain::connect(&cli.rpc).await?;
 			let mut ids = Vec::new();
@@ -220,13 +235,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				stake,
 				api::runtime_types::bounded_collections::bounded_vec::BoundedVec(ids.clone()),
 				price,
+				Capacity { slots, tokens_per_block },
 			);
 			let included = chain::submit(&client, &key, &call).await?;
 			print(
 				json,
 				json!({
 					"worker": key.address(), "stake": stake.to_string(), "price": price.to_string(),
-					"models": ids, "block": format!("{:?}", included.block),
+					"models": ids, "slots": slots, "tokens_per_block": tokens_per_block,
+					"block": format!("{:?}", included.block),
 				}),
 				|| {
 					format!(
@@ -295,6 +312,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					"bonded": info.bonded.to_string(), "unbonding": unbonding,
 					"models": info.models.0, "price": info.price.to_string(),
 					"online": info.online, "live_jobs": info.live_jobs.0,
+					"slots": info.capacity.slots,
+					"tokens_per_block": info.capacity.tokens_per_block,
 					"accepted": reputation.accepted, "wrong": reputation.wrong,
 					"no_show": reputation.no_show,
 				}),
@@ -302,12 +321,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					let unbonding: u128 = info.unbonding.0.iter().map(|chunk| chunk.amount).sum();
 					format!(
 						"worker     {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\nprice      {}\n\
+						 capacity   {} slots of {} tokens a block\n\
 						 online     {}\nlive jobs  {:?}\nreputation {} accepted, {} wrong, {} no-show",
 						key.address(),
 						format_amount(info.bonded),
 						format_amount(unbonding),
 						info.models.0,
 						format_amount(info.price),
+						info.capacity.slots,
+						info.capacity.tokens_per_block,
 						info.online,
 						info.live_jobs.0,
 						reputation.accepted,
@@ -325,6 +347,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			database,
 			metrics_port,
 			max_backoff,
+			slots,
+			tokens_per_block,
 			#[cfg(feature = "fault-injection")]
 			misbehave,
 		} => {
@@ -346,6 +370,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				metrics: (metrics_port != 0)
 					.then(|| SocketAddr::from((Ipv4Addr::LOCALHOST, metrics_port))),
 				max_backoff: Duration::from_secs(max_backoff.max(1)),
+				slots,
+				tokens_per_block,
 				#[cfg(feature = "fault-injection")]
 				fault: misbehave,
 			};

@@ -1,12 +1,17 @@
 //! `commons-worker run`: follows finalised blocks, runs the jobs assigned to this worker, commits,
 //! then reveals.
 //!
+//! At start-up the worker measures its engine on every model it serves and declares its capacity
+//! (slots and tokens per block, a third of what it measured) when the chain's differs: the chain
+//! seats it only in a free slot and sizes each commit window from that declaration, so a worker
+//! that keeps it always makes its windows.
+//!
 //! Each finalised block, the worker asks the chain for its duties (the `Jobs::duties` view
 //! function) and starts one task per job that needs it and has none running. A commit task runs
-//! the engine (one job at a time, off the async runtime), writes the record to the local database
-//! and only then sends the commitment; a reveal task sends the stored output and salt. A task that
-//! fails is simply started again at a later block while the duty stands. Commits and reveals that
-//! become due together go in one transaction ([`commons_client::batch`]).
+//! the engine (one job per slot at a time, off the async runtime), writes the record to the local
+//! database and only then sends the commitment; a reveal task sends the stored output and salt. A
+//! task that fails is simply started again at a later block while the duty stands. Commits and
+//! reveals that become due together go in one transaction ([`commons_client::batch`]).
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -30,10 +35,12 @@ use commons_client::{
 			self,
 			runtime_types::{
 				bounded_collections::bounded_vec::BoundedVec,
+				commons_primitives::Capacity,
 				pallet_jobs::{
 					pallet::Call as JobsCall,
 					types::{Duty, Job, Sampling as JobSampling},
 				},
+				pallet_workers::pallet::Call as WorkersCall,
 			},
 		},
 		BlockHash, Client,
@@ -65,6 +72,10 @@ pub struct Settings {
 	pub metrics: Option<SocketAddr>,
 	/// The longest wait between reconnection attempts.
 	pub max_backoff: Duration,
+	/// Jobs computed at once.
+	pub slots: u32,
+	/// Tokens per block and slot to declare; measured on the engine when absent.
+	pub tokens_per_block: Option<u32>,
 	/// How this worker cheats, if it does (fault tests only).
 	#[cfg(feature = "fault-injection")]
 	pub fault: Option<crate::faults::Fault>,
@@ -84,7 +95,7 @@ struct Worker {
 	busy: Mutex<HashSet<JobId>>,
 	/// Jobs whose commitment is finalised: a lagging block's duties must not send it again.
 	committed: Mutex<HashSet<JobId>>,
-	/// One job runs on the engine at a time.
+	/// One job runs on the engine per declared slot at a time.
 	engine_turn: tokio::sync::Semaphore,
 	/// Sends this worker's commits and reveals, batching those that are due together.
 	batcher: Batcher,
@@ -113,7 +124,7 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		engines: Mutex::new(HashMap::new()),
 		busy: Mutex::new(HashSet::new()),
 		committed: Mutex::new(HashSet::new()),
-		engine_turn: tokio::sync::Semaphore::new(1),
+		engine_turn: tokio::sync::Semaphore::new(settings.slots.max(1) as usize),
 		batcher,
 		#[cfg(feature = "fault-injection")]
 		fault: settings.fault,
@@ -140,6 +151,7 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 			// A worker that cannot serve what it registered for would be slashed for every job:
 			// refuse to start instead.
 			worker.check_registration(&client).await?;
+			worker.declare_capacity(&client, settings.slots, settings.tokens_per_block).await?;
 			checked = true;
 		}
 		let mut blocks = match client.blocks().subscribe_finalized().await {
@@ -207,6 +219,79 @@ impl Worker {
 			self.engine(client, model).await?;
 		}
 		Ok(())
+	}
+
+	/// Declares `slots` slots of `tokens_per_block` tokens, or of a third of what the engine
+	/// measured on the slowest model the worker serves, when the chain holds another capacity.
+	async fn declare_capacity(
+		&self,
+		client: &Client,
+		slots: u32,
+		tokens_per_block: Option<u32>,
+	) -> anyhow::Result<()> {
+		let slots = slots.max(1);
+		let tokens_per_block = match tokens_per_block {
+			Some(declared) => declared.max(1),
+			None => self.measure_tokens_per_block(client, slots).await?,
+		};
+		let at = client.storage().at_latest().await.context("reading the chain")?;
+		let info = at
+			.fetch(&api::storage().workers().workers(self.account.clone()))
+			.await
+			.context("reading the worker registry")?
+			.context("this worker is no longer registered")?;
+		let declared = Capacity { slots, tokens_per_block };
+		if info.capacity.slots == slots && info.capacity.tokens_per_block == tokens_per_block {
+			tracing::info!("capacity: {slots} slot(s) of {tokens_per_block} tokens a block");
+			return Ok(());
+		}
+		// Sent beside the block loop, so that seats already held are served meanwhile.
+		let (batcher, client) = (self.batcher.clone(), client.clone());
+		let was = (info.capacity.slots, info.capacity.tokens_per_block);
+		tokio::spawn(async move {
+			let call = batch::Call::Workers(WorkersCall::set_capacity { capacity: declared });
+			match batcher.submit(&client, call).await {
+				Ok(_) => tracing::info!(
+					"declared capacity: {slots} slot(s) of {tokens_per_block} tokens a block \
+					 (was {} of {})",
+					was.0,
+					was.1
+				),
+				// Slots still computing jobs cannot be declared away: the next start declares.
+				Err(error) => tracing::warn!("could not declare the measured capacity: {error}"),
+			}
+		});
+		Ok(())
+	}
+
+	/// A third of the tokens per block one slot processes on the slowest served model: the
+	/// engine's speed on a short prompt and decode, shared between `slots` slots, times the
+	/// chain's block time. A third leaves room for longer contexts (attention grows with them),
+	/// other work on the machine, and the time to learn of a seat and send its commitment.
+	async fn measure_tokens_per_block(&self, client: &Client, slots: u32) -> anyhow::Result<u32> {
+		let block_ms = client
+			.constants()
+			.at(&api::constants().timestamp().minimum_period())
+			.context("reading the block time")?
+			.saturating_mul(2);
+		let engines: Vec<(ModelId, Model)> = self
+			.engines
+			.lock()
+			.map_err(poisoned)?
+			.iter()
+			.map(|(model, engine)| (*model, engine.clone()))
+			.collect();
+		let mut slowest = f64::INFINITY;
+		for (model, engine) in engines {
+			let per_second = tokio::task::spawn_blocking(move || measure(&engine)).await??;
+			tracing::info!("model {model}: {per_second:.1} tokens/s measured");
+			slowest = slowest.min(per_second);
+		}
+		if !slowest.is_finite() {
+			bail!("this worker serves no model to measure");
+		}
+		let per_block = slowest * block_ms as f64 / 1000.0 / f64::from(slots) / 3.0;
+		Ok((per_block.floor() as u32).max(1))
 	}
 
 	/// The engine for `model`, loaded on first use after checking the file against the registry.
@@ -450,7 +535,9 @@ impl Worker {
 
 /// The protocol's rule for turning a job into tokens (docs/protocol.md): the prompt bytes, read
 /// as UTF-8 (invalid sequences replaced), are one user message in the model's chat template; a
-/// prompt too long for the context yields an empty output, which every honest worker agrees on.
+/// prompt too long for the context, or whose tokens outnumber its bytes plus the template's
+/// allowance (`PROMPT_TEMPLATE_TOKENS`), yields an empty output, which every honest worker
+/// agrees on. The second rule keeps a job's work within the size the chain sized its windows by.
 pub fn generate(
 	engine: &Model,
 	prompt: &[u8],
@@ -459,6 +546,10 @@ pub fn generate(
 ) -> anyhow::Result<Vec<u32>> {
 	let text = String::from_utf8_lossy(prompt);
 	let tokens = engine.tokenizer().encode_chat(&[(Role::User, &text)], true)?;
+	let allowed = prompt.len().saturating_add(commons_primitives::PROMPT_TEMPLATE_TOKENS as usize);
+	if tokens.len() > allowed {
+		return Ok(Vec::new());
+	}
 	let sampling = match *sampling {
 		JobSampling::Greedy => Sampling::Greedy,
 		JobSampling::TopK { temperature, top_k, seed } => {
@@ -470,6 +561,23 @@ pub fn generate(
 		Err(EngineError::PromptTooLong { .. }) => Ok(Vec::new()),
 		Err(error) => Err(error.into()),
 	}
+}
+
+/// The prompt the engine is measured on: about 25 tokens with the chat template, so that a
+/// slow backend (Mesa lavapipe: about one token a second) measures in half a minute.
+const MEASURE_PROMPT: &str = "Say how the weather is today.";
+
+/// Tokens generated when measuring.
+const MEASURE_DECODE: usize = 8;
+
+/// The tokens a second `engine` processes, prompt and generated together, on
+/// [`MEASURE_PROMPT`].
+pub fn measure(engine: &Model) -> anyhow::Result<f64> {
+	let tokens = engine.tokenizer().encode_chat(&[(Role::User, MEASURE_PROMPT)], true)?;
+	let started = Instant::now();
+	let generation = engine.generate(&tokens, MEASURE_DECODE, &Sampling::Greedy, |_, _| {})?;
+	let processed = tokens.len().saturating_add(generation.tokens.len());
+	Ok(processed as f64 / started.elapsed().as_secs_f64().max(1e-9))
 }
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> anyhow::Error {

@@ -75,10 +75,12 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-	/// Generates a key, funds it from Alice, registers it for model 0 and starts serving.
+	/// Generates a key, funds it from Alice, registers it for model 0, starts serving and
+	/// waits until it has declared the capacity it measured.
 	pub fn start(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
 		let mut worker = Self::registered(url, dir, name, backend);
 		worker.serve();
+		worker.wait_for("capacity: ", 1, Duration::from_secs(180));
 		worker
 	}
 
@@ -104,6 +106,7 @@ impl WorkerProcess {
 			&["--backend", "cpu", "--misbehave", fault],
 		);
 		worker.serve();
+		worker.wait_for("capacity: ", 1, Duration::from_secs(180));
 		worker
 	}
 

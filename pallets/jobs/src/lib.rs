@@ -218,7 +218,8 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A job was posted; `escrow` (payment and fee) and `deposit` are held.
+		/// A job was posted; `escrow` (payment and fee) and `deposit` are held, and `surcharge`
+		/// (congestion) was paid to the treasury.
 		JobPosted {
 			job: JobId,
 			requester: T::AccountId,
@@ -227,6 +228,7 @@ pub mod pallet {
 			price_per_replica: BalanceOf<T>,
 			escrow: BalanceOf<T>,
 			deposit: BalanceOf<T>,
+			surcharge: BalanceOf<T>,
 		},
 		/// A pending job was cancelled and everything held for it returned.
 		JobCancelled { job: JobId, refunded: BalanceOf<T> },
@@ -392,15 +394,20 @@ pub mod pallet {
 			let counters = JobCounters::<T>::get();
 			ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
 			let prompt_len = prompt.len() as u32;
-			let quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
+			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
+			quote.surcharge = Self::surcharge(&counters);
 			let escrow = quote.payment.saturating_add(quote.fee).saturating_add(quote.escalation);
 
 			let job = counters.next_job;
 			let reserved = frame_support::storage::with_storage_layer(|| {
-				T::Currency::hold(&HoldReason::Escrow.into(), &requester, escrow)
+				let held = escrow.saturating_add(quote.surcharge);
+				T::Currency::hold(&HoldReason::Escrow.into(), &requester, held)
 					.map_err(|_| Error::<T>::InsufficientBalance)?;
 				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, quote.deposit)
 					.map_err(|_| Error::<T>::InsufficientBalance)?;
+				let destination = T::Rewards::fee_destination();
+				let paid = Self::pay_from_escrow(&requester, &destination, quote.surcharge);
+				ensure!(paid == quote.surcharge, Error::<T>::InsufficientBalance);
 				T::Models::reserve(model, deadline.saturated_into())
 			})?;
 			Jobs::<T>::insert(
@@ -437,6 +444,7 @@ pub mod pallet {
 				price_per_replica,
 				escrow,
 				deposit: quote.deposit,
+				surcharge: quote.surcharge,
 			});
 			// The benchmark extends the model's reservation; a post within it does not.
 			let weight = T::WeightInfo::post_job(prompt_len);
@@ -470,7 +478,8 @@ pub mod pallet {
 		}
 
 		/// Commits the signer's seat to an output:
-		/// `commitment = blake2_256(output_hash ‖ salt ‖ worker account)`.
+		/// `commitment = blake2_256(output_hash ‖ salt ‖ worker account)`. The worker's slot that
+		/// computed the job is free again.
 		///
 		/// Origin: signed by a worker assigned to the job. Emits [`Event::ResultCommitted`].
 		#[pallet::call_index(2)]
@@ -499,6 +508,7 @@ pub mod pallet {
 				seat.commitment = Some(commitment);
 				Ok(())
 			})?;
+			T::Workers::note_committed(&worker, job);
 			Self::deposit_event(Event::ResultCommitted { job, worker });
 			Ok(())
 		}
@@ -625,6 +635,8 @@ pub mod pallet {
 			let terms = T::Models::terms(model)?;
 			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
 			quote.min_price = terms.min_price;
+			quote.surcharge = Self::surcharge(&JobCounters::<T>::get());
+			quote.total = quote.total.saturating_add(quote.surcharge);
 			Some(quote)
 		}
 	}
@@ -656,7 +668,27 @@ impl<T: Config> Pallet<T> {
 			.all(|seat| seat.commitment.is_some())
 	}
 
-	/// Payment, fee and deposit of a job; `min_price` is left zero.
+	/// The congestion surcharge of a post: nothing while at most two blocks' worth of jobs
+	/// (`2 × MaxAssignmentsPerBlock`) wait for assignment, new or retried; beyond that,
+	/// `JobDepositBase × (waiting / MaxAssignmentsPerBlock)²`. Jobs are assigned in posting
+	/// order, a block's worth at a time, so every job posted beyond that delays every later
+	/// one: the square makes a jam cost its maker more with each job it adds, while a requester
+	/// posting into a free queue pays nothing. It goes to the treasury and is not returned.
+	pub fn surcharge(counters: &Counters) -> BalanceOf<T> {
+		let per_block = u64::from(T::MaxAssignmentsPerBlock::get().max(1));
+		let waiting = counters
+			.next_job
+			.saturating_sub(counters.next_to_assign)
+			.saturating_add(RetryQueue::<T>::len(counters));
+		if waiting <= per_block.saturating_mul(2) {
+			return Zero::zero();
+		}
+		let blocks = waiting / per_block;
+		let factor: BalanceOf<T> = blocks.saturating_mul(blocks).saturated_into();
+		T::JobDepositBase::get().saturating_mul(factor)
+	}
+
+	/// Payment, fee and deposit of a job; `min_price` and the surcharge are left zero.
 	fn quote(
 		price_per_replica: BalanceOf<T>,
 		replicas: u32,
@@ -678,6 +710,7 @@ impl<T: Config> Pallet<T> {
 			payment,
 			fee,
 			escalation,
+			surcharge: Zero::zero(),
 			deposit,
 			total: payment.saturating_add(fee).saturating_add(escalation).saturating_add(deposit),
 		}

@@ -236,7 +236,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `amount` from the requester's escrow to `dest`; returns what moved.
-	fn pay_from_escrow(
+	pub(crate) fn pay_from_escrow(
 		requester: &T::AccountId,
 		dest: &T::AccountId,
 		amount: BalanceOf<T>,

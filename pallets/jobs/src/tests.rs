@@ -139,6 +139,7 @@ fn post_job_holds_escrow_and_deposit() {
 				price_per_replica: PRICE,
 				escrow: 550,
 				deposit: DEPOSIT,
+				surcharge: 0,
 			}
 			.into(),
 		);
@@ -1203,8 +1204,12 @@ fn the_commit_window_follows_the_job_size_and_the_seats_throughput() {
 		);
 		assert_eq!(
 			pallet_workers::Workers::<Test>::get(worker(0)).unwrap().computing.to_vec(),
-			vec![13]
+			vec![(job, 13)]
 		);
+		// A worker done early frees its slot by committing.
+		commit(worker(0), job, &[1]);
+		assert!(pallet_workers::Workers::<Test>::get(worker(0)).unwrap().computing.is_empty());
+		assert!(Workers::has_free_slot(&worker(0), 2));
 		// With the longest commit window at 12 blocks, the slow worker cannot be drawn: a
 		// three-seat job waits for a third worker.
 		MaxCommitWindow::set(12);
@@ -1360,5 +1365,46 @@ fn an_escalation_nobody_can_serve_ends_without_a_majority() {
 		// Only the deposit is still held.
 		assert_eq!(before - total(REQUESTER), 0);
 		assert_eq!(escrow_held(REQUESTER), 0);
+	});
+}
+
+/// Store filling and queue jamming: jobs are assigned in posting order, a block's worth at a
+/// time. Before, a requester could post any number of jobs nobody serves for their fees and
+/// (returned) deposits, delaying every later job until its own expired. Now each post made while
+/// more than two blocks' worth of jobs wait pays the treasury a surcharge that grows with the
+/// square of the queue, and the queue empties as the jobs expire.
+#[test]
+fn jamming_the_assignment_queue_costs_a_surcharge_that_grows_with_the_jam() {
+	ExtBuilder::default().workers(0).build_and_execute(|| {
+		let treasury_before = Balances::free_balance(Treasury::get());
+		let before = total(REQUESTER);
+		// The mock assigns four jobs a block: up to eight may wait without a surcharge.
+		let mut charged = Vec::new();
+		for _ in 0..20 {
+			let quote = Jobs::price_quote(MODEL, 1, PRICE, 30, 8).unwrap();
+			let job = post(1);
+			let surcharge = match events().last() {
+				Some(Event::JobPosted { job: posted, surcharge, .. }) if *posted == job => {
+					*surcharge
+				},
+				other => panic!("no JobPosted: {other:?}"),
+			};
+			assert_eq!(surcharge, quote.surcharge);
+			charged.push(surcharge);
+		}
+		// JobDepositBase (10) times the square of the blocks' worth of jobs waiting.
+		let mut expected = vec![0; 9];
+		expected.extend([40; 3]);
+		expected.extend([90; 4]);
+		expected.extend([160; 4]);
+		assert_eq!(charged, expected);
+		let total_surcharge: Balance = expected.iter().sum();
+		assert_eq!(Balances::free_balance(Treasury::get()), treasury_before + total_surcharge);
+		// Nobody serves the model: the jobs expire, escrow and deposits come back, the surcharge
+		// does not; the queue is free again.
+		run_to_block(System::block_number() + 30);
+		assert_eq!(JobCounters::<Test>::get().stored, 0);
+		assert_eq!(total(REQUESTER), before - total_surcharge);
+		assert_eq!(Jobs::price_quote(MODEL, 1, PRICE, 30, 8).unwrap().surcharge, 0);
 	});
 }

@@ -336,8 +336,11 @@ pub struct Quote<Balance> {
 	/// Price and fee of the further seats an escalation may draw, held and returned unless
 	/// they are used.
 	pub escalation: Balance,
+	/// The congestion surcharge: paid to the treasury, never returned, when more than two
+	/// blocks' worth of jobs wait for assignment ([`crate::Pallet::surcharge`]).
+	pub surcharge: Balance,
 	/// The storage deposit, returned when the record is removed.
 	pub deposit: Balance,
-	/// Everything held at posting: payment, fee, escalation and deposit.
+	/// Everything a post takes: payment, fee, escalation and deposit held, and the surcharge.
 	pub total: Balance,
 }

@@ -137,9 +137,10 @@ pub struct WorkerInfo<T: Config> {
 	pub live_jobs: BoundedVec<JobId, T::MaxLiveJobs>,
 	/// What it declares it can serve.
 	pub capacity: Capacity,
-	/// For each slot computing a job, the block until which it does (entries in the past are
-	/// free slots, dropped at the next assignment).
-	pub computing: BoundedVec<BlockNumberFor<T>, T::MaxSlots>,
+	/// For each slot computing a job, the job and the block until which its declared throughput
+	/// needs the slot. The slot is free from that block, or as soon as the worker commits to
+	/// the job; entries in the past are dropped at the next assignment.
+	pub computing: BoundedVec<(JobId, BlockNumberFor<T>), T::MaxSlots>,
 	/// Verified outcomes.
 	pub reputation: Reputation,
 }
@@ -157,7 +158,7 @@ impl<T: Config> WorkerInfo<T> {
 
 	/// How many of its slots compute a job at block `now`.
 	pub fn slots_in_use(&self, now: BlockNumberFor<T>) -> usize {
-		self.computing.iter().filter(|until| **until > now).count()
+		self.computing.iter().filter(|(_, until)| *until > now).count()
 	}
 }
 
@@ -185,7 +186,7 @@ pub mod pallet {
 		type MinWorkerStake: Get<BalanceOf<Self>>;
 		/// Blocks between unbonding stake and being able to withdraw it.
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
-		/// Receives the part of a slash that does not compensate anyone.
+		/// Receives slashed stake.
 		type TreasuryAccount: Get<Self::AccountId>;
 		/// The most models one worker serves.
 		#[pallet::constant]
@@ -552,7 +553,7 @@ pub mod pallet {
 			Self::check_capacity(&capacity)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			Self::update(&worker, |info| {
-				info.computing.retain(|until| *until > now);
+				info.computing.retain(|(_, until)| *until > now);
 				ensure!(info.computing.len() <= capacity.slots as usize, Error::<T>::SlotsInUse);
 				info.capacity = capacity;
 				Ok(())
@@ -846,20 +847,29 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let now: BlockNumberFor<T> = now.saturated_into();
 		Workers::<T>::try_mutate(who, |entry| {
 			let info = entry.as_mut().ok_or(Error::<T>::NotRegistered)?;
-			info.computing.retain(|until| *until > now);
+			info.computing.retain(|(_, until)| *until > now);
 			ensure!(info.computing.len() < info.capacity.slots as usize, Error::<T>::NoFreeSlot);
 			info.computing
-				.try_push(busy_until.saturated_into())
+				.try_push((job, busy_until.saturated_into()))
 				.map_err(|_| Error::<T>::NoFreeSlot)?;
 			info.live_jobs.try_push(job).map_err(|_| Error::<T>::TooManyLiveJobs)?;
 			Ok(())
 		})
 	}
 
+	fn note_committed(who: &T::AccountId, job: JobId) {
+		Workers::<T>::mutate(who, |entry| {
+			if let Some(info) = entry.as_mut() {
+				info.computing.retain(|(computing, _)| *computing != job);
+			}
+		});
+	}
+
 	fn note_settled(who: &T::AccountId, job: JobId, outcome: Option<Outcome>) {
 		Workers::<T>::mutate(who, |entry| {
 			let Some(info) = entry.as_mut() else { return };
 			info.live_jobs.retain(|live| *live != job);
+			info.computing.retain(|(computing, _)| *computing != job);
 			let counter = match outcome {
 				Some(Outcome::Accepted) => &mut info.reputation.accepted,
 				Some(Outcome::WrongResult) => &mut info.reputation.wrong,

@@ -324,7 +324,13 @@ fn a_worker_is_never_seated_beyond_its_slots() {
 		// At block 5 the first job's time is over: the slot is free again.
 		assert!(Workers::has_free_slot(&ALICE, 5));
 		assert_ok!(Workers::note_assigned(&ALICE, 2, 5, 9));
-		assert_eq!(info(ALICE).computing.to_vec(), vec![9]);
+		assert_eq!(info(ALICE).computing.to_vec(), vec![(2, 9)]);
+		// Committing frees the slot before its time is over (the first job, settled, no longer
+		// takes a place in the list of live jobs either).
+		Workers::note_settled(&ALICE, 1, None);
+		Workers::note_committed(&ALICE, 2);
+		assert!(Workers::has_free_slot(&ALICE, 6));
+		assert!(info(ALICE).computing.is_empty());
 	});
 }
 

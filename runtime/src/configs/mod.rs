@@ -25,6 +25,6 @@ parameter_types! {
 	/// The treasury's pallet id: the one FRAME's treasury pallet uses, so that its account is
 	/// the one protocol fees and slashes have been paid to.
 	pub const TreasuryPalletId: PalletId = PalletId(*b"py/trsry");
-	/// Receives protocol fees and the part of slashes that compensates nobody.
+	/// Receives protocol fees and slashed stake.
 	pub TreasuryAccount: AccountId = TreasuryPalletId::get().into_account_truncating();
 }

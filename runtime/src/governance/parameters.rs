@@ -347,10 +347,10 @@ macro_rules! catalogue {
 catalogue! {
 	Market market MinWorkerStake: Balance UNIT, 1_000_000 * UNIT;
 	Market market UnbondingPeriod: Blocks blocks(10 * MINUTES), blocks(90 * DAYS);
-	Market market MaxCommitWindow: Blocks blocks(MIN_FINALITY_MARGIN + MIN_COMPUTE_BLOCKS), blocks(2 * HOURS);
-	Market market RevealWindow: Blocks blocks(MIN_FINALITY_MARGIN), blocks(HOURS);
-	Market market RetentionPeriod: Blocks 100, blocks(DAYS);
-	Market market MaxAssignmentDelay: Blocks 2, blocks(HOURS);
+	Market market MaxCommitWindow: Blocks blocks(MIN_FINALITY_MARGIN + MIN_COMPUTE_BLOCKS), blocks(30 * MINUTES);
+	Market market RevealWindow: Blocks blocks(MIN_FINALITY_MARGIN), blocks(30 * MINUTES);
+	Market market RetentionPeriod: Blocks 100, blocks(4 * HOURS);
+	Market market MaxAssignmentDelay: Blocks 2, blocks(30 * MINUTES);
 	Market market WrongResultSlash: Share percent(1), percent(50);
 	Market market NoShowSlash: Share 0, percent(20);
 	Market market MinReplicas: Count 1, blocks(MAX_SEATS);
@@ -415,7 +415,9 @@ impl MarketValues {
 	/// The values `setting` would leave in force: it is applied in a storage layer that is
 	/// rolled back, so that a removal reads the default it restores.
 	pub fn after(setting: &RuntimeParameters) -> Self {
-		use frame_support::storage::{with_transaction_opaque_err, TransactionOutcome};
+		use frame_support::storage::{
+			transactional::with_transaction_opaque_err, TransactionOutcome,
+		};
 		let (key, value) =
 			frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(setting.clone());
 		let after = with_transaction_opaque_err(|| {

@@ -683,7 +683,7 @@ impl<T: Config> Pallet<T> {
 		if waiting <= per_block.saturating_mul(2) {
 			return Zero::zero();
 		}
-		let blocks = waiting / per_block;
+		let blocks = waiting.checked_div(per_block).unwrap_or_default();
 		let factor: BalanceOf<T> = blocks.saturating_mul(blocks).saturated_into();
 		T::JobDepositBase::get().saturating_mul(factor)
 	}

@@ -10,8 +10,8 @@ mod common;
 use std::{collections::HashSet, process::Output, thread, time::Duration};
 
 use common::market::{
-	amount, free, json, logs, models_dir, one_at_a_time, run, start_node, temp_dir, text,
-	worker_entries, WorkerProcess,
+	amount, free, json, logs, one_at_a_time, start_node, temp_dir, text, worker_entries,
+	WorkerProcess,
 };
 use commons_runtime::currency::UNIT;
 
@@ -19,8 +19,7 @@ use commons_runtime::currency::UNIT;
 const BONDED: u128 = 1_000 * UNIT;
 const WRONG_RESULT_SLASH: u128 = BONDED / 10;
 
-/// `commons infer --json` as `key`, with `prompt`, `max_tokens` and `replicas` at 1 CMN a seat,
-/// its assignment deadline `deadline` blocks ahead.
+/// `commons infer --json` as `key`, its assignment deadline `deadline` blocks ahead.
 fn infer(
 	url: &str,
 	key: &str,
@@ -29,34 +28,15 @@ fn infer(
 	replicas: u32,
 	deadline: u32,
 ) -> Output {
-	let models = models_dir();
 	let (max_tokens, replicas, deadline) =
 		(max_tokens.to_string(), replicas.to_string(), deadline.to_string());
-	run(
-		"commons",
+	common::market::infer(
 		url,
-		&[
-			"--json",
-			"infer",
-			"--key",
-			key,
-			"--model",
-			"0",
-			"--prompt",
-			prompt,
-			"--max-tokens",
-			&max_tokens,
-			"--replicas",
-			&replicas,
-			"--price",
-			"1",
-			"--deadline",
-			&deadline,
-			"--timeout",
-			"600",
-			"--models-dir",
-			models.to_str().unwrap(),
-		],
+		key,
+		prompt,
+		&max_tokens,
+		&replicas,
+		&["--deadline", &deadline, "--timeout", "600"],
 	)
 }
 

@@ -234,29 +234,40 @@ pub fn worker_entries(url: &str) -> std::collections::HashMap<String, serde_json
 
 /// `commons infer --json` of the capital of France, 16 tokens, `replicas` workers at 1 CMN.
 pub fn infer_paris(url: &str, replicas: &str) -> Output {
+	infer(url, "//Alice", "What is the capital of France?", "16", replicas, &[])
+}
+
+/// `commons infer --json` as `key` of `prompt`, `max_tokens` tokens, `replicas` workers at
+/// 1 CMN, with `extra` arguments (a deadline, a timeout).
+pub fn infer(
+	url: &str,
+	key: &str,
+	prompt: &str,
+	max_tokens: &str,
+	replicas: &str,
+	extra: &[&str],
+) -> Output {
 	let models = models_dir();
-	run(
-		"commons",
-		url,
-		&[
-			"--json",
-			"infer",
-			"--key",
-			"//Alice",
-			"--model",
-			"0",
-			"--prompt",
-			"What is the capital of France?",
-			"--max-tokens",
-			"16",
-			"--replicas",
-			replicas,
-			"--price",
-			"1",
-			"--models-dir",
-			models.to_str().unwrap(),
-		],
-	)
+	let mut args = vec![
+		"--json",
+		"infer",
+		"--key",
+		key,
+		"--model",
+		"0",
+		"--prompt",
+		prompt,
+		"--max-tokens",
+		max_tokens,
+		"--replicas",
+		replicas,
+		"--price",
+		"1",
+		"--models-dir",
+		models.to_str().unwrap(),
+	];
+	args.extend_from_slice(extra);
+	run("commons", url, &args)
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {

@@ -85,6 +85,20 @@ pub enum Refusal {
 		/// The floor, formatted.
 		floor: String,
 	},
+	/// The price is below the model's market price: the workers who ask no more hold less
+	/// than half of its stake.
+	#[error(
+		"the price per replica {price} is below model {model}'s market price of {market} (the \
+		 stake-weighted median of its workers' asks)"
+	)]
+	PriceBelowMarket {
+		/// The model.
+		model: u32,
+		/// Offered, formatted.
+		price: String,
+		/// The market price, formatted.
+		market: String,
+	},
 	/// The requester cannot pay.
 	#[error("not enough balance: posting holds {need} and costs a fee of about {fee}; the account has {have} free")]
 	InsufficientBalance {
@@ -204,6 +218,14 @@ pub async fn check(
 	.await
 	.map_err(other("asking for a price quote"))?;
 	let quote = quote.ok_or_else(|| chain::ModelLookup::Unknown(model.to_string()))?;
+	if request.price < quote.market_price {
+		return Err(Refusal::PriceBelowMarket {
+			model,
+			price: fmt(request.price),
+			market: fmt(quote.market_price),
+		}
+		.into());
+	}
 	let quote = Quote {
 		payment: quote.payment,
 		fee: quote.fee,

@@ -136,6 +136,38 @@ pub struct Candidate<AccountId, Balance> {
 	pub tokens_per_block: u32,
 }
 
+/// The market price of a model: the stake-weighted median of its candidates' asks, the lowest
+/// ask at which the candidates asking no more hold at least half of the listed stake (`None`
+/// for an index without stake).
+///
+/// A job must offer at least this much, so that the workers eligible for any job hold at least
+/// half of the model's stake: asking below the market buys a worker no eligibility, and a
+/// cartel that prices low is never the whole eligible set unless it holds half the stake.
+pub fn market_price<AccountId, Balance>(
+	candidates: &[Candidate<AccountId, Balance>],
+) -> Option<Balance>
+where
+	Balance: Copy + Ord + sp_runtime::traits::UniqueSaturatedInto<u128>,
+{
+	let stake = |candidate: &Candidate<AccountId, Balance>| -> u128 {
+		candidate.stake.unique_saturated_into()
+	};
+	let total =
+		candidates.iter().fold(0u128, |total, candidate| total.saturating_add(stake(candidate)));
+	if total == 0 {
+		return None;
+	}
+	let mut asks: alloc::vec::Vec<(Balance, u128)> =
+		candidates.iter().map(|candidate| (candidate.price, stake(candidate))).collect();
+	asks.sort_unstable_by_key(|(price, _)| *price);
+	let half = total.div_ceil(2);
+	let mut cumulative: u128 = 0;
+	asks.into_iter().find_map(|(price, stake)| {
+		cumulative = cumulative.saturating_add(stake);
+		(cumulative >= half).then_some(price)
+	})
+}
+
 /// How a worker did in a settled job; kept as its reputation.
 #[derive(
 	Encode,
@@ -254,6 +286,31 @@ pub fn commitment<AccountId: Encode>(
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	fn candidate(worker: u8, stake: u128, price: u128) -> Candidate<u8, u128> {
+		Candidate { worker, stake, price, tokens_per_block: 1 }
+	}
+
+	#[test]
+	fn market_price_is_the_stake_weighted_median_ask() {
+		assert_eq!(market_price::<u8, u128>(&[]), None);
+		assert_eq!(market_price(&[candidate(0, 0, 5)]), None);
+		assert_eq!(market_price(&[candidate(0, 10, 5)]), Some(5));
+		// Three equal stakes: the middle ask, whatever the order.
+		let even = [candidate(0, 10, 9), candidate(1, 10, 1), candidate(2, 10, 5)];
+		assert_eq!(market_price(&even), Some(5));
+		// Many cheap accounts with little stake do not move it.
+		let mut sybils: alloc::vec::Vec<_> = (0..20).map(|i| candidate(i, 1, 1)).collect();
+		sybils.extend([candidate(100, 100, 7), candidate(101, 100, 8)]);
+		assert_eq!(market_price(&sybils), Some(7));
+		// Exactly half at the lowest ask: that ask.
+		assert_eq!(market_price(&[candidate(0, 10, 1), candidate(1, 10, 3)]), Some(1));
+		// Stakes near the top of u128 saturate instead of overflowing.
+		assert_eq!(
+			market_price(&[candidate(0, u128::MAX, 2), candidate(1, u128::MAX, 3)]),
+			Some(2)
+		);
+	}
 
 	#[test]
 	fn output_hash_covers_engine_model_and_tokens() {

@@ -1,6 +1,7 @@
 //! Benchmarks of the job calls and hooks, each in its worst case for its components: the
-//! longest prompt and output, a full candidate index, and the number of seats `k` as a
-//! component of assignment and settlement. A settlement by the last reveal is measured with
+//! longest prompt and output, a full candidate index (posting reads it for the market price),
+//! and the number of seats `k`, up to `MaxSeats` (a job's replicas and every seat an escalation
+//! adds), as a component of assignment and settlement. A settlement by the last reveal is measured with
 //! every seat paid, a settlement at the end of the window with one seat slashed; each further
 //! slash is charged apart (`WorkerRegistry::slash_weight`).
 
@@ -11,8 +12,10 @@ use frame_support::traits::{fungible::Mutate, Hooks};
 use frame_system::RawOrigin;
 use sp_runtime::Saturating;
 
+/// The most seats a job holds: its replicas and every seat an escalation adds. The benchmarks
+/// let jobs ask for that many replicas, so that one round fills them all.
 fn seats<T: Config>() -> u32 {
-	T::MaxReplicas::get().min(T::MaxSeats::get()).max(1)
+	T::MaxSeats::get().max(1)
 }
 
 /// The most jobs of `seats` seats one block can assign without two seats sharing a worker.
@@ -57,6 +60,7 @@ where
 {
 	let job = JobCounters::<T>::get().next_job;
 	let now = frame_system::Pallet::<T>::block_number();
+	T::BenchmarkHelper::allow_replicas(seats);
 	let posted = Pallet::<T>::post_job(
 		RawOrigin::Signed(requester.clone()).into(),
 		model,
@@ -152,6 +156,7 @@ mod benchmarks {
 		let requester = requester::<T>();
 		let deadline =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxAssignmentDelay::get());
+		T::BenchmarkHelper::allow_replicas(seats::<T>());
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(requester),

@@ -80,6 +80,9 @@ pub trait BenchmarkHelper<AccountId, Balance> {
 	fn register_model(min_price: Balance) -> ModelId;
 	/// Funds `worker` and registers it for `model` with `stake` at `price`.
 	fn register_worker(worker: &AccountId, model: ModelId, stake: Balance, price: Balance);
+	/// Lets jobs ask for up to `replicas` replicas (the governed `MaxReplicas`), so that the
+	/// benchmarks reach every seat count a job can hold.
+	fn allow_replicas(replicas: u32);
 }
 
 /// The balance type of the currency escrow is held in.
@@ -324,6 +327,9 @@ pub mod pallet {
 		CommitmentMismatch,
 		/// This seat's round is over: it can no longer commit or reveal.
 		RoundOver,
+		/// The price per replica is below the model's market price, the stake-weighted median
+		/// of its workers' asks (see `price_quote`).
+		PriceBelowMarket,
 	}
 
 	#[pallet::hooks]
@@ -386,6 +392,10 @@ pub mod pallet {
 			);
 			ensure!(Self::replicas_allowed(replicas), Error::<T>::ReplicasOutOfRange);
 			ensure!(price_per_replica >= terms.min_price, Error::<T>::PriceBelowModelFloor);
+			ensure!(
+				Self::market_price(model).is_none_or(|market| price_per_replica >= market),
+				Error::<T>::PriceBelowMarket
+			);
 			ensure!(sampling.is_valid(), Error::<T>::InvalidSampling);
 			ensure!(
 				deadline > now && deadline <= now.saturating_add(T::MaxAssignmentDelay::get()),
@@ -635,6 +645,7 @@ pub mod pallet {
 			let terms = T::Models::terms(model)?;
 			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
 			quote.min_price = terms.min_price;
+			quote.market_price = Self::market_price(model).unwrap_or_default().max(terms.min_price);
 			quote.surcharge = Self::surcharge(&JobCounters::<T>::get());
 			quote.total = quote.total.saturating_add(quote.surcharge);
 			Some(quote)
@@ -652,6 +663,12 @@ impl<T: Config> Pallet<T> {
 	/// (enough for a strict majority whatever the first seats did), at most `MaxSeats`.
 	pub fn max_seats(replicas: u32) -> u32 {
 		replicas.saturating_mul(2).saturating_add(1).min(T::MaxSeats::get())
+	}
+
+	/// The market price of `model` ([`commons_primitives::market_price`]) among the workers
+	/// that may be drawn now; `None` while none is listed.
+	pub fn market_price(model: ModelId) -> Option<BalanceOf<T>> {
+		commons_primitives::market_price(&T::Workers::candidates(model))
 	}
 
 	/// The reveals a majority needs: more than half of the replicas asked for.
@@ -688,7 +705,7 @@ impl<T: Config> Pallet<T> {
 		T::JobDepositBase::get().saturating_mul(factor)
 	}
 
-	/// Payment, fee and deposit of a job; `min_price` and the surcharge are left zero.
+	/// Payment, fee and deposit of a job; the prices and the surcharge are left zero.
 	fn quote(
 		price_per_replica: BalanceOf<T>,
 		replicas: u32,
@@ -707,6 +724,7 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::JobDepositPerByte::get().saturating_mul(bytes.into()));
 		Quote {
 			min_price: Zero::zero(),
+			market_price: Zero::zero(),
 			payment,
 			fee,
 			escalation,

@@ -264,6 +264,10 @@ impl crate::BenchmarkHelper<AccountId, Balance> for MockBenchmarkHelper {
 		model
 	}
 
+	fn allow_replicas(replicas: u32) {
+		MaxReplicas::set(replicas);
+	}
+
 	fn register_worker(worker: &AccountId, model: u32, stake: Balance, price: Balance) {
 		use frame_support::traits::fungible::Mutate;
 		let _ = Balances::mint_into(worker, stake * 2);

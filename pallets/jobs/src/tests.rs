@@ -860,6 +860,8 @@ fn price_quote_matches_what_posting_holds() {
 	ExtBuilder::default().build_and_execute(|| {
 		let quote = Jobs::price_quote(MODEL, 3, PRICE, 30, 8).unwrap();
 		assert_eq!(quote.min_price, MIN_PRICE);
+		// Every worker asks the floor.
+		assert_eq!(quote.market_price, MIN_PRICE);
 		assert_eq!((quote.payment, quote.fee, quote.deposit), (300, 30, DEPOSIT));
 		let before = Balances::free_balance(REQUESTER);
 		post(3);
@@ -1406,5 +1408,47 @@ fn jamming_the_assignment_queue_costs_a_surcharge_that_grows_with_the_jam() {
 		assert_eq!(JobCounters::<Test>::get().stored, 0);
 		assert_eq!(total(REQUESTER), before - total_surcharge);
 		assert_eq!(Jobs::price_quote(MODEL, 1, PRICE, 30, 8).unwrap().surcharge, 0);
+	});
+}
+
+/// Attack: a cartel prices its workers at the model's floor, below the honest workers' asks.
+/// When only asks at most the offer were eligible, a floor-priced job was drawn from the cartel
+/// alone, which was paid for unanimous garbage. A job must offer at least the stake-weighted
+/// median ask, so the cartel (two fifths of the stake here) is never the whole eligible set.
+#[test]
+fn a_cartel_asking_below_the_market_is_never_the_whole_eligible_set() {
+	ExtBuilder::default().workers(5).build_and_execute(|| {
+		for honest in 0..3 {
+			assert_ok!(Workers::set_price(RuntimeOrigin::signed(worker(honest)), PRICE));
+		}
+		let cartel = [worker(3), worker(4)];
+		assert_eq!(Jobs::price_quote(MODEL, 2, MIN_PRICE, 30, 8).unwrap().market_price, PRICE);
+		// The floor-priced job that only the cartel would have served is refused.
+		assert_noop!(
+			Jobs::post_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				b"What is the capital of France?".to_vec(),
+				8,
+				Sampling::Greedy,
+				2,
+				MIN_PRICE,
+				System::block_number() + 5,
+			),
+			Error::<Test>::PriceBelowMarket
+		);
+		// At the market price every listed worker is eligible, the cheap ones no more than
+		// the others: a five-seat job seats all of them.
+		let job = post_with(5, PRICE);
+		run_to_block(2);
+		let mut seats = seated(job);
+		seats.sort();
+		assert_eq!(seats, (0..5).map(worker).collect::<Vec<_>>());
+		assert!(cartel.iter().all(|member| seats.contains(member)));
+		// Raising the cartel's asks above the market only takes it out of the draw.
+		for member in cartel {
+			assert_ok!(Workers::set_price(RuntimeOrigin::signed(member), PRICE * 2));
+		}
+		assert_eq!(Jobs::market_price(MODEL), Some(PRICE));
 	});
 }

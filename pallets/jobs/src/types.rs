@@ -329,6 +329,9 @@ pub enum Duty {
 pub struct Quote<Balance> {
 	/// The model's floor price per replica.
 	pub min_price: Balance,
+	/// The least a job may offer per replica now: the model's market price (the stake-weighted
+	/// median of its workers' asks), at least the floor.
+	pub market_price: Balance,
 	/// `replicas × price`: what the workers are paid if all agree.
 	pub payment: Balance,
 	/// The protocol fee on top of the payment.

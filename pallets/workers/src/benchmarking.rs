@@ -1,6 +1,8 @@
-//! Benchmarks of the worker registry's calls and of a slash, each in its worst case: a model
-//! index one short of full, so that every index update walks the longest list, and, where the
-//! call allows live jobs, a worker record holding as many as it may.
+//! Benchmarks of the worker registry's calls and of a slash, each in its worst case: full model
+//! indexes, so that every index update walks the longest list; where a call adds the worker to
+//! an index (`register`, `set_models` to other models, `go_online`), each index full with a
+//! weaker worker of its own that the call displaces; and, where the call allows live jobs, a
+//! worker record holding as many as it may.
 
 use super::*;
 use commons_primitives::WorkerRegistry;
@@ -36,19 +38,61 @@ fn model_list<T: Config>(count: u32) -> ModelsOf<T> {
 	BoundedVec::truncate_from(T::BenchmarkHelper::register_models(count))
 }
 
-/// Fills every model's index to one short of full with other workers.
-fn fill_indexes<T: Config>(models: &ModelsOf<T>) -> Result<(), BenchmarkError>
+/// How many more workers the registry takes.
+fn room<T: Config>() -> u32 {
+	T::MaxWorkers::get().saturating_sub(WorkerCount::<T>::get())
+}
+
+/// Fills every model's index to one short of full with workers named `name` serving all of
+/// `models`, leaving room in the registry for `reserve` more workers.
+fn fill_indexes<T: Config>(
+	models: &ModelsOf<T>,
+	name: &'static str,
+	reserve: u32,
+) -> Result<(), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let others =
-		T::MaxWorkersPerModel::get().saturating_sub(1).min(T::MaxWorkers::get().saturating_sub(1));
+	let longest = models.iter().map(|model| Candidates::<T>::decode_len(model).unwrap_or(0)).max();
+	let others = T::MaxWorkersPerModel::get()
+		.saturating_sub(1)
+		.saturating_sub(longest.unwrap_or(0) as u32)
+		.min(room::<T>().saturating_sub(reserve));
 	for index in 0..others {
-		let other = funded::<T>("other", index);
+		let other = funded::<T>(name, index);
 		Pallet::<T>::register(
 			RawOrigin::Signed(other).into(),
 			stake::<T>(),
 			models.clone(),
+			1u32.into(),
+			capacity::<T>(),
+		)?;
+	}
+	Ok(())
+}
+
+/// Completes each of `models`' indexes with a worker of its own holding less stake than any
+/// other, so that a newcomer displaces a different worker from every model (each displacement
+/// writes the displaced worker's record); leaves room for `reserve` more workers.
+fn fill_with_weakest<T: Config>(models: &ModelsOf<T>, reserve: u32) -> Result<(), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let weak = stake::<T>().saturating_sub(1u32.into()).max(T::MinWorkerStake::get());
+	for (index, model) in models.iter().enumerate() {
+		if room::<T>() <= reserve {
+			break;
+		}
+		// A test registry with few models may have filled this index already.
+		if Candidates::<T>::decode_len(model).unwrap_or(0) >= T::MaxWorkersPerModel::get() as usize
+		{
+			continue;
+		}
+		let filler = funded::<T>("weakest", index as u32);
+		Pallet::<T>::register(
+			RawOrigin::Signed(filler).into(),
+			weak,
+			BoundedVec::truncate_from(alloc::vec![*model]),
 			1u32.into(),
 			capacity::<T>(),
 		)?;
@@ -68,7 +112,7 @@ fn registered_for<T: Config>(models: &ModelsOf<T>) -> Result<T::AccountId, Bench
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	fill_indexes::<T>(models)?;
+	fill_indexes::<T>(models, "other", 1)?;
 	let worker = funded::<T>("worker", 0);
 	Pallet::<T>::register(
 		RawOrigin::Signed(worker.clone()).into(),
@@ -110,7 +154,8 @@ mod benchmarks {
 	#[benchmark]
 	fn register(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
 		let models = model_list::<T>(m);
-		fill_indexes::<T>(&models)?;
+		fill_indexes::<T>(&models, "other", m.saturating_add(1))?;
+		fill_with_weakest::<T>(&models, 1)?;
 		let worker = funded::<T>("worker", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker.clone()), stake::<T>(), models, 1u32.into(), capacity::<T>());
@@ -151,12 +196,13 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_models(m: Linear<1, { T::MaxModelsPerWorker::get() }>) -> Result<(), BenchmarkError> {
-		let models = model_list::<T>(T::MaxModelsPerWorker::get());
-		let worker = registered_for::<T>(&models)?;
-		busy::<T>(&worker)?;
-		let fewer = BoundedVec::truncate_from(models.iter().take(m as usize).copied().collect());
+		let worker = registered_busy::<T>()?;
+		let others = model_list::<T>(m);
+		fill_indexes::<T>(&others, "newcomer", m)?;
+		fill_with_weakest::<T>(&others, 0)?;
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker), fewer);
+		_(RawOrigin::Signed(worker.clone()), others.clone());
+		assert!(Workers::<T>::get(&worker).is_some_and(|info| info.models == others));
 		Ok(())
 	}
 
@@ -180,6 +226,8 @@ mod benchmarks {
 	fn go_online() -> Result<(), BenchmarkError> {
 		let worker = registered_busy::<T>()?;
 		Pallet::<T>::go_offline(RawOrigin::Signed(worker.clone()).into())?;
+		let models = Workers::<T>::get(&worker).map(|info| info.models).unwrap_or_default();
+		fill_with_weakest::<T>(&models, 0)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker));
 		Ok(())

@@ -73,6 +73,17 @@ impl pallet_jobs::BenchmarkHelper<crate::AccountId, crate::Balance> for Registry
 		model
 	}
 
+	fn allow_replicas(replicas: u32) {
+		use crate::governance::parameters::market;
+		let _ = crate::Parameters::set_parameter(
+			crate::RuntimeOrigin::root(),
+			crate::RuntimeParameters::Market(market::Parameters::MaxReplicas(
+				market::MaxReplicas,
+				Some(replicas),
+			)),
+		);
+	}
+
 	fn register_worker(
 		worker: &crate::AccountId,
 		model: u32,

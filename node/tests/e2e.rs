@@ -216,11 +216,53 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	let unknown_model = register("200", "9");
 	assert_eq!(unknown_model.status.code(), Some(2), "{}", text(&unknown_model));
 	assert!(String::from_utf8_lossy(&unknown_model.stderr).contains("unknown model `9`"));
-	let before_stake = free(url, &address);
+	// Every management command is checked against the chain before signing: a refusal names
+	// the problem, exits 2 and costs nothing, not even a fee.
+	let before_refusals = free(url, &address);
+	let refused = |args: &[&str], why: &str| {
+		let output = run("commons-worker", url, args);
+		assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+		assert!(
+			String::from_utf8_lossy(&output.stderr).contains(why),
+			"{args:?}: {}",
+			text(&output)
+		);
+	};
 	let low = register("1", "0");
-	assert_eq!(low.status.code(), Some(5), "{}", text(&low));
-	assert!(String::from_utf8_lossy(&low.stderr).contains("StakeBelowMinimum"), "{}", text(&low));
-	assert!(before_stake - free(url, &address) < 1_000_000_000_000, "only the fee was paid");
+	assert_eq!(low.status.code(), Some(2), "{}", text(&low));
+	assert!(
+		String::from_utf8_lossy(&low.stderr).contains("a worker needs at least"),
+		"{}",
+		text(&low)
+	);
+	refused(
+		&["register", "--key", key_arg, "--stake", "900", "--price", "1", "--model", "0"],
+		"not enough free balance",
+	);
+	refused(
+		&["register", "--key", key_arg, "--stake", "200", "--price", "0", "--model", "0"],
+		"price must be more than zero",
+	);
+	refused(
+		&[
+			"register", "--key", key_arg, "--stake", "200", "--price", "1", "--model", "0",
+			"--model", "0",
+		],
+		"model 0 is listed twice",
+	);
+	for command in [
+		&["bond-extra", "--key", key_arg, "--amount", "1"][..],
+		&["set-price", "--key", key_arg, "--price", "2"],
+		&["set-models", "--key", key_arg, "--model", "0"],
+		&["go-online", "--key", key_arg],
+		&["go-offline", "--key", key_arg],
+		&["unbond", "--key", key_arg, "--amount", "1"],
+		&["withdraw", "--key", key_arg],
+		&["deregister", "--key", key_arg],
+	] {
+		refused(command, "is not a registered worker");
+	}
+	assert_eq!(free(url, &address), before_refusals, "a refused command paid a fee");
 	let unregistered = run(
 		"commons-worker",
 		url,
@@ -232,6 +274,24 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	assert!(registered.status.success(), "{}", text(&registered));
 	let status = json(&run("commons-worker", url, &["--json", "status", "--key", key_arg]));
 	assert_eq!(status["bonded"], "200000000000000", "{status}");
+	let before_refusals = free(url, &address);
+	refused(
+		&["register", "--key", key_arg, "--stake", "200", "--price", "1", "--model", "0"],
+		"is already registered",
+	);
+	refused(&["bond-extra", "--key", key_arg, "--amount", "0"], "amount must be more than zero");
+	refused(&["bond-extra", "--key", key_arg, "--amount", "5000"], "not enough free balance");
+	refused(&["set-price", "--key", key_arg, "--price", "0"], "price must be more than zero");
+	refused(&["set-models", "--key", key_arg, "--model", "0", "--model", "0"], "listed twice");
+	refused(&["go-online", "--key", key_arg], "already online");
+	refused(&["unbond", "--key", key_arg, "--amount", "201"], "cannot unbond 201");
+	refused(&["withdraw", "--key", key_arg], "no stake is unbonding");
+	assert_eq!(free(url, &address), before_refusals, "a refused command paid a fee");
+	let offline = run("commons-worker", url, &["go-offline", "--key", key_arg]);
+	assert!(offline.status.success(), "{}", text(&offline));
+	refused(&["go-offline", "--key", key_arg], "already offline");
+	let online = run("commons-worker", url, &["go-online", "--key", key_arg]);
+	assert!(online.status.success(), "{}", text(&online));
 	// A models directory without the registered file: the worker refuses to start.
 	let empty = dir.join("no-models");
 	std::fs::create_dir_all(&empty).unwrap();

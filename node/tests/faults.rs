@@ -207,7 +207,7 @@ fn a_worker_restarted_after_committing_reveals_and_one_that_never_returns_is_sla
 }
 
 #[test]
-fn workers_reconnect_after_the_node_restarts_and_the_next_job_settles() {
+fn workers_reconnect_after_the_node_restarts_and_a_stopped_worker_answers_its_seats() {
 	let _turn = one_at_a_time();
 	let mut node = start_node();
 	let url = node.url.clone();
@@ -233,4 +233,28 @@ fn workers_reconnect_after_the_node_restarts_and_the_next_job_settles() {
 	let expected: HashSet<String> = workers.iter().map(|w| w.address.clone()).collect();
 	assert_eq!(addresses(&receipt["agreeing_workers"]), expected, "{receipt}");
 	assert!(receipt["slashes"].as_array().unwrap().is_empty(), "{receipt}");
+
+	// An operator stops a worker (SIGTERM) while it holds a seat it has not answered: it goes
+	// offline first, answers the seat, and exits; nobody is slashed.
+	let [mut stopped, steady] = workers;
+	let requester = {
+		let url = url.clone();
+		std::thread::spawn(move || infer_paris(&url, "2"))
+	};
+	stopped.wait_for("seated; running it", 2, minute);
+	assert!(stopped.terminate(Duration::from_secs(180)), "a graceful stop exits with success");
+	let all = [&stopped, &steady];
+	let receipt = accepted(&requester.join().unwrap(), &all);
+	assert_eq!(addresses(&receipt["agreeing_workers"]), expected, "{receipt}\n{}", logs(&all));
+	assert!(receipt["slashes"].as_array().unwrap().is_empty(), "{receipt}");
+	let log = stopped.output();
+	assert!(log.contains("offline on chain with no seat left to answer"), "{log}");
+	let after = worker_entries(&url);
+	assert_eq!(after[&stopped.address]["online"], false, "{}", after[&stopped.address]);
+	assert_eq!(amount(&after[&stopped.address]["bonded"]), BONDED, "{}", after[&stopped.address]);
+	// Started again, it takes jobs again.
+	stopped.serve();
+	stopped.wait_for("online: taking new jobs", 1, minute);
+	let listed = worker_entries(&url);
+	assert_eq!(listed[&stopped.address]["online"], true, "{}", listed[&stopped.address]);
 }

@@ -12,9 +12,11 @@ use std::{
 
 use crate::{
 	key::{KeyError, WorkerKey},
+	manage::{self, Refusal},
 	models::BackendChoice,
-	serve::{self, Settings},
+	serve::{self, Settings, Stop},
 };
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use commons_client::chain::api::runtime_types::commons_primitives::Capacity;
 use commons_client::{
@@ -81,6 +83,52 @@ enum Command {
 	},
 	/// Withdraw unbonded stake whose unbonding period has passed.
 	Withdraw {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+	},
+	/// Bond more stake from the free balance.
+	BondExtra {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+		/// Amount to add, in CMN.
+		#[arg(long, value_parser = parse_amount)]
+		amount: u128,
+	},
+	/// Change the lowest price per job the worker serves for.
+	SetPrice {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+		/// Price asked per job, in CMN.
+		#[arg(long, value_parser = parse_amount)]
+		price: u128,
+	},
+	/// Change the models served (the new list replaces the old one).
+	SetModels {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+		/// A model to serve, by id or name (repeat for several).
+		#[arg(long = "model", required = true)]
+		models: Vec<String>,
+	},
+	/// Take new jobs again (`run` does this when it starts).
+	GoOnline {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+	},
+	/// Take no new jobs; seats already held must still be answered (`run` answers them, and
+	/// stopping `run` with SIGINT or SIGTERM goes offline by itself).
+	GoOffline {
+		/// The worker's key file.
+		#[arg(long, env = "COMMONS_WORKER_KEY")]
+		key: PathBuf,
+	},
+	/// Leave: go offline and unbond the whole stake (no seat may be held).
+	Deregister {
 		/// The worker's key file.
 		#[arg(long, env = "COMMONS_WORKER_KEY")]
 		key: PathBuf,
@@ -170,7 +218,9 @@ struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
 	fn from(error: E) -> Self {
 		let error = error.into();
-		let code = if error.downcast_ref::<KeyError>().is_some() {
+		let code = if error.downcast_ref::<KeyError>().is_some()
+			|| error.downcast_ref::<Refusal>().is_some()
+		{
 			2
 		} else if let Some(error) = error.downcast_ref::<ChainError>() {
 			match error {
@@ -231,6 +281,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			for model in &models {
 				ids.push(chain::resolve_model(&client, model).await?.0);
 			}
+			manage::check_register(&client, &cli.rpc, &key.account(), stake, price, &ids).await?;
 			let call = api::tx().workers().register(
 				stake,
 				api::runtime_types::bounded_collections::bounded_vec::BoundedVec(ids.clone()),
@@ -258,6 +309,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		Command::Unbond { key, amount } => {
 			let key = WorkerKey::read(&key)?;
 			let client = chain::connect(&cli.rpc).await?;
+			manage::check_unbond(&manage::registered(&client, &key.account()).await?, amount)?;
 			chain::submit(&client, &key, &api::tx().workers().unbond(amount)).await?;
 			print(
 				json,
@@ -268,6 +320,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		Command::Withdraw { key } => {
 			let key = WorkerKey::read(&key)?;
 			let client = chain::connect(&cli.rpc).await?;
+			let info = manage::registered(&client, &key.account()).await?;
+			let (now, _) = commons_client::market::finalized_head(&client).await?;
+			manage::check_withdraw(&info, now)?;
 			let included =
 				chain::submit(&client, &key, &api::tx().workers().withdraw_unbonded()).await?;
 			let withdrawn: u128 = included
@@ -281,6 +336,99 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				json!({ "worker": key.address(), "withdrawn": withdrawn.to_string() }),
 				|| format!("withdrew {} to {}", format_amount(withdrawn), key.address()),
 			);
+		},
+		Command::BondExtra { key, amount } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			manage::registered(&client, &key.account()).await?;
+			if amount == 0 {
+				return Err(Refusal::Zero("amount").into());
+			}
+			manage::check_free(&client, &key.account(), amount).await?;
+			chain::submit(&client, &key, &api::tx().workers().bond_extra(amount)).await?;
+			print(
+				json,
+				json!({ "worker": key.address(), "bonded_extra": amount.to_string() }),
+				|| format!("bonded {} more to {}", format_amount(amount), key.address()),
+			);
+		},
+		Command::SetPrice { key, price } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			manage::registered(&client, &key.account()).await?;
+			if price == 0 {
+				return Err(Refusal::Zero("price").into());
+			}
+			chain::submit(&client, &key, &api::tx().workers().set_price(price)).await?;
+			print(json, json!({ "worker": key.address(), "price": price.to_string() }), || {
+				format!("{} now asks {} per job", key.address(), format_amount(price))
+			});
+		},
+		Command::SetModels { key, models } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			manage::registered(&client, &key.account()).await?;
+			let mut ids = Vec::new();
+			for model in &models {
+				ids.push(chain::resolve_model(&client, model).await?.0);
+			}
+			manage::check_models(&ids)?;
+			let call = api::tx().workers().set_models(
+				api::runtime_types::bounded_collections::bounded_vec::BoundedVec(ids.clone()),
+			);
+			chain::submit(&client, &key, &call).await?;
+			print(json, json!({ "worker": key.address(), "models": ids }), || {
+				format!("{} now serves models {ids:?}", key.address())
+			});
+		},
+		Command::GoOnline { key } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			let info = manage::registered(&client, &key.account()).await?;
+			manage::check_go_online(&info, &cli.rpc).await?;
+			chain::submit(&client, &key, &api::tx().workers().go_online()).await?;
+			print(json, json!({ "worker": key.address(), "online": true }), || {
+				format!("{} is online: it takes new jobs", key.address())
+			});
+		},
+		Command::GoOffline { key } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			let info = manage::registered(&client, &key.account()).await?;
+			manage::check_go_offline(&info)?;
+			chain::submit(&client, &key, &api::tx().workers().go_offline()).await?;
+			let live = info.live_jobs.0;
+			print(
+				json,
+				json!({ "worker": key.address(), "online": false, "live_jobs": live }),
+				|| {
+					format!(
+						"{} is offline: no new jobs; {} seat(s) still to answer (keep `run` going \
+					 until they settle)",
+						key.address(),
+						live.len()
+					)
+				},
+			);
+		},
+		Command::Deregister { key } => {
+			let key = WorkerKey::read(&key)?;
+			let client = chain::connect(&cli.rpc).await?;
+			manage::check_deregister(&manage::registered(&client, &key.account()).await?)?;
+			let included = chain::submit(&client, &key, &api::tx().workers().deregister()).await?;
+			let unlock_at = included
+				.events
+				.find_first::<api::workers::events::WorkerDeregistered>()
+				.ok()
+				.flatten()
+				.map(|event| event.unlock_at);
+			print(json, json!({ "worker": key.address(), "unlock_at": unlock_at }), || {
+				format!(
+					"{} deregistered; its stake unbonds until block #{}, then `withdraw`",
+					key.address(),
+					unlock_at.map_or("?".into(), |block| block.to_string())
+				)
+			});
 		},
 		Command::Status { key } => {
 			let key = WorkerKey::read(&key)?;
@@ -354,11 +502,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		} => {
 			let database = database.unwrap_or_else(|| key.with_extension("redb"));
 			let key = WorkerKey::read(&key)?;
-			let (stop, shutdown) = tokio::sync::watch::channel(false);
+			let (stop, stopping) = tokio::sync::watch::channel(Stop::Run);
+			let mut signals = Signals::listen()?;
 			tokio::spawn(async move {
-				wait_for_signal().await;
-				tracing::info!("signal received; finishing running tasks");
-				let _ = stop.send(true);
+				signals.next().await;
+				let _ = stop.send(Stop::Drain);
+				signals.next().await;
+				let _ = stop.send(Stop::Now);
+				// Keeps the sender until the worker has seen it.
+				stop.closed().await;
 			});
 			let settings = Settings {
 				rpc: cli.rpc,
@@ -375,7 +527,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				#[cfg(feature = "fault-injection")]
 				fault: misbehave,
 			};
-			serve::run(settings, shutdown).await?;
+			serve::run(settings, stopping).await?;
 		},
 		Command::Infer { model, prompt, max_tokens, backend, threads } => {
 			let engine =
@@ -410,19 +562,27 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 	Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() {
-	use tokio::signal::unix::{signal, SignalKind};
-	match signal(SignalKind::terminate()) {
-		Ok(mut terminate) => {
-			tokio::select! {
-				_ = tokio::signal::ctrl_c() => {},
-				_ = terminate.recv() => {},
-			}
-		},
-		Err(_) => {
-			let _ = tokio::signal::ctrl_c().await;
-		},
+/// SIGINT and SIGTERM, listened to from start-up so that none is missed between two waits.
+struct Signals {
+	interrupt: tokio::signal::unix::Signal,
+	terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+	fn listen() -> anyhow::Result<Self> {
+		use tokio::signal::unix::{signal, SignalKind};
+		Ok(Self {
+			interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+			terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+		})
+	}
+
+	/// Resolves on the next SIGINT or SIGTERM.
+	async fn next(&mut self) {
+		tokio::select! {
+			_ = self.interrupt.recv() => {},
+			_ = self.terminate.recv() => {},
+		}
 	}
 }
 

@@ -3,6 +3,7 @@
 //! - [`key`]: the worker's ed25519-dalek key, its chain account and transaction signer.
 //! - [`store`]: the local database of commitments, so that a restarted worker still reveals.
 //! - [`models`]: where the engine runs.
+//! - [`manage`]: the registration calls, checked against the chain before signing.
 //! - [`serve`]: the daemon: follow finalised blocks, run, commit, reveal.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`cli`]: the `commons-worker` command line.
@@ -11,6 +12,7 @@ pub mod cli;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod key;
+pub mod manage;
 pub mod metrics;
 pub mod models;
 pub mod serve;

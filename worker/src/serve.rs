@@ -17,7 +17,10 @@ use std::{
 	collections::{HashMap, HashSet},
 	net::SocketAddr,
 	path::PathBuf,
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
+	},
 	time::{Duration, Instant},
 };
 
@@ -99,12 +102,27 @@ struct Worker {
 	engine_turn: tokio::sync::Semaphore,
 	/// Sends this worker's commits and reveals, batching those that are due together.
 	batcher: Batcher,
+	/// A `go_offline` is on its way; cleared when it fails, so that the next block sends again.
+	going_offline: Arc<AtomicBool>,
 	#[cfg(feature = "fault-injection")]
 	fault: Option<crate::faults::Fault>,
 }
 
-/// Runs until `shutdown` turns true, then lets running tasks finish (up to 30 s).
-pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// How far a stop has gone: the first SIGINT or SIGTERM drains, the second stops at once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stop {
+	/// Serving.
+	Run,
+	/// Going offline on chain and answering every seat held, then exiting.
+	Drain,
+	/// Exiting now; what was committed is revealed on the next start.
+	Now,
+}
+
+/// Serves until `stop` says so. On [`Stop::Drain`] the worker goes offline on chain first, so
+/// that no new seat comes, answers every seat it holds (commits and reveals), and exits once the
+/// chain lists it offline and no duty is left; on [`Stop::Now`] it exits at once.
+pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow::Result<()> {
 	let account = settings.key.account();
 	let address = settings.key.address();
 	let batcher = Batcher::spawn(settings.key, batch::WINDOW, batch::MOST_CALLS);
@@ -126,6 +144,7 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		committed: Mutex::new(HashSet::new()),
 		engine_turn: tokio::sync::Semaphore::new(settings.slots.max(1) as usize),
 		batcher,
+		going_offline: Arc::new(AtomicBool::new(false)),
 		#[cfg(feature = "fault-injection")]
 		fault: settings.fault,
 	});
@@ -137,11 +156,12 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 
 	let mut tasks = JoinSet::new();
 	let mut checked = false;
-	while !*shutdown.borrow() {
-		let stop = shutdown.clone();
-		let client =
-			chain::connect_with_backoff(&settings.rpc, settings.max_backoff, || *stop.borrow())
-				.await;
+	'serving: while *stop.borrow() != Stop::Now {
+		let watching = stop.clone();
+		let client = chain::connect_with_backoff(&settings.rpc, settings.max_backoff, || {
+			*watching.borrow() == Stop::Now
+		})
+		.await;
 		let client = match client {
 			Ok(client) => client,
 			Err(_) => break,
@@ -163,7 +183,19 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 		};
 		loop {
 			let block = tokio::select! {
-				_ = shutdown.changed() => break,
+				changed = stop.changed() => {
+					match (changed, *stop.borrow()) {
+						(Err(_), _) | (_, Stop::Now) => break 'serving,
+						(_, Stop::Drain) => {
+							tracing::info!(
+								"stopping: going offline and answering the seats held \
+								 (a second signal exits at once)"
+							);
+							continue;
+						},
+						(_, Stop::Run) => continue,
+					}
+				},
 				block = blocks.next() => block,
 			};
 			match block {
@@ -175,8 +207,23 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 					if let Ok(events) = block.events().await {
 						worker.note_events(&events);
 					}
-					if let Err(error) = worker.clone().on_block(&client, hash, &mut tasks).await {
-						tracing::warn!("block #{number}: {error}");
+					let duties = match worker.clone().on_block(&client, hash, &mut tasks).await {
+						Ok(duties) => Some(duties),
+						Err(error) => {
+							tracing::warn!("block #{number}: {error}");
+							None
+						},
+					};
+					while tasks.try_join_next().is_some() {}
+					if *stop.borrow() == Stop::Drain {
+						match worker.drain(&client, hash, duties, tasks.len()).await {
+							Ok(true) => {
+								tracing::info!("offline on chain with no seat left to answer");
+								break 'serving;
+							},
+							Ok(false) => {},
+							Err(error) => tracing::warn!("block #{number}: {error:#}"),
+						}
 					}
 				},
 				Some(Err(error)) => {
@@ -191,10 +238,18 @@ pub async fn run(settings: Settings, mut shutdown: watch::Receiver<bool>) -> any
 			while tasks.try_join_next().is_some() {}
 		}
 	}
-	tracing::info!("shutting down; waiting for {} running tasks", tasks.len());
-	let drain = async { while tasks.join_next().await.is_some() {} };
-	if tokio::time::timeout(Duration::from_secs(30), drain).await.is_err() {
-		tracing::warn!("tasks still running after 30 s; their records stay in the database");
+	if *stop.borrow() == Stop::Now {
+		tracing::info!(
+			"stopping at once; {} running tasks dropped, their records stay in the database",
+			tasks.len()
+		);
+		tasks.abort_all();
+	} else if !tasks.is_empty() {
+		tracing::info!("waiting for {} running tasks", tasks.len());
+		let finish = async { while tasks.join_next().await.is_some() {} };
+		if tokio::time::timeout(Duration::from_secs(30), finish).await.is_err() {
+			tracing::warn!("tasks still running after 30 s; their records stay in the database");
+		}
 	}
 	tracing::info!("stopped");
 	Ok(())
@@ -218,7 +273,52 @@ impl Worker {
 		for model in info.models.0 {
 			self.engine(client, model).await?;
 		}
+		if !info.online {
+			// Serving means taking jobs: a worker stopped gracefully is offline until it runs.
+			let (batcher, client) = (self.batcher.clone(), client.clone());
+			tokio::spawn(async move {
+				let call = batch::Call::Workers(WorkersCall::go_online);
+				match batcher.submit(&client, call).await {
+					Ok(_) => tracing::info!("online: taking new jobs"),
+					Err(error) => tracing::warn!("could not go online: {error}"),
+				}
+			});
+		}
 		Ok(())
+	}
+
+	/// One finalised block of a graceful stop: sends `go_offline` while the chain lists this
+	/// worker online (again if an earlier one failed); returns whether the stop is complete:
+	/// offline at `at`, no duty left there (`duties`, `None` when unknown) and no task running.
+	async fn drain(
+		&self,
+		client: &Client,
+		at: BlockHash,
+		duties: Option<usize>,
+		running: usize,
+	) -> anyhow::Result<bool> {
+		let info = client
+			.storage()
+			.at(at)
+			.fetch(&api::storage().workers().workers(self.account.clone()))
+			.await
+			.context("reading the worker registry")?;
+		let online = info.is_some_and(|info| info.online);
+		if online && !self.going_offline.swap(true, Ordering::SeqCst) {
+			let (batcher, client) = (self.batcher.clone(), client.clone());
+			let going_offline = self.going_offline.clone();
+			tokio::spawn(async move {
+				let call = batch::Call::Workers(WorkersCall::go_offline);
+				match batcher.submit(&client, call).await {
+					Ok(_) => tracing::info!("offline: no new jobs will be assigned"),
+					Err(error) => {
+						tracing::warn!("could not go offline: {error}; trying again");
+						going_offline.store(false, Ordering::SeqCst);
+					},
+				}
+			});
+		}
+		Ok(!online && duties == Some(0) && running == 0)
 	}
 
 	/// Declares `slots` slots of `tokens_per_block` tokens, or of a third of what the engine
@@ -332,13 +432,14 @@ impl Worker {
 		Ok(engine)
 	}
 
-	/// Starts a task for every duty that has none running.
+	/// Starts a task for every duty that has none running; returns how many duties the worker
+	/// has at `at`.
 	async fn on_block(
 		self: Arc<Self>,
 		client: &Client,
 		at: BlockHash,
 		tasks: &mut JoinSet<()>,
-	) -> anyhow::Result<()> {
+	) -> anyhow::Result<usize> {
 		let duties = chain::view(
 			client,
 			Some(at),
@@ -346,6 +447,7 @@ impl Worker {
 		)
 		.await
 		.context("reading this worker's duties")?;
+		let count = duties.len();
 		for (job, duty) in duties {
 			let done = match duty {
 				Duty::Wait => true,
@@ -377,7 +479,7 @@ impl Worker {
 				}
 			});
 		}
-		Ok(())
+		Ok(count)
 	}
 
 	/// Runs the job (unless its record is already stored), stores the record, then commits.
@@ -449,6 +551,7 @@ impl Worker {
 			.context("reading the job")?
 			.with_context(|| format!("job {job} is not stored"))?;
 		let Job { model, engine_version, prompt, max_tokens, sampling, .. } = record;
+		tracing::info!("job {job}: seated; running it on model {model}");
 		if engine_version != ENGINE_VERSION {
 			bail!(
 				"the job needs engine version {engine_version}, this worker runs {ENGINE_VERSION}"

@@ -61,8 +61,8 @@ pub fn free(url: &str, account: &str) -> u128 {
 	amount(&json(&run("commons", url, &["--json", "balance", account]))["free"])
 }
 
-/// A running `commons-worker run` (or `commons-worker-faulty run --misbehave …`), stopped with
-/// SIGTERM when dropped.
+/// A running `commons-worker run` (or `commons-worker-faulty run --misbehave …`), stopped at
+/// once (SIGINT and SIGTERM) when dropped.
 pub struct WorkerProcess {
 	child: Option<Child>,
 	/// Where its output goes (appended to across restarts).
@@ -167,6 +167,23 @@ impl WorkerProcess {
 		}
 	}
 
+	/// Stops it as an operator does (SIGTERM: it goes offline and answers its seats first) and
+	/// waits up to `timeout` for it to exit; returns whether it exited successfully.
+	pub fn terminate(&mut self, timeout: Duration) -> bool {
+		let mut child = self.child.take().expect("the worker is running");
+		let _ = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status();
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Ok(Some(status)) = child.try_wait() {
+				return status.success();
+			}
+			std::thread::sleep(Duration::from_millis(200));
+		}
+		let _ = child.kill();
+		let _ = child.wait();
+		panic!("{} did not stop within {timeout:?} of SIGTERM:\n{}", self.address, self.output());
+	}
+
 	/// Starts it again with the same key, database and arguments.
 	pub fn restart(&mut self) {
 		self.kill();
@@ -197,7 +214,10 @@ impl WorkerProcess {
 impl Drop for WorkerProcess {
 	fn drop(&mut self) {
 		let Some(mut child) = self.child.take() else { return };
-		let _ = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status();
+		// Two signals: the test is over, so the worker exits at once instead of draining.
+		let pid = child.id();
+		let _ =
+			Command::new("sh").args(["-c", &format!("kill -INT {pid}; kill -TERM {pid}")]).status();
 		for _ in 0..100 {
 			if let Ok(Some(_)) = child.try_wait() {
 				return;

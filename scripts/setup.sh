@@ -11,6 +11,7 @@ APT_PACKAGES=(
 	libssl-dev
 	mesa-vulkan-drivers # lavapipe: a Vulkan driver on the CPU, for the wgpu engine tests
 	curl              # the scripts talk JSON-RPC to the node with it
+	systemd           # systemd-analyze checks the units in packaging/systemd
 	git
 	ca-certificates
 )

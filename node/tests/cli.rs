@@ -133,3 +133,36 @@ fn commons_cli_transfers_and_reports_every_failure_clearly() {
 	let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 	assert!(error["error"].as_str().unwrap().contains("unreachable"));
 }
+
+/// The systemd units in `packaging/systemd` pass `systemd-analyze verify` (with `ExecStart`
+/// pointing at the binaries just built): no unknown key, no missing binary, a valid stop
+/// signal. The worker's stops with SIGTERM and waits long enough for a graceful stop.
+#[test]
+fn systemd_units_verify() {
+	let units = common::repo_root().join("packaging/systemd");
+	let dir = std::env::temp_dir().join(format!("commons-units-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	let built = format!("{}/", PathBuf::from(common::NODE).parent().unwrap().display());
+	let mut paths = Vec::new();
+	for name in ["commons-worker.service", "commons-node.service"] {
+		let text = std::fs::read_to_string(units.join(name)).unwrap();
+		let path = dir.join(name);
+		std::fs::write(&path, text.replace("/usr/local/bin/", &built)).unwrap();
+		paths.push(path);
+	}
+	let worker = std::fs::read_to_string(&paths[0]).unwrap();
+	assert!(worker.contains("KillSignal=SIGTERM"), "{worker}");
+	assert!(worker.contains("TimeoutStopSec=15min"), "{worker}");
+	let output = Command::new("systemd-analyze")
+		.arg("verify")
+		.args(&paths)
+		.output()
+		.expect("systemd-analyze runs (scripts/setup.sh installs the systemd package)");
+	assert!(
+		output.status.success() && output.stderr.is_empty(),
+		"systemd-analyze verify: {}{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+	let _ = std::fs::remove_dir_all(&dir);
+}

@@ -275,6 +275,7 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	let status = json(&run("commons-worker", url, &["--json", "status", "--key", key_arg]));
 	assert_eq!(status["bonded"], "200000000000000", "{status}");
 	let before_refusals = free(url, &address);
+	assert_eq!(status["free"], before_refusals.to_string(), "{status}");
 	refused(
 		&["register", "--key", key_arg, "--stake", "200", "--price", "1", "--model", "0"],
 		"is already registered",

@@ -444,6 +444,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				});
 				return Ok(());
 			};
+			let free = commons_client::market::free_balance(&client, &key.account()).await?;
 			let unbonding: Vec<_> = info
 				.unbonding
 				.0
@@ -456,7 +457,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			print(
 				json,
 				json!({
-					"worker": key.address(), "registered": true,
+					"worker": key.address(), "registered": true, "free": free.to_string(),
 					"bonded": info.bonded.to_string(), "unbonding": unbonding,
 					"models": info.models.0, "price": info.price.to_string(),
 					"online": info.online, "live_jobs": info.live_jobs.0,
@@ -468,10 +469,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				|| {
 					let unbonding: u128 = info.unbonding.0.iter().map(|chunk| chunk.amount).sum();
 					format!(
-						"worker     {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\nprice      {}\n\
+						"worker     {}\nfree       {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\nprice      {}\n\
 						 capacity   {} slots of {} tokens a block\n\
 						 online     {}\nlive jobs  {:?}\nreputation {} accepted, {} wrong, {} no-show",
 						key.address(),
+						format_amount(free),
 						format_amount(info.bonded),
 						format_amount(unbonding),
 						info.models.0,

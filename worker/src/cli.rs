@@ -30,8 +30,14 @@ use serde_json::json;
 #[derive(Parser)]
 #[command(name = "commons-worker", version, about)]
 struct Cli {
-	/// WebSocket RPC address of a Commons node.
-	#[arg(long, env = "COMMONS_RPC", default_value = "ws://127.0.0.1:9944", global = true)]
+	/// WebSocket RPC address of a Commons node (`--rpc` is accepted too).
+	#[arg(
+		long = "url",
+		alias = "rpc",
+		env = "COMMONS_RPC",
+		default_value = "ws://127.0.0.1:9944",
+		global = true
+	)]
 	rpc: String,
 
 	/// Print machine-readable JSON instead of text.

@@ -132,7 +132,8 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 		"is approved and takes no votes",
 	);
 
-	// A worker registering under the new minimum is refused with the runtime's error.
+	// A worker registering under the new minimum is refused before signing: the worker reads
+	// the enacted value.
 	let dir = temp_dir("governance");
 	let key = dir.join("worker.key");
 	let key_arg = key.to_str().unwrap();
@@ -149,9 +150,15 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 			&["register", "--key", key_arg, "--stake", stake, "--price", "1", "--model", "0"],
 		)
 	};
+	let before = free(url, &address);
 	let low = register("1000");
-	assert_eq!(low.status.code(), Some(5), "{}", text(&low));
-	assert!(String::from_utf8_lossy(&low.stderr).contains("StakeBelowMinimum"), "{}", text(&low));
+	assert_eq!(low.status.code(), Some(2), "{}", text(&low));
+	assert!(
+		String::from_utf8_lossy(&low.stderr).contains("a worker needs at least 5000 CMN"),
+		"{}",
+		text(&low)
+	);
+	assert_eq!(free(url, &address), before, "a refused registration paid a fee");
 	let enough = register("5000");
 	assert!(enough.status.success(), "{}", text(&enough));
 }

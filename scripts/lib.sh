@@ -71,11 +71,14 @@ build_release() {
 	cargo build --release --workspace --manifest-path "$REPO_ROOT/Cargo.toml" >&2
 }
 
-# Processes started by start_dev_node and start_worker, stopped by stop_started.
+# Processes started by start_dev_node and start_worker, stopped by stop_started in reverse
+# order: the workers first, each going offline and answering its seats while the node still runs.
 STARTED_PIDS=()
 stop_started() {
-	local pid
-	for pid in "${STARTED_PIDS[@]}"; do stop_process "$pid"; done
+	local index
+	for ((index = ${#STARTED_PIDS[@]} - 1; index >= 0; index--)); do
+		stop_process "${STARTED_PIDS[$index]}"
+	done
 }
 
 # start_dev_node DIR: starts `commons-node --dev --tmp` on free ports (log: DIR/node.log) and

@@ -275,14 +275,18 @@ impl Worker {
 		}
 		if !info.online {
 			// Serving means taking jobs: a worker stopped gracefully is offline until it runs.
-			let (batcher, client) = (self.batcher.clone(), client.clone());
-			tokio::spawn(async move {
+			// Awaited before anything else is sent, so that no other call races it for a nonce;
+			// an offline worker holds no seat to answer meanwhile.
+			for attempt in 1..=3 {
 				let call = batch::Call::Workers(WorkersCall::go_online);
-				match batcher.submit(&client, call).await {
-					Ok(_) => tracing::info!("online: taking new jobs"),
-					Err(error) => tracing::warn!("could not go online: {error}"),
+				match self.batcher.submit(client, call).await {
+					Ok(_) => {
+						tracing::info!("online: taking new jobs");
+						break;
+					},
+					Err(error) => tracing::warn!("could not go online (try {attempt} of 3): {error}"),
 				}
-			});
+			}
 		}
 		Ok(())
 	}

@@ -284,7 +284,9 @@ impl Worker {
 						tracing::info!("online: taking new jobs");
 						break;
 					},
-					Err(error) => tracing::warn!("could not go online (try {attempt} of 3): {error}"),
+					Err(error) => {
+						tracing::warn!("could not go online (try {attempt} of 3): {error}")
+					},
 				}
 			}
 		}

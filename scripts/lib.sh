@@ -86,7 +86,7 @@ stop_started() {
 start_dev_node() {
 	local dir="$1" port
 	port="$(free_port)"
-	"$COMMONS_BIN/commons-node" --dev --tmp --rpc-port "$port" --port "$(free_port)" \
+	"${NODE_BIN:-$COMMONS_BIN/commons-node}" --dev --tmp --rpc-port "$port" --port "$(free_port)" \
 		--prometheus-port "$(free_port)" --no-telemetry --no-mdns >"$dir/node.log" 2>&1 &
 	STARTED_PIDS+=($!)
 	if ! wait_finalised "$port" 1 $(($(date +%s) + 120)); then
@@ -106,7 +106,7 @@ start_worker() {
 		sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
 	"$COMMONS_BIN/commons" transfer --key //Alice --to "$WORKER_ADDRESS" --amount 1100 >/dev/null
 	"$COMMONS_BIN/commons-worker" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
-	"$COMMONS_BIN/commons-worker" run --key "$key" --models-dir "$REPO_ROOT/models" \
+	"${WORKER_BIN:-$COMMONS_BIN/commons-worker}" run --key "$key" --models-dir "$REPO_ROOT/models" \
 		--backend "$backend" --threads 1 --metrics-port "$(free_port)" >"$dir/$name.log" 2>&1 &
 	STARTED_PIDS+=($!)
 }

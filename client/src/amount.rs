@@ -5,6 +5,11 @@ use commons_runtime::{
 	Balance,
 };
 
+/// An amount in CMN as a float, for metrics and charts (exact to about 15 significant digits).
+pub fn as_float(amount: Balance) -> f64 {
+	amount as f64 / 10f64.powi(i32::from(TOKEN_DECIMALS))
+}
+
 /// Parses a decimal CMN amount into the smallest unit, refusing more than 12 decimals.
 pub fn parse_amount(text: &str) -> Result<Balance, String> {
 	if text.is_empty() || text == "." {

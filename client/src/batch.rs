@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::chain::{
 	self,
 	api::{self, runtime_types::commons_runtime::RuntimeCall},
-	BlockHash, ChainError, Client, CommonsConfig,
+	BlockHash, ChainError, Client, CommonsConfig, Inclusion,
 };
 
 /// A call of the runtime, as subxt encodes it.
@@ -30,12 +30,14 @@ pub const WINDOW: Duration = Duration::from_millis(250);
 /// slashed but one); sixteen of them stay well within a block's normal-class weight.
 pub const MOST_CALLS: usize = 16;
 
-/// What a queued call waits for: the finalised block that carried it, or why it failed.
+/// What a queued call waits for: the block that carried it, or why it failed.
 type Outcome = Result<BlockHash, ChainError>;
 
 struct Queued {
 	client: Client,
 	call: Call,
+	/// Answered at the first best block that carries the call, or only once it is final.
+	wait: Inclusion,
 	done: oneshot::Sender<Outcome>,
 }
 
@@ -60,11 +62,23 @@ impl Batcher {
 	/// Queues `call` and waits until the transaction carrying it is finalised. A call the
 	/// runtime refused is a [`ChainError::Dispatch`] naming the call and the runtime's error.
 	pub async fn submit(&self, client: &Client, call: Call) -> Outcome {
+		self.queue(client, call, Inclusion::Finalized).await
+	}
+
+	/// Queues `call` and waits until a block of the best chain carries it: sooner than
+	/// [`Batcher::submit`], and a fork may still revert it, which the caller must detect (a call
+	/// whose effect the chain no longer shows at a later block) and send again.
+	pub async fn submit_in_best_block(&self, client: &Client, call: Call) -> Outcome {
+		self.queue(client, call, Inclusion::Best).await
+	}
+
+	async fn queue(&self, client: &Client, call: Call, wait: Inclusion) -> Outcome {
 		let (done, outcome) = oneshot::channel();
 		let stopped = || {
 			ChainError::other("queueing a call")(subxt::Error::Other("the sender stopped".into()))
 		};
-		self.queue.send(Queued { client: client.clone(), call, done }).map_err(|_| stopped())?;
+		let queued = Queued { client: client.clone(), call, wait, done };
+		self.queue.send(queued).map_err(|_| stopped())?;
 		outcome.await.map_err(|_| stopped())?
 	}
 }
@@ -92,27 +106,47 @@ async fn send_batches<S: Signer<CommonsConfig>>(
 		}
 		// Every call of a batch is sent through the connection of its latest caller.
 		let Some(client) = batch.last().map(|queued| queued.client.clone()) else { continue };
-		let (calls, done): (Vec<Call>, Vec<_>) =
-			batch.into_iter().map(|queued| (queued.call, queued.done)).unzip();
+		let (calls, waiting): (Vec<Call>, Vec<_>) =
+			batch.into_iter().map(|queued| (queued.call, (queued.wait, queued.done))).unzip();
 		let names: Vec<String> = calls.iter().map(|call| call_name(&client, call)).collect();
 		let sent = chain::send(&client, &signer, &api::tx().utility().force_batch(calls)).await;
 		match sent {
 			Ok(sent) => {
-				tokio::spawn(async move {
-					let outcomes = match sent.finalized().await {
-						Ok(included) => outcomes(&client, &included, &names),
-						Err(error) => names.iter().map(|_| Err(copy(&error))).collect(),
-					};
-					for (done, outcome) in done.into_iter().zip(outcomes) {
-						let _ = done.send(outcome);
-					}
-				});
+				tokio::spawn(follow(client, sent, names, waiting));
 			},
 			Err(error) => {
-				for done in done {
+				for (_, done) in waiting {
 					let _ = done.send(Err(copy(&error)));
 				}
 			},
+		}
+	}
+}
+
+/// Follows a sent batch: answers the calls waiting for a best block at the first one that
+/// carries the batch, and the rest once it is final (or all of them with the error that ended
+/// the watch).
+async fn follow(
+	client: Client,
+	mut sent: chain::Sent,
+	names: Vec<String>,
+	waiting: Vec<(Inclusion, oneshot::Sender<Outcome>)>,
+) {
+	let mut waiting: Vec<_> = waiting.into_iter().map(|(wait, done)| (wait, Some(done))).collect();
+	loop {
+		let (inclusion, outcomes) = match sent.next_block().await {
+			Ok((inclusion, included)) => (inclusion, outcomes(&client, &included, &names)),
+			Err(error) => (Inclusion::Finalized, names.iter().map(|_| Err(copy(&error))).collect()),
+		};
+		for ((wait, done), outcome) in waiting.iter_mut().zip(outcomes) {
+			if inclusion == Inclusion::Finalized || *wait == Inclusion::Best {
+				if let Some(done) = done.take() {
+					let _ = done.send(outcome);
+				}
+			}
+		}
+		if inclusion == Inclusion::Finalized {
+			return;
 		}
 	}
 }

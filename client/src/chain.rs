@@ -185,9 +185,9 @@ impl Signer<CommonsConfig> for Keypair {
 	}
 }
 
-/// What a finalised transaction did.
+/// What an included transaction did.
 pub struct Included {
-	/// The block it was finalised in.
+	/// The block it is in.
 	pub block: BlockHash,
 	/// Its events.
 	pub events: subxt::blocks::ExtrinsicEvents<CommonsConfig>,
@@ -218,21 +218,54 @@ pub async fn send<Call: Payload>(
 	Ok(Sent { name, progress })
 }
 
+/// How far a transaction has gone.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Inclusion {
+	/// In a block of the best chain, which a fork may still revert.
+	Best,
+	/// In a finalised block: final.
+	Finalized,
+}
+
 impl Sent {
 	/// Waits until the transaction is finalised; a failed call is a [`ChainError::Dispatch`]
 	/// naming the runtime's error.
-	pub async fn finalized(self) -> Result<Included, ChainError> {
-		let name = self.name;
-		let in_block = self
-			.progress
-			.wait_for_finalized()
-			.await
-			.map_err(ChainError::other(format!("waiting for {name} to be finalised")))?;
+	pub async fn finalized(mut self) -> Result<Included, ChainError> {
+		loop {
+			if let (Inclusion::Finalized, included) = self.next_block().await? {
+				return Ok(included);
+			}
+		}
+	}
+
+	/// Waits for the next block the transaction is in: each best block that carries it, then
+	/// the finalised one, which is the last. A failed call is a [`ChainError::Dispatch`].
+	pub async fn next_block(&mut self) -> Result<(Inclusion, Included), ChainError> {
+		use subxt::tx::TxStatus;
+		let name = &self.name;
+		let waiting = || ChainError::other(format!("waiting for {name} to be included"));
+		let dropped = |message: String| waiting()(subxt::Error::Other(message));
+		let (inclusion, in_block) = loop {
+			match self.progress.next().await {
+				Some(Ok(TxStatus::InBestBlock(in_block))) => break (Inclusion::Best, in_block),
+				Some(Ok(TxStatus::InFinalizedBlock(in_block))) => {
+					break (Inclusion::Finalized, in_block)
+				},
+				Some(Ok(
+					TxStatus::Error { message }
+					| TxStatus::Invalid { message }
+					| TxStatus::Dropped { message },
+				)) => return Err(dropped(message)),
+				Some(Ok(_)) => continue,
+				Some(Err(error)) => return Err(waiting()(error)),
+				None => return Err(dropped("the node ended the transaction's watch".into())),
+			}
+		};
 		let block = in_block.block_hash();
 		match in_block.wait_for_success().await {
-			Ok(events) => Ok(Included { block, events }),
+			Ok(events) => Ok((inclusion, Included { block, events })),
 			Err(subxt::Error::Runtime(error)) => {
-				Err(ChainError::Dispatch { call: name, error: describe(&error) })
+				Err(ChainError::Dispatch { call: name.clone(), error: describe(&error) })
 			},
 			Err(error) => Err(ChainError::other(format!("reading {name}'s events"))(error)),
 		}

@@ -278,7 +278,13 @@ pub fn new_full<
 				network,
 				sync: sync_service,
 				notification_service: grandpa_notification_service,
-				voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
+				// Votes go to the best block, not two blocks behind it as the default rules have
+				// it: a job's reveal waits for its commitments to be final, so every block of
+				// finality lag is paid twice in a job's latency. Voting rules are each voter's
+				// own choice and do not touch GRANDPA's safety (a finalised block is final
+				// whatever anyone voted for); a vote for a block a fork drops only delays its
+				// round.
+				voting_rule: sc_consensus_grandpa::VotingRulesBuilder::new().build(),
 				prometheus_registry,
 				shared_voter_state: SharedVoterState::empty(),
 				telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),

@@ -4,11 +4,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{
 	free_port,
 	market::{
-		amount, fees_paid, free, generate_key, infer_paris, json, models_dir, one_at_a_time, run,
-		start_node, temp_dir, text, WorkerProcess,
+		amount, fees_paid, free, generate_key, infer_paris, json, metric, models_dir,
+		one_at_a_time, run, scrape_metrics, start_node, temp_dir, text, WorkerProcess,
 	},
 };
 
@@ -310,4 +312,97 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	let nowhere = format!("ws://127.0.0.1:{}", free_port());
 	let unreachable = run("commons-worker", &nowhere, &["status", "--key", key_arg]);
 	assert_eq!(unreachable.status.code(), Some(3), "{}", text(&unreachable));
+
+	// A config file written by `init` holds the key: no `--key` needed, flags still override.
+	let config = dir.join("worker.toml");
+	let config_arg = config.to_str().unwrap();
+	let init = run("commons-worker", url, &["init", "--out", config_arg, "--key", key_arg]);
+	assert!(init.status.success(), "{}", text(&init));
+	let written = std::fs::read_to_string(&config).unwrap();
+	assert!(written.contains(&format!("key = \"{key_arg}\"")), "{written}");
+	assert!(
+		written.contains("# fee_warning_jobs = ") || written.contains("fee_warning_jobs = 100")
+	);
+	let again = run("commons-worker", url, &["init", "--out", config_arg]);
+	assert_eq!(again.status.code(), Some(2), "init never overwrites: {}", text(&again));
+	let status = json(&run("commons-worker", url, &["--json", "--config", config_arg, "status"]));
+	assert_eq!(status["worker"], address.as_str(), "{status}");
+	let typo = dir.join("typo.toml");
+	std::fs::write(&typo, "thread = 2\n").unwrap();
+	let bad = run("commons-worker", url, &["--json", "--config", typo.to_str().unwrap(), "status"]);
+	assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+	let error: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+	assert_eq!(error["code"], 2, "{error}");
+	assert!(error["error"].as_str().unwrap().contains("thread"), "{error}");
+
+	// Fees: bond nearly all of the free balance, so that it pays few jobs' commits and reveals.
+	let job_fees = amount(&status["job_fees"]);
+	assert!(job_fees > 0, "{status}");
+	// Fifty jobs' fees stay free (more than the existential deposit and the bonding's own fee).
+	let spare = free(url, &address) - job_fees * 50;
+	let spare_cmn = format!("{}.{:012}", spare / 1_000_000_000_000, spare % 1_000_000_000_000);
+	let bond =
+		run("commons-worker", url, &["--config", config_arg, "bond-extra", "--amount", &spare_cmn]);
+	assert!(bond.status.success(), "{}", text(&bond));
+	let status = json(&run("commons-worker", url, &["--json", "--config", config_arg, "status"]));
+	let runway: u128 = status["fee_runway_jobs"].as_str().unwrap().parse().unwrap();
+	assert!((1..100).contains(&runway), "a few jobs' fees left: {status}");
+	assert_eq!(runway, free(url, &address) / amount(&status["job_fees"]), "{status}");
+	// The daemon warns at start, in its log and its metrics, while reveals can still be paid.
+	let metrics_port = free_port();
+	let port_arg = metrics_port.to_string();
+	let mut worker = WorkerProcess::with_args(
+		url,
+		&dir,
+		"low-balance",
+		&address,
+		&[
+			"--config",
+			config_arg,
+			"run",
+			"--metrics-port",
+			&port_arg,
+			"--threads",
+			"1",
+			"--models-dir",
+			models.to_str().unwrap(),
+			"--tokens-per-block",
+			"4",
+		],
+	);
+	worker.serve();
+	worker.wait_for("LOW BALANCE", 1, Duration::from_secs(120));
+	assert!(
+		worker.output().contains(&format!("pays the commit and reveal fees of {runway} more jobs")),
+		"{}",
+		worker.output()
+	);
+	let scrape = scrape_metrics(metrics_port);
+	assert_eq!(metric(&scrape, "commons_worker_fee_runway_low"), Some(1.0), "{scrape}");
+	assert_eq!(metric(&scrape, "commons_worker_fee_runway_jobs"), Some(runway as f64), "{scrape}");
+	assert_eq!(metric(&scrape, "commons_worker_connected"), Some(1.0), "{scrape}");
+	assert_eq!(metric(&scrape, "commons_worker_online"), Some(1.0), "{scrape}");
+	let bonded = metric(&scrape, "commons_worker_bonded_cmn").unwrap();
+	let expected = (200_000_000_000_000 + spare) as f64 / 1e12;
+	assert!((bonded - expected).abs() < 1e-6, "{bonded} CMN bonded, not {expected}: {scrape}");
+	// A second worker on the same metrics port refuses to start, naming it.
+	let taken = run(
+		"commons-worker",
+		url,
+		&[
+			"--config",
+			config_arg,
+			"run",
+			"--metrics-port",
+			&port_arg,
+			"--models-dir",
+			models.to_str().unwrap(),
+		],
+	);
+	assert_eq!(taken.status.code(), Some(1), "{}", text(&taken));
+	assert!(
+		text(&taken).contains(&format!("cannot serve metrics on 127.0.0.1:{metrics_port}")),
+		"{}",
+		text(&taken)
+	);
 }

@@ -11,36 +11,38 @@ use std::{
 };
 
 use crate::{
+	config::{self, Config, ConfigError},
 	key::{KeyError, WorkerKey},
 	manage::{self, Refusal},
 	models::BackendChoice,
 	serve::{self, Settings, Stop},
 };
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use commons_client::chain::api::runtime_types::commons_primitives::Capacity;
 use commons_client::{
 	amount::{format_amount, parse_amount},
 	chain::{self, api, ChainError, ModelLookup},
 };
 use commons_engine::{tokenizer::Role, Model, Sampling};
+use figment::value::magic::RelativePathBuf;
+use serde::Serialize;
 use serde_json::json;
 
 /// Serve inference jobs on a Commons chain and earn for verified results.
 #[derive(Parser)]
 #[command(name = "commons-worker", version, about)]
 struct Cli {
-	/// WebSocket RPC address of a Commons node (`--rpc` is accepted too).
-	#[arg(
-		long = "url",
-		alias = "rpc",
-		env = "COMMONS_RPC",
-		default_value = "ws://127.0.0.1:9944",
-		global = true
-	)]
-	rpc: String,
+	/// WebSocket RPC address of a Commons node [default: ws://127.0.0.1:9944] (`--rpc` is
+	/// accepted too).
+	#[arg(long, alias = "rpc", env = "COMMONS_RPC", global = true)]
+	url: Option<String>,
 
-	/// Print machine-readable JSON instead of text.
+	/// The config file [default: commons-worker.toml, when it exists].
+	#[arg(long, env = "COMMONS_WORKER_CONFIG", global = true)]
+	config: Option<PathBuf>,
+
+	/// Print machine-readable JSON instead of text (errors too, with their exit code).
 	#[arg(long, global = true)]
 	json: bool,
 
@@ -58,9 +60,8 @@ enum Command {
 	/// Register as a worker: bond stake, declare the models served, the price per job and a
 	/// first capacity (`run` measures the engine and declares what it measured).
 	Register {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 		/// Stake to bond, in CMN.
 		#[arg(long, value_parser = parse_amount)]
 		stake: u128,
@@ -80,104 +81,84 @@ enum Command {
 	},
 	/// Start unbonding part of the stake; it can be withdrawn after the unbonding period.
 	Unbond {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 		/// Amount to unbond, in CMN.
 		#[arg(long, value_parser = parse_amount)]
 		amount: u128,
 	},
 	/// Withdraw unbonded stake whose unbonding period has passed.
 	Withdraw {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 	},
 	/// Bond more stake from the free balance.
 	BondExtra {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 		/// Amount to add, in CMN.
 		#[arg(long, value_parser = parse_amount)]
 		amount: u128,
 	},
 	/// Change the lowest price per job the worker serves for.
 	SetPrice {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 		/// Price asked per job, in CMN.
 		#[arg(long, value_parser = parse_amount)]
 		price: u128,
 	},
 	/// Change the models served (the new list replaces the old one).
 	SetModels {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 		/// A model to serve, by id or name (repeat for several).
 		#[arg(long = "model", required = true)]
 		models: Vec<String>,
 	},
 	/// Take new jobs again (`run` does this when it starts).
 	GoOnline {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 	},
 	/// Take no new jobs; seats already held must still be answered (`run` answers them, and
 	/// stopping `run` with SIGINT or SIGTERM goes offline by itself).
 	GoOffline {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 	},
 	/// Leave: go offline and unbond the whole stake (no seat may be held).
 	Deregister {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 	},
 	/// Show the worker's registration, stake and reputation.
 	Status {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
 	},
-	/// Serve jobs: follow finalised blocks, run assigned jobs, commit and reveal.
+	/// Serve jobs: follow the chain, run assigned jobs, commit and reveal. Every setting can
+	/// also come from the config file (`init` writes one).
 	Run {
-		/// The worker's key file.
-		#[arg(long, env = "COMMONS_WORKER_KEY")]
-		key: PathBuf,
-		/// Directory holding the model files (`.gguf`), matched to the registry by sha256.
-		#[arg(long, default_value = "models")]
-		models_dir: PathBuf,
-		/// Where the engine runs.
-		#[arg(long, value_enum, default_value = "auto")]
-		backend: BackendChoice,
-		/// Engine threads (0: one per core).
-		#[arg(long, default_value_t = 0)]
-		threads: usize,
-		/// The local database of commitments (default: the key file's path with `.redb`).
-		#[arg(long)]
-		database: Option<PathBuf>,
-		/// Serve Prometheus metrics on this local port (0: no metrics).
-		#[arg(long, default_value_t = 9616)]
-		metrics_port: u16,
-		/// The longest wait between attempts to reach the node, in seconds.
-		#[arg(long, default_value_t = 10)]
-		max_backoff: u64,
-		/// Jobs computed at once (each slot shares the engine threads).
-		#[arg(long, default_value_t = 1)]
-		slots: u32,
-		/// Declare this many tokens per block and slot instead of measuring the engine.
-		#[arg(long)]
-		tokens_per_block: Option<u32>,
+		#[command(flatten)]
+		key: KeyArg,
+		#[command(flatten)]
+		settings: RunArgs,
 		/// Cheat on purpose, to test that the chain catches it (fault-injection builds only).
 		#[cfg(feature = "fault-injection")]
 		#[arg(long, value_enum)]
 		misbehave: Option<crate::faults::Fault>,
+	},
+	/// Write a config file with every setting and what it does (flags given here are written
+	/// into it).
+	Init {
+		/// The file to write; an existing file is never overwritten.
+		#[arg(long, default_value = config::DEFAULT_FILE)]
+		out: PathBuf,
+		#[command(flatten)]
+		key: KeyArg,
+		#[command(flatten)]
+		settings: RunArgs,
 	},
 	/// Answer a prompt locally with the engine (no chain): check a model file and its speed.
 	Infer {
@@ -197,6 +178,74 @@ enum Command {
 		#[arg(long, default_value_t = 0)]
 		threads: usize,
 	},
+}
+
+/// The worker's key file, from a flag, the environment or the config file.
+#[derive(Args, Serialize)]
+struct KeyArg {
+	/// The worker's key file [config: key].
+	#[arg(long, env = "COMMONS_WORKER_KEY")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	key: Option<PathBuf>,
+}
+
+/// The daemon's settings given as flags or environment variables; each one absent falls back to
+/// the config file, then to the default (`commons-worker init` shows them all).
+#[derive(Args, Serialize)]
+struct RunArgs {
+	/// Directory holding the model files (`.gguf`), matched to the registry by sha256
+	/// [default: models].
+	#[arg(long, env = "COMMONS_WORKER_MODELS_DIR")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	models_dir: Option<PathBuf>,
+	/// Where the engine runs [default: auto].
+	#[arg(long, value_enum, env = "COMMONS_WORKER_BACKEND")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	backend: Option<BackendChoice>,
+	/// Engine threads (0: one per core) [default: 0].
+	#[arg(long, env = "COMMONS_WORKER_THREADS")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	threads: Option<usize>,
+	/// The local database of commitments [default: the key file's path with `.redb`].
+	#[arg(long, env = "COMMONS_WORKER_DATABASE")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	database: Option<PathBuf>,
+	/// Serve Prometheus metrics on this port (0: no metrics) [default: 9616].
+	#[arg(long, env = "COMMONS_WORKER_METRICS_PORT")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	metrics_port: Option<u16>,
+	/// Serve metrics on every interface instead of 127.0.0.1 only.
+	#[arg(long, env = "COMMONS_WORKER_METRICS_EXTERNAL")]
+	#[serde(skip_serializing_if = "std::ops::Not::not")]
+	metrics_external: bool,
+	/// The longest wait between attempts to reach the node, in seconds [default: 10].
+	#[arg(long, env = "COMMONS_WORKER_MAX_BACKOFF")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	max_backoff: Option<u64>,
+	/// Jobs computed at once (each slot shares the engine threads) [default: 1].
+	#[arg(long, env = "COMMONS_WORKER_SLOTS")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	slots: Option<u32>,
+	/// Declare this many tokens per block and slot instead of measuring the engine.
+	#[arg(long, env = "COMMONS_WORKER_TOKENS_PER_BLOCK")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	tokens_per_block: Option<u32>,
+	/// Warn when the free balance pays the commit and reveal fees of fewer jobs than this
+	/// [default: 100].
+	#[arg(long, env = "COMMONS_WORKER_FEE_WARNING_JOBS")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	fee_warning_jobs: Option<u32>,
+}
+
+/// What the command line gives of the settings, in the config file's names.
+#[derive(Serialize)]
+struct Given<'a> {
+	#[serde(skip_serializing_if = "Option::is_none")]
+	url: Option<&'a String>,
+	#[serde(flatten)]
+	key: Option<&'a KeyArg>,
+	#[serde(flatten)]
+	settings: Option<&'a RunArgs>,
 }
 
 #[derive(Subcommand)]
@@ -226,6 +275,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 		let error = error.into();
 		let code = if error.downcast_ref::<KeyError>().is_some()
 			|| error.downcast_ref::<Refusal>().is_some()
+			|| error.downcast_ref::<ConfigError>().is_some()
 		{
 			2
 		} else if let Some(error) = error.downcast_ref::<ChainError>() {
@@ -255,8 +305,27 @@ fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
 	}
 }
 
+/// A management command's key and connection.
+struct Session {
+	key: WorkerKey,
+	client: chain::Client,
+	url: String,
+}
+
+impl Session {
+	/// Reads the key the settings name and connects to their node.
+	async fn open(config: &Config) -> Result<Self, Failure> {
+		let key = WorkerKey::read(&config.key()?)?;
+		let client = chain::connect(&config.url).await?;
+		Ok(Self { key, client, url: config.url.clone() })
+	}
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
 	let json = cli.json;
+	let load = |key: Option<&KeyArg>, settings: Option<&RunArgs>| {
+		Config::load(cli.config.as_deref(), Given { url: cli.url.as_ref(), key, settings })
+	};
 	match cli.command {
 		Command::Key { command: KeyCommand::Generate { out } } => {
 			let key = WorkerKey::generate()?;
@@ -281,13 +350,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::Register { key, stake, price, models, slots, tokens_per_block } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, url } = Session::open(&load(Some(&key), None)?).await?;
 			let mut ids = Vec::new();
 			for model in &models {
 				ids.push(chain::resolve_model(&client, model).await?.0);
 			}
-			manage::check_register(&client, &cli.rpc, &key.account(), stake, price, &ids).await?;
+			manage::check_register(&client, &url, &key.account(), stake, price, &ids).await?;
 			let call = api::tx().workers().register(
 				stake,
 				api::runtime_types::bounded_collections::bounded_vec::BoundedVec(ids.clone()),
@@ -313,8 +381,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Unbond { key, amount } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			manage::check_unbond(&manage::registered(&client, &key.account()).await?, amount)?;
 			chain::submit(&client, &key, &api::tx().workers().unbond(amount)).await?;
 			print(
@@ -324,8 +391,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Withdraw { key } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
 			let (now, _) = commons_client::market::finalized_head(&client).await?;
 			manage::check_withdraw(&info, now)?;
@@ -344,8 +410,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::BondExtra { key, amount } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			if amount == 0 {
 				return Err(Refusal::Zero("amount").into());
@@ -359,8 +424,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::SetPrice { key, price } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			if price == 0 {
 				return Err(Refusal::Zero("price").into());
@@ -371,8 +435,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::SetModels { key, models } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			let mut ids = Vec::new();
 			for model in &models {
@@ -388,18 +451,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::GoOnline { key } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, url } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
-			manage::check_go_online(&info, &cli.rpc).await?;
+			manage::check_go_online(&info, &url).await?;
 			chain::submit(&client, &key, &api::tx().workers().go_online()).await?;
 			print(json, json!({ "worker": key.address(), "online": true }), || {
 				format!("{} is online: it takes new jobs", key.address())
 			});
 		},
 		Command::GoOffline { key } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
 			manage::check_go_offline(&info)?;
 			chain::submit(&client, &key, &api::tx().workers().go_offline()).await?;
@@ -418,8 +479,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Deregister { key } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			manage::check_deregister(&manage::registered(&client, &key.account()).await?)?;
 			let included = chain::submit(&client, &key, &api::tx().workers().deregister()).await?;
 			let unlock_at = included
@@ -437,8 +497,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::Status { key } => {
-			let key = WorkerKey::read(&key)?;
-			let client = chain::connect(&cli.rpc).await?;
+			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
 			let at = client.storage().at_latest().await.map_err(ChainError::other("reading"))?;
 			let info = at
 				.fetch(&api::storage().workers().workers(key.account()))
@@ -451,6 +510,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				return Ok(());
 			};
 			let free = commons_client::market::free_balance(&client, &key.account()).await?;
+			let job_fees = manage::job_fees(&client, &key).await?;
+			let runway = manage::fee_runway(free, job_fees);
+			let earnings =
+				chain::view(&client, None, api::view_functions().rewards().earnings(key.account()))
+					.await?;
 			let unbonding: Vec<_> = info
 				.unbonding
 				.0
@@ -458,6 +522,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				.map(
 					|chunk| json!({ "amount": chunk.amount.to_string(), "unlock_at": chunk.unlock_at }),
 				)
+				.collect();
+			let eras: Vec<_> = earnings
+				.iter()
+				.map(|era| {
+					json!({
+						"era": era.era, "closed": era.closed, "paid": era.paid.to_string(),
+						"fees": era.fees.to_string(), "emission": era.emission.to_string(),
+					})
+				})
 				.collect();
 			let reputation = &info.reputation;
 			print(
@@ -470,14 +543,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					"slots": info.capacity.slots,
 					"tokens_per_block": info.capacity.tokens_per_block,
 					"accepted": reputation.accepted, "wrong": reputation.wrong,
-					"no_show": reputation.no_show,
+					"no_show": reputation.no_show, "job_fees": job_fees.to_string(),
+					"fee_runway_jobs": runway.to_string(), "earnings": eras,
 				}),
 				|| {
 					let unbonding: u128 = info.unbonding.0.iter().map(|chunk| chunk.amount).sum();
-					format!(
-						"worker     {}\nfree       {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\nprice      {}\n\
-						 capacity   {} slots of {} tokens a block\n\
-						 online     {}\nlive jobs  {:?}\nreputation {} accepted, {} wrong, {} no-show",
+					let mut text = format!(
+						"worker     {}\nfree       {}\nbonded     {}\nunbonding  {}\nmodels     {:?}\n\
+						 price      {}\ncapacity   {} slots of {} tokens a block\n\
+						 online     {}\nseats held {:?}\nreputation {} accepted, {} wrong, {} no-show\n\
+						 fees       {} a job (commit and reveal): the free balance pays {} more",
 						key.address(),
 						format_amount(free),
 						format_amount(info.bonded),
@@ -490,26 +565,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 						info.live_jobs.0,
 						reputation.accepted,
 						reputation.wrong,
-						reputation.no_show
-					)
+						reputation.no_show,
+						format_amount(job_fees),
+						runway
+					);
+					if earnings.is_empty() {
+						text.push_str("\nearnings   none in the eras not yet paid out");
+					}
+					for era in &earnings {
+						text.push_str(&format!(
+							"\nera {:<6} {} for verified work, {} emission {}",
+							era.era,
+							format_amount(era.paid),
+							format_amount(era.emission),
+							if era.closed { "at its payout" } else { "so far (era open)" }
+						));
+					}
+					text
 				},
 			);
 		},
 		Command::Run {
 			key,
-			models_dir,
-			backend,
-			threads,
-			database,
-			metrics_port,
-			max_backoff,
-			slots,
-			tokens_per_block,
+			settings,
 			#[cfg(feature = "fault-injection")]
 			misbehave,
 		} => {
-			let database = database.unwrap_or_else(|| key.with_extension("redb"));
-			let key = WorkerKey::read(&key)?;
+			let config = load(Some(&key), Some(&settings))?;
+			let key_file = config.key()?;
+			let database = config
+				.database
+				.as_ref()
+				.map(RelativePathBuf::relative)
+				.unwrap_or_else(|| key_file.with_extension("redb"));
+			let key = WorkerKey::read(&key_file)?;
 			let (stop, stopping) = tokio::sync::watch::channel(Stop::Run);
 			let mut signals = Signals::listen()?;
 			tokio::spawn(async move {
@@ -520,22 +609,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				// Keeps the sender until the worker has seen it.
 				stop.closed().await;
 			});
+			let interface =
+				if config.metrics_external { Ipv4Addr::UNSPECIFIED } else { Ipv4Addr::LOCALHOST };
 			let settings = Settings {
-				rpc: cli.rpc,
+				rpc: config.url,
 				key,
-				models_dir,
-				backend: backend.backend(),
-				threads,
+				models_dir: config.models_dir.relative(),
+				backend: config.backend.backend(),
+				threads: config.threads,
 				database,
-				metrics: (metrics_port != 0)
-					.then(|| SocketAddr::from((Ipv4Addr::LOCALHOST, metrics_port))),
-				max_backoff: Duration::from_secs(max_backoff.max(1)),
-				slots,
-				tokens_per_block,
+				metrics: (config.metrics_port != 0)
+					.then(|| SocketAddr::from((interface, config.metrics_port))),
+				max_backoff: Duration::from_secs(config.max_backoff.max(1)),
+				slots: config.slots,
+				tokens_per_block: config.tokens_per_block,
+				fee_warning_jobs: config.fee_warning_jobs,
 				#[cfg(feature = "fault-injection")]
 				fault: misbehave,
 			};
 			serve::run(settings, stopping).await?;
+		},
+		Command::Init { out, key, settings } => {
+			let given = Given { url: cli.url.as_ref(), key: Some(&key), settings: Some(&settings) };
+			Config::defaults_with(given)?.write_new(&out)?;
+			print(json, json!({ "written": out }), || {
+				format!(
+					"wrote {}: every setting with what it does; `commons-worker run` reads it from \
+					 the working directory, or from `--config {}`",
+					out.display(),
+					out.display()
+				)
+			});
 		},
 		Command::Infer { model, prompt, max_tokens, backend, threads } => {
 			let engine =
@@ -609,7 +713,7 @@ pub async fn main() -> ExitCode {
 		Ok(()) => ExitCode::SUCCESS,
 		Err(Failure { code, error }) => {
 			if json {
-				println!("{}", json!({ "error": format!("{error:#}") }));
+				println!("{}", json!({ "error": format!("{error:#}"), "code": code }));
 			} else {
 				eprintln!("error: {error:#}");
 			}

@@ -47,7 +47,9 @@ pub enum KeyError {
 	Random(getrandom::Error),
 }
 
-/// A worker's signing key.
+/// A worker's signing key. Cloned only within the process (the batcher signs with one copy,
+/// fee estimates with another); zeroed when dropped.
+#[derive(Clone)]
 pub struct WorkerKey {
 	signing: SigningKey,
 }

@@ -1,12 +1,15 @@
 //! The worker's management calls from the command line, each checked against the chain's state
 //! before anything is signed: a refused check names the problem, signs nothing and costs no fee.
 
+use anyhow::Context;
 use commons_client::{
 	amount::format_amount,
 	chain::{self, api, ChainError, Client},
 	governance, market, Node,
 };
 use subxt::utils::AccountId32;
+
+use crate::key::WorkerKey;
 
 /// A worker's record as the registry holds it.
 pub type WorkerInfo = api::runtime_types::pallet_workers::WorkerInfo;
@@ -65,6 +68,44 @@ pub enum Refusal {
 	/// The same model twice.
 	#[error("model {0} is listed twice")]
 	DuplicateModel(u32),
+}
+
+/// The output length a reveal's fee is estimated for: a long answer, so that the runway is not
+/// overstated (the fee grows with the transaction's length).
+const FEE_ESTIMATE_OUTPUT_TOKENS: usize = 512;
+
+/// The fees of one job's commit and reveal as the node estimates them for this worker's
+/// transactions, each alone in its batch: the most a job costs (batched calls share a fee).
+pub async fn job_fees(client: &Client, key: &WorkerKey) -> anyhow::Result<u128> {
+	use api::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec, commons_runtime::RuntimeCall,
+		pallet_jobs::pallet::Call as JobsCall,
+	};
+	let commit = JobsCall::commit_result { job: 0, commitment: [0; 32] };
+	let reveal = JobsCall::reveal_result {
+		job: 0,
+		output: BoundedVec(vec![0; FEE_ESTIMATE_OUTPUT_TOKENS]),
+		salt: [0; 32],
+	};
+	let mut fees = 0u128;
+	for call in [commit, reveal] {
+		let batch = api::tx().utility().force_batch(vec![RuntimeCall::Jobs(call)]);
+		let fee = client
+			.tx()
+			.create_signed(&batch, key, Default::default())
+			.await
+			.context("signing a transaction to estimate its fee")?
+			.partial_fee_estimate()
+			.await
+			.context("estimating a transaction fee")?;
+		fees = fees.saturating_add(fee);
+	}
+	Ok(fees)
+}
+
+/// How many jobs' commit and reveal fees (`job_fees` each) a free balance of `free` pays.
+pub fn fee_runway(free: u128, job_fees: u128) -> u128 {
+	free.checked_div(job_fees).unwrap_or(u128::MAX)
 }
 
 /// The worker's record, if it has one, at the latest block.

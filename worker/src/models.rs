@@ -3,7 +3,10 @@
 use commons_engine::{AdapterChoice, Backend};
 
 /// Where the engine runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum BackendChoice {
 	/// A real GPU when wgpu finds one, the CPU otherwise (never a CPU driver such as lavapipe).
 	Auto,
@@ -14,6 +17,15 @@ pub enum BackendChoice {
 }
 
 impl BackendChoice {
+	/// The name flags and the config file use.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Auto => "auto",
+			Self::Gpu => "gpu",
+			Self::Cpu => "cpu",
+		}
+	}
+
 	/// The engine backend to load models with.
 	pub fn backend(self) -> Backend {
 		match self {

@@ -1,17 +1,21 @@
-//! `commons-worker run`: follows finalised blocks, runs the jobs assigned to this worker, commits,
-//! then reveals.
+//! `commons-worker run`: follows the chain's best and finalised blocks, runs the jobs assigned to
+//! this worker, commits, then reveals.
 //!
 //! At start-up the worker measures its engine on every model it serves and declares its capacity
 //! (slots and tokens per block, a third of what it measured) when the chain's differs: the chain
 //! seats it only in a free slot and sizes each commit window from that declaration, so a worker
 //! that keeps it always makes its windows.
 //!
-//! Each finalised block, the worker asks the chain for its duties (the `Jobs::duties` view
-//! function) and starts one task per job that needs it and has none running. A commit task runs
-//! the engine (one job per slot at a time, off the async runtime), writes the record to the local
-//! database and only then sends the commitment; a reveal task sends the stored output and salt. A
-//! task that fails is simply started again at a later block while the duty stands. Commits and
-//! reveals that become due together go in one transaction ([`commons_client::batch`]).
+//! Each block, the worker asks the chain for its duties (the `Jobs::duties` view function) and
+//! starts one task per job that needs it and has none running. Commits act on best blocks: a
+//! commit task runs the engine (one job per slot at a time, off the async runtime), writes the
+//! record to the local database and only then sends the commitment, done once a best block
+//! carries it; a fork that reverts it shows as the same duty at a later height, and the stored
+//! commitment is sent again. Reveals act on finalised blocks only, so that every commitment of
+//! the round is final before an output is shown (docs/protocol.md); a reveal task sends the
+//! stored output and salt and forgets them once that is final. A task that fails is simply
+//! started again at a later block while the duty stands. Commits and reveals that become due
+//! together go in one transaction ([`commons_client::batch`]).
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -46,14 +50,16 @@ use commons_client::{
 				pallet_workers::pallet::Call as WorkersCall,
 			},
 		},
-		BlockHash, Client,
+		BlockHash, Client, Inclusion,
 	},
 	model_files::LocalModels,
 };
 
+use commons_client::amount::{as_float, format_amount};
+
 use crate::{
 	key::WorkerKey,
-	metrics::{units, Metrics},
+	metrics::Metrics,
 	store::{Record, Store},
 };
 
@@ -79,6 +85,8 @@ pub struct Settings {
 	pub slots: u32,
 	/// Tokens per block and slot to declare; measured on the engine when absent.
 	pub tokens_per_block: Option<u32>,
+	/// Warn when the free balance pays the fees of fewer jobs than this.
+	pub fee_warning_jobs: u32,
 	/// How this worker cheats, if it does (fault tests only).
 	#[cfg(feature = "fault-injection")]
 	pub fault: Option<crate::faults::Fault>,
@@ -87,6 +95,8 @@ pub struct Settings {
 /// State shared by the block loop and the job tasks.
 struct Worker {
 	account: AccountId32,
+	/// Signs fee estimates (the batcher signs what is sent).
+	key: WorkerKey,
 	store: Store,
 	metrics: Option<Metrics>,
 	local: LocalModels,
@@ -96,16 +106,32 @@ struct Worker {
 	engines: Mutex<HashMap<ModelId, Model>>,
 	/// Jobs with a task running.
 	busy: Mutex<HashSet<JobId>>,
-	/// Jobs whose commitment is finalised: a lagging block's duties must not send it again.
-	committed: Mutex<HashSet<JobId>>,
+	/// Jobs whose commitment a best block carries, with that block's number
+	/// ([`Worker::commit_due`]).
+	committed: Mutex<HashMap<JobId, u32>>,
 	/// One job runs on the engine per declared slot at a time.
 	engine_turn: tokio::sync::Semaphore,
 	/// Sends this worker's commits and reveals, batching those that are due together.
 	batcher: Batcher,
 	/// A `go_offline` is on its way; cleared when it fails, so that the next block sends again.
 	going_offline: Arc<AtomicBool>,
+	/// The fees of one job's commit and reveal, estimated by the node, with the finalised block
+	/// they were last estimated at.
+	job_fees: Mutex<Option<(u128, u32)>>,
+	/// Warn when the free balance pays the fees of fewer jobs than this.
+	fee_warning_jobs: u32,
+	/// The finalised block of the last fee warning, so that it is repeated only now and then.
+	warned_at: Mutex<Option<u32>>,
 	#[cfg(feature = "fault-injection")]
 	fault: Option<crate::faults::Fault>,
+}
+
+/// A block the worker acts on: a best block for commits, a finalised one for reveals.
+#[derive(Clone, Copy)]
+struct At {
+	hash: BlockHash,
+	number: u32,
+	inclusion: Inclusion,
 }
 
 /// How far a stop has gone: the first SIGINT or SIGTERM drains, the second stops at once.
@@ -125,15 +151,16 @@ pub enum Stop {
 pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow::Result<()> {
 	let account = settings.key.account();
 	let address = settings.key.address();
-	let batcher = Batcher::spawn(settings.key, batch::WINDOW, batch::MOST_CALLS);
+	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
+	let batcher = Batcher::spawn(settings.key.clone(), batch::WINDOW, batch::MOST_CALLS);
 	let store = Store::open(&settings.database)?;
 	let local = LocalModels::scan(&settings.models_dir)?;
-	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
 	if let Some(address) = settings.metrics {
 		tracing::info!("metrics on http://{address}/metrics");
 	}
 	let worker = Arc::new(Worker {
 		account,
+		key: settings.key,
 		store,
 		metrics,
 		local,
@@ -141,10 +168,13 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 		threads: settings.threads,
 		engines: Mutex::new(HashMap::new()),
 		busy: Mutex::new(HashSet::new()),
-		committed: Mutex::new(HashSet::new()),
+		committed: Mutex::new(HashMap::new()),
 		engine_turn: tokio::sync::Semaphore::new(settings.slots.max(1) as usize),
 		batcher,
 		going_offline: Arc::new(AtomicBool::new(false)),
+		job_fees: Mutex::new(None),
+		fee_warning_jobs: settings.fee_warning_jobs,
+		warned_at: Mutex::new(None),
 		#[cfg(feature = "fault-injection")]
 		fault: settings.fault,
 	});
@@ -167,6 +197,7 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 			Err(_) => break,
 		};
 		tracing::info!("connected to {}", settings.rpc);
+		worker.record(|metrics| metrics.connected.set(1));
 		if !checked {
 			// A worker that cannot serve what it registered for would be slashed for every job:
 			// refuse to start instead.
@@ -174,15 +205,18 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 			worker.declare_capacity(&client, settings.slots, settings.tokens_per_block).await?;
 			checked = true;
 		}
-		let mut blocks = match client.blocks().subscribe_finalized().await {
-			Ok(blocks) => blocks,
-			Err(error) => {
-				tracing::warn!("cannot follow finalised blocks: {error}; reconnecting");
+		let (mut best, mut finalized) = match (
+			client.blocks().subscribe_best().await,
+			client.blocks().subscribe_finalized().await,
+		) {
+			(Ok(best), Ok(finalized)) => (best, finalized),
+			(Err(error), _) | (_, Err(error)) => {
+				tracing::warn!("cannot follow the chain's blocks: {error}; reconnecting");
 				continue;
 			},
 		};
 		loop {
-			let block = tokio::select! {
+			let (inclusion, block) = tokio::select! {
 				changed = stop.changed() => {
 					match (changed, *stop.borrow()) {
 						(Err(_), _) | (_, Stop::Now) => break 'serving,
@@ -196,46 +230,54 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 						(_, Stop::Run) => continue,
 					}
 				},
-				block = blocks.next() => block,
+				block = best.next() => (Inclusion::Best, block),
+				block = finalized.next() => (Inclusion::Finalized, block),
 			};
-			match block {
-				Some(Ok(block)) => {
-					let (number, hash) = (block.number(), block.hash());
-					if let Some(metrics) = &worker.metrics {
-						metrics.last_block.set(u64::from(number));
-					}
-					if let Ok(events) = block.events().await {
-						worker.note_events(&events);
-					}
-					let duties = match worker.clone().on_block(&client, hash, &mut tasks).await {
-						Ok(duties) => Some(duties),
-						Err(error) => {
-							tracing::warn!("block #{number}: {error}");
-							None
-						},
-					};
-					while tasks.try_join_next().is_some() {}
-					if *stop.borrow() == Stop::Drain {
-						match worker.drain(&client, hash, duties, tasks.len()).await {
-							Ok(true) => {
-								tracing::info!("offline on chain with no seat left to answer");
-								break 'serving;
-							},
-							Ok(false) => {},
-							Err(error) => tracing::warn!("block #{number}: {error:#}"),
-						}
-					}
-				},
+			let block = match block {
+				Some(Ok(block)) => block,
 				Some(Err(error)) => {
 					tracing::warn!("lost the node: {error}; reconnecting");
+					worker.record(|metrics| metrics.connected.set(0));
 					break;
 				},
 				None => {
-					tracing::warn!("the node closed the block subscription; reconnecting");
+					tracing::warn!("the node closed a block subscription; reconnecting");
+					worker.record(|metrics| metrics.connected.set(0));
 					break;
 				},
+			};
+			let (number, hash) = (block.number(), block.hash());
+			if inclusion == Inclusion::Finalized {
+				worker.record(|metrics| metrics.finalized_block.set(u64::from(number)));
+				if let Ok(events) = block.events().await {
+					worker.note_events(&events);
+				}
+				if let Err(error) = worker.watch_account(&client, hash, number).await {
+					tracing::warn!("block #{number}: {error:#}");
+				}
+			} else {
+				worker.record(|metrics| metrics.best_block.set(u64::from(number)));
 			}
+			let at = At { hash, number, inclusion };
+			let duties = match worker.clone().on_block(&client, at, &mut tasks).await {
+				Ok(duties) => Some(duties),
+				Err(error) => {
+					tracing::warn!("block #{number}: {error}");
+					None
+				},
+			};
 			while tasks.try_join_next().is_some() {}
+			worker.record(|metrics| metrics.tasks_running.set(tasks.len() as u64));
+			if inclusion == Inclusion::Finalized && *stop.borrow() == Stop::Drain {
+				match worker.drain(&client, hash, duties, tasks.len()).await {
+					Ok(true) => {
+						tracing::info!("offline on chain with no seat left to answer");
+						break 'serving;
+					},
+					Ok(false) => {},
+					Err(error) => tracing::warn!("block #{number}: {error:#}"),
+				}
+			}
 		}
 	}
 	if *stop.borrow() == Stop::Now {
@@ -256,6 +298,82 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 }
 
 impl Worker {
+	/// Updates the metrics, when they are served.
+	fn record(&self, update: impl FnOnce(&Metrics)) {
+		if let Some(metrics) = &self.metrics {
+			update(metrics);
+		}
+	}
+
+	/// Reads the worker's record and balance at finalised block `at` into the metrics, and warns
+	/// when the free balance is about to stop paying the fees of commits and reveals: a seat
+	/// whose reveal cannot be paid is slashed as a no-show.
+	async fn watch_account(
+		&self,
+		client: &Client,
+		at: BlockHash,
+		number: u32,
+	) -> anyhow::Result<()> {
+		let state = client.storage().at(at);
+		let info = state
+			.fetch(&api::storage().workers().workers(self.account.clone()))
+			.await
+			.context("reading the worker registry")?;
+		let free = state
+			.fetch(&api::storage().system().account(self.account.clone()))
+			.await
+			.context("reading the balance")?
+			.map_or(0, |account| account.data.free);
+		if let Some(info) = &info {
+			let unbonding: u128 = info.unbonding.0.iter().map(|chunk| chunk.amount).sum();
+			self.record(|metrics| {
+				metrics.online.set(u64::from(info.online));
+				metrics.bonded.set(as_float(info.bonded));
+				metrics.unbonding.set(as_float(unbonding));
+				metrics.seats_held.set(info.live_jobs.0.len() as u64);
+			});
+		}
+		self.record(|metrics| metrics.free.set(as_float(free)));
+		let job_fees = self.job_fees(client, number).await?;
+		let runway = crate::manage::fee_runway(free, job_fees);
+		let low = runway < u128::from(self.fee_warning_jobs);
+		self.record(|metrics| {
+			metrics.fee_runway_jobs.set(runway as f64);
+			metrics.fee_runway_low.set(u64::from(low));
+		});
+		let mut warned_at = self.warned_at.lock().map_err(poisoned)?;
+		let due = warned_at.is_none_or(|last| number.saturating_sub(last) >= FEE_WARNING_EVERY);
+		if low && due {
+			*warned_at = Some(number);
+			tracing::warn!(
+				"LOW BALANCE: the free balance of {} pays the commit and reveal fees of {} {} \
+				 (about {} each); send CMN to {} before it runs out: a seat whose reveal cannot be \
+				 paid is slashed as a no-show",
+				format_amount(free),
+				runway,
+				if runway == 1 { "more job" } else { "more jobs" },
+				format_amount(job_fees),
+				chain::ss58(&self.account)
+			);
+		} else if !low {
+			*warned_at = None;
+		}
+		Ok(())
+	}
+
+	/// [`crate::manage::job_fees`], estimated again every [`FEE_ESTIMATE_EVERY`] finalised blocks
+	/// as the fee multiplier moves.
+	async fn job_fees(&self, client: &Client, number: u32) -> anyhow::Result<u128> {
+		if let Some((fees, at)) = *self.job_fees.lock().map_err(poisoned)? {
+			if number.saturating_sub(at) < FEE_ESTIMATE_EVERY {
+				return Ok(fees);
+			}
+		}
+		let fees = crate::manage::job_fees(client, &self.key).await?;
+		*self.job_fees.lock().map_err(poisoned)? = Some((fees, number));
+		Ok(fees)
+	}
+
 	/// Checks that the account is registered and that a local file matches the registry's
 	/// sha256 for every model it serves, loading each into the engine.
 	async fn check_registration(&self, client: &Client) -> anyhow::Result<()> {
@@ -438,28 +556,25 @@ impl Worker {
 		Ok(engine)
 	}
 
-	/// Starts a task for every duty that has none running; returns how many duties the worker
-	/// has at `at`.
+	/// Starts a task for every duty due at `at` that has none running; returns how many duties
+	/// the worker has there. A best block starts commits only; a finalised block starts reveals,
+	/// and commits that the best blocks missed.
 	async fn on_block(
 		self: Arc<Self>,
 		client: &Client,
-		at: BlockHash,
+		at: At,
 		tasks: &mut JoinSet<()>,
 	) -> anyhow::Result<usize> {
 		let duties = chain::view(
 			client,
-			Some(at),
+			Some(at.hash),
 			api::view_functions().jobs().duties(self.account.clone()),
 		)
 		.await
 		.context("reading this worker's duties")?;
 		let count = duties.len();
 		for (job, duty) in duties {
-			let done = match duty {
-				Duty::Wait => true,
-				Duty::Commit { .. } => self.committed.lock().map_err(poisoned)?.contains(&job),
-				Duty::Reveal { .. } => false,
-			};
+			let due = due(&duty, job, at, &mut *self.committed.lock().map_err(poisoned)?);
 			#[cfg(feature = "fault-injection")]
 			if matches!(duty, Duty::Reveal { .. })
 				&& self.fault.is_some_and(crate::faults::Fault::withholds_reveal)
@@ -467,13 +582,13 @@ impl Worker {
 				tracing::debug!("job {job}: fault injection: withholding the reveal");
 				continue;
 			}
-			if done || !self.busy.lock().map_err(poisoned)?.insert(job) {
+			if !due || !self.busy.lock().map_err(poisoned)?.insert(job) {
 				continue;
 			}
 			let (worker, client) = (self.clone(), client.clone());
 			tasks.spawn(async move {
 				let outcome = match duty {
-					Duty::Commit { .. } => worker.commit(&client, at, job).await,
+					Duty::Commit { .. } => worker.commit(&client, at.hash, job).await,
 					Duty::Reveal { .. } => worker.reveal(&client, job).await,
 					Duty::Wait => Ok(()),
 				};
@@ -518,9 +633,11 @@ impl Worker {
 		};
 		let commitment =
 			commons_primitives::commitment(&record.output_hash, &record.salt, &self.account);
-		self.submit(client, JobsCall::commit_result { job, commitment }).await?;
-		self.committed.lock().map_err(poisoned)?.insert(job);
-		tracing::info!("job {job}: committed to {}", hex::encode(record.output_hash));
+		let number = self.commit_in_best_block(client, job, commitment).await?;
+		tracing::info!(
+			"job {job}: committed to {} in block #{number}",
+			hex::encode(record.output_hash)
+		);
 		Ok(())
 	}
 
@@ -544,8 +661,7 @@ impl Worker {
 			.filter(|seat| seat.worker != self.account)
 			.find_map(|seat| seat.commitment)
 			.context("fault injection: no other seat has committed yet")?;
-		self.submit(client, JobsCall::commit_result { job, commitment: copied }).await?;
-		self.committed.lock().map_err(poisoned)?.insert(job);
+		self.commit_in_best_block(client, job, copied).await?;
 		tracing::warn!("job {job}: fault injection: committed a copy of {}", hex::encode(copied));
 		Ok(())
 	}
@@ -576,10 +692,10 @@ impl Worker {
 			"job {job}: {tokens} tokens in {seconds:.2} s ({:.1} tokens/s)",
 			tokens as f64 / seconds.max(1e-9)
 		);
-		if let Some(metrics) = &self.metrics {
+		self.record(|metrics| {
 			metrics.tokens_generated.inc_by(tokens as u64);
 			metrics.tokens_per_second.set(tokens as f64 / seconds.max(1e-9));
-		}
+		});
 		let mut salt = [0u8; 32];
 		getrandom::getrandom(&mut salt)?;
 		let output_hash = commons_primitives::output_hash(ENGINE_VERSION, model, &output);
@@ -597,10 +713,25 @@ impl Worker {
 		tracing::info!("job {job}: revealed");
 		self.store.remove(job)?;
 		self.committed.lock().map_err(poisoned)?.remove(&job);
-		if let Some(metrics) = &self.metrics {
-			metrics.jobs_served.inc();
-		}
+		self.record(|metrics| metrics.jobs_served.inc());
 		Ok(())
+	}
+
+	/// Sends the commitment (in a batch with the calls due with it) and waits until a best block
+	/// carries it, whose number it notes and returns: the reveal waits for finality anyway, so
+	/// waiting for it here would only delay the other seats' reveals.
+	async fn commit_in_best_block(
+		&self,
+		client: &Client,
+		job: JobId,
+		commitment: [u8; 32],
+	) -> anyhow::Result<u32> {
+		let call = batch::Call::Jobs(JobsCall::commit_result { job, commitment });
+		let block = self.batcher.submit_in_best_block(client, call).await?;
+		let number =
+			client.blocks().at(block).await.context("reading the commit's block")?.number();
+		self.committed.lock().map_err(poisoned)?.insert(job, number);
+		Ok(number)
 	}
 
 	/// Sends `call` (in a batch with the calls due with it) and waits until it is finalised.
@@ -612,17 +743,29 @@ impl Worker {
 		self.batcher.submit(client, batch::Call::Jobs(call)).await
 	}
 
-	/// Counts payments and slashes of this worker in a block's events.
+	/// Counts payments, emission and slashes of this worker in a finalised block's events.
 	fn note_events(&self, events: &subxt::events::Events<chain::CommonsConfig>) {
-		use api::jobs::events::{JobAccepted, WorkerSlashed};
+		use api::{
+			jobs::events::{JobAccepted, WorkerSlashed},
+			rewards::events::RewardPaid,
+		};
 		for accepted in events.find::<JobAccepted>().flatten() {
 			let agreeing = &accepted.agreeing_workers.0;
 			if agreeing.contains(&self.account) {
+				// Every agreeing seat is paid the same price per replica.
 				let share = accepted.paid / agreeing.len().max(1) as u128;
-				tracing::info!("job {}: accepted; earned {share}", accepted.job);
-				if let Some(metrics) = &self.metrics {
-					metrics.earned.inc_by(units(share));
-				}
+				tracing::info!("job {}: accepted; earned {}", accepted.job, format_amount(share));
+				self.record(|metrics| metrics.earned.inc_by(as_float(share)));
+			}
+		}
+		for reward in events.find::<RewardPaid>().flatten() {
+			if reward.worker == self.account {
+				tracing::info!(
+					"era {}: emission of {} minted to this worker",
+					reward.era,
+					format_amount(reward.amount)
+				);
+				self.record(|metrics| metrics.emission.inc_by(as_float(reward.amount)));
 			}
 		}
 		for slashed in events.find::<WorkerSlashed>().flatten() {
@@ -630,13 +773,13 @@ impl Worker {
 				tracing::warn!(
 					"job {}: slashed {} ({:?})",
 					slashed.job,
-					slashed.amount,
+					format_amount(slashed.amount),
 					slashed.reason
 				);
-				if let Some(metrics) = &self.metrics {
+				self.record(|metrics| {
 					metrics.slashes.inc();
-					metrics.slashed.inc_by(units(slashed.amount));
-				}
+					metrics.slashed.inc_by(as_float(slashed.amount));
+				});
 			}
 		}
 	}
@@ -672,6 +815,38 @@ pub fn generate(
 	}
 }
 
+/// Whether `duty` of `job`, read at block `at`, starts a task. A reveal is due only at a
+/// finalised block: every commitment of the round is final then, and a commitment a fork could
+/// still revert cannot be replaced by a copy of what was revealed (docs/protocol.md). A commit is
+/// due unless `committed` (the jobs whose commitment a best block carries, with its number) says
+/// it was sent: a block below that number does not show it yet, but one at or above it that still
+/// asks for it is on a chain without it (a fork reverted it), so it is due again.
+fn due(duty: &Duty, job: JobId, at: At, committed: &mut HashMap<JobId, u32>) -> bool {
+	match duty {
+		Duty::Wait => false,
+		Duty::Reveal { .. } => at.inclusion == Inclusion::Finalized,
+		Duty::Commit { .. } => match committed.get(&job) {
+			Some(&carried_at) if at.number < carried_at => false,
+			Some(&carried_at) => {
+				tracing::warn!(
+					"job {job}: the commitment sent in block #{carried_at} is not on the chain at \
+					 #{} (a fork reverted it); committing again",
+					at.number
+				);
+				committed.remove(&job);
+				true
+			},
+			None => true,
+		},
+	}
+}
+
+/// Finalised blocks between two estimates of a job's fees.
+const FEE_ESTIMATE_EVERY: u32 = 100;
+
+/// Finalised blocks between two warnings while the fee runway stays low (about two minutes).
+const FEE_WARNING_EVERY: u32 = 60;
+
 /// The prompt the engine is measured on: about 25 tokens with the chat template, so that a
 /// slow backend (Mesa lavapipe: about one token a second) measures in half a minute.
 const MEASURE_PROMPT: &str = "Say how the weather is today.";
@@ -691,4 +866,33 @@ pub fn measure(engine: &Model) -> anyhow::Result<f64> {
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> anyhow::Error {
 	anyhow::anyhow!("a worker thread panicked")
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn at(number: u32, inclusion: Inclusion) -> At {
+		At { hash: BlockHash::zero(), number, inclusion }
+	}
+
+	#[test]
+	fn reveals_wait_for_finality_and_a_reverted_commitment_is_sent_again() {
+		let mut committed = HashMap::new();
+		let reveal = Duty::Reveal { from: 5, until: 20 };
+		assert!(!due(&reveal, 1, at(9, Inclusion::Best), &mut committed));
+		assert!(due(&reveal, 1, at(9, Inclusion::Finalized), &mut committed));
+		assert!(!due(&Duty::Wait, 1, at(9, Inclusion::Finalized), &mut committed));
+
+		let commit = Duty::Commit { until: 30 };
+		assert!(due(&commit, 1, at(9, Inclusion::Best), &mut committed));
+		// Sent; a best block at #10 carries it.
+		committed.insert(1, 10);
+		// A lagging (finalised) block before #10 does not show it yet: not sent again.
+		assert!(!due(&commit, 1, at(8, Inclusion::Finalized), &mut committed));
+		assert_eq!(committed.get(&1), Some(&10));
+		// A block at #10 or later that still asks for it is on a branch without it.
+		assert!(due(&commit, 1, at(11, Inclusion::Best), &mut committed));
+		assert!(committed.is_empty());
+	}
 }

@@ -145,6 +145,18 @@ impl WorkerProcess {
 		}
 	}
 
+	/// A worker the test registered itself, run as `commons-worker <args>` (not started yet).
+	pub fn with_args(url: &str, dir: &Path, name: &str, address: &str, args: &[&str]) -> Self {
+		Self {
+			child: None,
+			log: dir.join(format!("{name}.log")),
+			address: address.to_string(),
+			command: args.iter().map(|arg| arg.to_string()).collect(),
+			binary: "commons-worker",
+			url: url.to_string(),
+		}
+	}
+
 	/// Starts `run`.
 	pub fn serve(&mut self) {
 		assert!(self.child.is_none(), "{} is already running", self.address);
@@ -227,6 +239,21 @@ impl Drop for WorkerProcess {
 		let _ = child.kill();
 		let _ = child.wait();
 	}
+}
+
+/// The text of `http://127.0.0.1:{port}/metrics`.
+pub fn scrape_metrics(port: u16) -> String {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
+	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+	let mut response = String::new();
+	stream.read_to_string(&mut response).unwrap();
+	response
+}
+
+/// The value of `metric` (a line `metric value`) in a scrape.
+pub fn metric(scrape: &str, metric: &str) -> Option<f64> {
+	scrape.lines().find_map(|line| line.strip_prefix(metric)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// `commons-worker key generate --out <key>`: the new key's address.

@@ -43,6 +43,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub use pallet::*;
 pub use weights::WeightInfo;
 
@@ -54,6 +56,7 @@ mod mock;
 mod tests;
 pub mod weights;
 
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_primitives::WorkRewards;
 use frame_support::traits::{
@@ -93,6 +96,22 @@ pub struct WorkRecord<Balance> {
 	pub paid: Balance,
 	/// The protocol fees its work generated in the era.
 	pub fees: Balance,
+}
+
+/// A worker's earnings in an era the chain still records: what its work was paid, and the
+/// emission it is (or, for the open era, would be at its current totals) minted at payout.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct EraEarnings<Balance> {
+	/// The era.
+	pub era: EraIndex,
+	/// Whether the era has closed (its totals are final) and waits for its payout.
+	pub closed: bool,
+	/// Payments for the worker's verified work in the era.
+	pub paid: Balance,
+	/// The protocol fees that work generated.
+	pub fees: Balance,
+	/// The emission for the era: `min(emission × paid / total_work, cap × fees)`.
+	pub emission: Balance,
 }
 
 /// The totals of an era: the sums of its [`WorkRecord`]s and how many there are.
@@ -285,6 +304,34 @@ pub mod pallet {
 			/// The worker whose work was not recorded.
 			worker: T::AccountId,
 		},
+	}
+
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// The worker's earnings in each era not yet paid out, oldest first: the closed eras
+		/// waiting for their payout, then the open one. Paid eras are in `RewardPaid` events.
+		pub fn earnings(worker: T::AccountId) -> Vec<EraEarnings<BalanceOf<T>>> {
+			let closed = PendingEras::<T>::get()
+				.into_iter()
+				.map(|era| (era, true, EraTotals::<T>::get(era).unwrap_or_default()));
+			let open =
+				core::iter::once((CurrentEra::<T>::get(), false, CurrentEraTotals::<T>::get()));
+			let (emission, cap) = (T::EmissionPerEra::get(), T::RebateCap::get());
+			closed
+				.chain(open)
+				.filter_map(|(era, closed, totals)| {
+					let record = EraWork::<T>::get(era, &worker)?;
+					let emission = Self::reward(emission, cap, totals.work, &record);
+					Some(EraEarnings {
+						era,
+						closed,
+						paid: record.paid,
+						fees: record.fees,
+						emission,
+					})
+				})
+				.collect()
+		}
 	}
 
 	#[pallet::hooks]

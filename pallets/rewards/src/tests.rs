@@ -485,3 +485,38 @@ fn try_state_catches_broken_invariants() {
 		CurrentPayout::<Test>::kill();
 	});
 }
+
+// What a worker sees of its earnings.
+
+#[test]
+fn earnings_show_each_unpaid_era_with_the_emission_its_payout_mints() {
+	ExtBuilder::default().max_payouts(1).build_and_execute(|| {
+		// Era 0: workers 1 and 2 (3 : 1 of the work); the cap binds nobody.
+		note(1, 300, 2_000);
+		note(2, 100, 2_000);
+		let open = Rewards::earnings(1);
+		assert_eq!(
+			open,
+			vec![EraEarnings { era: 0, closed: false, paid: 300, fees: 2_000, emission: 750 }]
+		);
+		assert!(Rewards::earnings(3).is_empty());
+
+		// Era 0 closes at block 10 and pays one worker a block; worker 1 works in era 1 too.
+		run_to_block(10);
+		note(1, 50, 10);
+		let unpaid: Vec<_> = [1, 2].map(Rewards::earnings).into_iter().flatten().collect();
+		assert!(unpaid.iter().any(|earnings| earnings.era == 0 && earnings.closed), "{unpaid:?}");
+		let era_one = Rewards::earnings(1).into_iter().find(|earnings| earnings.era == 1);
+		// The open era: all of its work so far is worker 1's, but the cap is half its fees.
+		assert_eq!(
+			era_one,
+			Some(EraEarnings { era: 1, closed: false, paid: 50, fees: 10, emission: 5 })
+		);
+
+		// What the view showed for era 0 is what its payout mints.
+		run_to_block(12);
+		assert_eq!(rewards_paid(), vec![(0, 1, 750), (0, 2, 250)]);
+		assert!(Rewards::earnings(2).is_empty());
+		assert_eq!(Rewards::earnings(1).len(), 1);
+	});
+}

@@ -12,3 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/commons/target}"
 export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$REPO_ROOT=/commons"
 # Release binaries live here.
 export COMMONS_BIN="$CARGO_TARGET_DIR/release"
+# Python tools of the checks live in one virtualenv in the shared cache, filled by scripts/setup.sh:
+# hadolint, for packaging/docker (its path is what node/tests/cli.rs runs).
+export COMMONS_VENV="${COMMONS_VENV:-$HOME/.cache/commons/venv}"
+export COMMONS_HADOLINT="${COMMONS_HADOLINT:-$COMMONS_VENV/bin/hadolint}"

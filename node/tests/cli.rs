@@ -166,3 +166,40 @@ fn systemd_units_verify() {
 	);
 	let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Dockerfiles in `packaging/docker` pass hadolint with nothing to report (the one rule they
+/// turn off, pinned apt versions, is turned off in the files, with the reason). The worker's
+/// stops with SIGTERM, the graceful stop, and carries the Vulkan loader and Mesa for
+/// `--backend gpu`.
+#[test]
+fn dockerfiles_pass_hadolint() {
+	// scripts/env.sh names the hadolint that scripts/setup.sh installs; a plain `cargo test`
+	// looks in the same default place. Missing is a failure, not a skip.
+	let hadolint = std::env::var_os("COMMONS_HADOLINT").map(PathBuf::from).unwrap_or_else(|| {
+		let home = std::env::var_os("HOME").expect("HOME is set");
+		PathBuf::from(home).join(".cache/commons/venv/bin/hadolint")
+	});
+	assert!(
+		hadolint.exists(),
+		"{} is missing: run scripts/setup.sh, which installs hadolint",
+		hadolint.display()
+	);
+	let docker = common::repo_root().join("packaging/docker");
+	let paths = ["worker.Dockerfile", "node.Dockerfile"].map(|name| docker.join(name));
+	let worker = std::fs::read_to_string(&paths[0]).unwrap();
+	for needed in ["STOPSIGNAL SIGTERM", "mesa-vulkan-drivers", "libvulkan1"] {
+		assert!(worker.contains(needed), "worker.Dockerfile lacks {needed}");
+	}
+	let output = Command::new(&hadolint)
+		.arg("--no-color")
+		.args(&paths)
+		.output()
+		.unwrap_or_else(|error| panic!("{} runs: {error}", hadolint.display()));
+	assert!(
+		output.status.success() && output.stdout.is_empty() && output.stderr.is_empty(),
+		"hadolint ({}): {}{}",
+		output.status,
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+}

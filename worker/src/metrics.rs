@@ -126,3 +126,32 @@ impl Metrics {
 		Ok(metrics)
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// Every metric the Grafana dashboard in docs/ queries is one the worker serves.
+	#[test]
+	fn the_dashboard_queries_only_metrics_the_worker_serves() {
+		let registry = Registry::new();
+		Metrics::register(&registry).unwrap();
+		let served: Vec<String> =
+			registry.gather().iter().map(|family| family.get_name().to_string()).collect();
+		let dashboard = include_str!("../../docs/grafana/commons-worker.json");
+		let queried: Vec<&str> = dashboard
+			.match_indices("commons_worker_")
+			.map(|(start, _)| {
+				let rest = &dashboard[start..];
+				let end = rest
+					.find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+					.unwrap_or(rest.len());
+				&rest[..end]
+			})
+			.collect();
+		assert!(queried.len() > 10, "{queried:?}");
+		for metric in queried {
+			assert!(served.iter().any(|name| name == metric), "{metric} is not served: {served:?}");
+		}
+	}
+}

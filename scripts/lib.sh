@@ -99,14 +99,15 @@ start_dev_node() {
 
 # start_worker DIR NAME BACKEND: a new worker key DIR/NAME.key, funded by Alice with 1100 CMN,
 # registered for model 0 with 1000 CMN of stake at 1 CMN a replica, then `commons-worker run`
-# with one engine thread (log: DIR/NAME.log). Sets WORKER_ADDRESS.
+# with one engine thread (log: DIR/NAME.log). Sets WORKER_ADDRESS and METRICS_PORT.
 start_worker() {
 	local dir="$1" name="$2" backend="$3" key="$1/$2.key"
 	WORKER_ADDRESS="$("$COMMONS_BIN/commons-worker" --json key generate --out "$key" |
 		sed -n 's/.*"address":"\([^"]*\)".*/\1/p')"
 	"$COMMONS_BIN/commons" transfer --key //Alice --to "$WORKER_ADDRESS" --amount 1100 >/dev/null
 	"$COMMONS_BIN/commons-worker" register --key "$key" --stake 1000 --price 1 --model 0 >/dev/null
+	METRICS_PORT="$(free_port)"
 	"${WORKER_BIN:-$COMMONS_BIN/commons-worker}" run --key "$key" --models-dir "$REPO_ROOT/models" \
-		--backend "$backend" --threads 1 --metrics-port "$(free_port)" >"$dir/$name.log" 2>&1 &
+		--backend "$backend" --threads 1 --metrics-port "$METRICS_PORT" >"$dir/$name.log" 2>&1 &
 	STARTED_PIDS+=($!)
 }

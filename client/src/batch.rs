@@ -7,7 +7,10 @@
 //! in one transaction each (docs/benchmarks.md: the base weight is about a quarter of a whole
 //! job's).
 
-use std::time::Duration;
+use std::{
+	sync::{Arc, Mutex},
+	time::Duration,
+};
 
 use subxt::tx::Signer;
 use tokio::sync::{mpsc, oneshot};
@@ -83,6 +86,50 @@ impl Batcher {
 	}
 }
 
+/// The nonces of one signer's transactions. The chain's account nonce is read at the latest
+/// finalised block, which does not count the signer's transactions still on their way; while
+/// one is, the next transaction takes the nonce after the last one sent.
+#[derive(Default, Debug)]
+struct Nonces {
+	/// The nonce after the last transaction sent.
+	next: Option<u64>,
+	/// Transactions sent and neither final nor failed yet.
+	unsettled: usize,
+}
+
+impl Nonces {
+	/// The nonce of the next transaction, given the account's nonce at the finalised block.
+	fn choose(&self, finalized: u64) -> u64 {
+		match self.next {
+			Some(next) if self.unsettled > 0 => next.max(finalized),
+			_ => finalized,
+		}
+	}
+
+	/// A transaction could not be sent: the next nonce comes from the chain again.
+	fn settled_unsent(&mut self) {
+		self.next = None;
+	}
+
+	fn sent(&mut self, nonce: u64) {
+		self.next = Some(nonce.saturating_add(1));
+		self.unsettled = self.unsettled.saturating_add(1);
+	}
+
+	/// A transaction left the pool: final, or failed. After a failure (dropped, refused, a
+	/// nonce the node did not accept) the next nonce comes from the chain again.
+	fn settled(&mut self, failed: bool) {
+		self.unsettled = self.unsettled.saturating_sub(1);
+		if failed {
+			self.next = None;
+		}
+	}
+}
+
+fn lock(nonces: &Mutex<Nonces>) -> std::sync::MutexGuard<'_, Nonces> {
+	nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Gathers queued calls into batches and sends each; a batch's outcome is awaited apart, so
 /// that the next batch does not wait for the previous one's finality.
 async fn send_batches<S: Signer<CommonsConfig>>(
@@ -91,6 +138,8 @@ async fn send_batches<S: Signer<CommonsConfig>>(
 	window: Duration,
 	most_calls: usize,
 ) {
+	let nonces = Arc::new(Mutex::new(Nonces::default()));
+	let account = signer.account_id();
 	while let Some(first) = queued.recv().await {
 		let mut batch = vec![first];
 		let gathering = tokio::time::sleep(window);
@@ -109,12 +158,21 @@ async fn send_batches<S: Signer<CommonsConfig>>(
 		let (calls, waiting): (Vec<Call>, Vec<_>) =
 			batch.into_iter().map(|queued| (queued.call, (queued.wait, queued.done))).unzip();
 		let names: Vec<String> = calls.iter().map(|call| call_name(&client, call)).collect();
-		let sent = chain::send(&client, &signer, &api::tx().utility().force_batch(calls)).await;
+		let call = api::tx().utility().force_batch(calls);
+		let sent = match chain::finalized_nonce(&client, &account).await {
+			Ok(finalized) => {
+				let nonce = lock(&nonces).choose(finalized);
+				chain::send_at_nonce(&client, &signer, &call, nonce).await.map(|sent| (sent, nonce))
+			},
+			Err(error) => Err(error),
+		};
 		match sent {
-			Ok(sent) => {
-				tokio::spawn(follow(client, sent, names, waiting));
+			Ok((sent, nonce)) => {
+				lock(&nonces).sent(nonce);
+				tokio::spawn(follow(client, sent, names, waiting, nonces.clone()));
 			},
 			Err(error) => {
+				lock(&nonces).settled_unsent();
 				for (_, done) in waiting {
 					let _ = done.send(Err(copy(&error)));
 				}
@@ -131,12 +189,21 @@ async fn follow(
 	mut sent: chain::Sent,
 	names: Vec<String>,
 	waiting: Vec<(Inclusion, oneshot::Sender<Outcome>)>,
+	nonces: Arc<Mutex<Nonces>>,
 ) {
 	let mut waiting: Vec<_> = waiting.into_iter().map(|(wait, done)| (wait, Some(done))).collect();
 	loop {
 		let (inclusion, outcomes) = match sent.next_block().await {
-			Ok((inclusion, included)) => (inclusion, outcomes(&client, &included, &names)),
-			Err(error) => (Inclusion::Finalized, names.iter().map(|_| Err(copy(&error))).collect()),
+			Ok((inclusion, included)) => {
+				if inclusion == Inclusion::Finalized {
+					lock(&nonces).settled(false);
+				}
+				(inclusion, outcomes(&client, &included, &names))
+			},
+			Err(error) => {
+				lock(&nonces).settled(true);
+				(Inclusion::Finalized, names.iter().map(|_| Err(copy(&error))).collect())
+			},
 		};
 		for ((wait, done), outcome) in waiting.iter_mut().zip(outcomes) {
 			if inclusion == Inclusion::Finalized || *wait == Inclusion::Best {
@@ -214,5 +281,40 @@ fn copy(error: &ChainError) -> ChainError {
 			context: "sending a batch of calls".into(),
 			source: Box::new(subxt::Error::Other(other.to_string())),
 		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Nonces;
+
+	#[test]
+	fn a_transaction_on_its_way_moves_the_next_nonce_past_the_finalised_one() {
+		let mut nonces = Nonces::default();
+		assert_eq!(nonces.choose(7), 7);
+		nonces.sent(7);
+		// The finalised block does not show nonce 7 used yet.
+		assert_eq!(nonces.choose(7), 8);
+		nonces.sent(8);
+		assert_eq!(nonces.choose(7), 9);
+		// Another sender of the same key moved the chain past what was sent from here.
+		assert_eq!(nonces.choose(12), 12);
+		nonces.settled(false);
+		nonces.settled(false);
+		// Everything sent is final: the chain's nonce is the truth again.
+		assert_eq!(nonces.choose(9), 9);
+	}
+
+	#[test]
+	fn after_a_failure_the_nonce_comes_from_the_chain_again() {
+		let mut nonces = Nonces::default();
+		nonces.sent(3);
+		nonces.sent(4);
+		// Nonce 3 was dropped: 4 can never be included, and 5 would wait behind it.
+		nonces.settled(true);
+		assert_eq!(nonces.choose(3), 3);
+		nonces.sent(3);
+		nonces.settled_unsent();
+		assert_eq!(nonces.choose(3), 3);
 	}
 }

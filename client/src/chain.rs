@@ -200,22 +200,49 @@ pub struct Sent {
 	progress: subxt::tx::TxProgress<CommonsConfig, Client>,
 }
 
-/// Signs `call` with `key` (at the account's next nonce, pool included) and sends it.
+/// Signs `call` with `key` at the account's nonce in the latest finalised block and sends it.
+/// A signer with transactions not yet final must choose the nonce itself ([`send_at_nonce`]).
 pub async fn send<Call: Payload>(
 	client: &Client,
 	key: &impl Signer<CommonsConfig>,
 	call: &Call,
 ) -> Result<Sent, ChainError> {
-	let name = call
-		.validation_details()
-		.map(|details| format!("{}.{}", details.pallet_name, details.call_name))
-		.unwrap_or_else(|| "transaction".to_string());
+	let name = call_name(call);
 	let progress = client
 		.tx()
 		.sign_and_submit_then_watch_default(call, key)
 		.await
 		.map_err(ChainError::other(format!("submitting {name}")))?;
 	Ok(Sent { name, progress })
+}
+
+/// Signs `call` with `key` at `nonce` and sends it.
+pub async fn send_at_nonce<Call: Payload>(
+	client: &Client,
+	key: &impl Signer<CommonsConfig>,
+	call: &Call,
+	nonce: u64,
+) -> Result<Sent, ChainError> {
+	let name = call_name(call);
+	let params =
+		subxt::config::DefaultExtrinsicParamsBuilder::<CommonsConfig>::new().nonce(nonce).build();
+	let progress = client
+		.tx()
+		.sign_and_submit_then_watch(call, key, params)
+		.await
+		.map_err(ChainError::other(format!("submitting {name}")))?;
+	Ok(Sent { name, progress })
+}
+
+/// The account's nonce in the latest finalised block.
+pub async fn finalized_nonce(client: &Client, account: &AccountId32) -> Result<u64, ChainError> {
+	client.tx().account_nonce(account).await.map_err(ChainError::other("reading the nonce"))
+}
+
+fn call_name(call: &impl Payload) -> String {
+	call.validation_details()
+		.map(|details| format!("{}.{}", details.pallet_name, details.call_name))
+		.unwrap_or_else(|| "transaction".to_string())
 }
 
 /// How far a transaction has gone.

@@ -109,6 +109,12 @@ enum Command {
 		#[command(subcommand)]
 		command: GovCommand,
 	},
+	/// Print a completion script for a shell (`commons completions bash >
+	/// /etc/bash_completion.d/commons`).
+	Completions {
+		/// The shell.
+		shell: clap_complete::Shell,
+	},
 }
 
 /// Who signs: a secret URI given directly or in a file.
@@ -301,6 +307,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		},
 		Command::Job { command: JobCommand::Show { id } } => {
 			commands::job_show(&chain::connect(&cli.url).await?, &cli.url, id, cli.json).await?;
+		},
+		Command::Completions { shell } => {
+			use clap::CommandFactory;
+			clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
 		},
 		Command::Models { command: ListCommand::List } => {
 			commands::models_list(&chain::connect(&cli.url).await?, cli.json).await?;

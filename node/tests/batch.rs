@@ -64,3 +64,37 @@ async fn calls_queued_together_share_one_transaction_and_fail_alone() {
 		.unwrap()
 		.is_some());
 }
+
+/// A batch sent while the previous one is in a best block but not yet final takes the next
+/// nonce: a nonce read at the finalised block would repeat the previous one and the node would
+/// refuse the transaction as outdated (the race a worker met when its commit followed its
+/// `go_offline` within a block).
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_sent_before_the_previous_one_is_final_take_the_next_nonce() {
+	let (process, _) = NodeProcess::dev_connected(TIMEOUT).await;
+	let client = chain::connect(&process.url).await.unwrap();
+
+	let signer = Keypair::from_uri("//Eve", Scheme::Sr25519).unwrap();
+	let account = chain::account(&signer.account_id());
+	let batcher = Batcher::spawn(signer, Duration::from_millis(10), batch::MOST_CALLS);
+	let remark =
+		|text: String| batch::Call::System(SystemCall::remark { remark: text.into_bytes() });
+	const ROUNDS: u64 = 6;
+	let mut last = None;
+	for round in 0..ROUNDS {
+		// Each batch is sent as soon as the previous one is in a best block.
+		let block = batcher.submit_in_best_block(&client, remark(format!("round {round}"))).await;
+		last = Some(block.unwrap_or_else(|error| panic!("round {round} was refused: {error}")));
+	}
+	assert!(last.is_some());
+	// Every batch was its own transaction, each with its own nonce.
+	let deadline = tokio::time::Instant::now() + TIMEOUT;
+	loop {
+		let nonce = client.tx().account_nonce(&account).await.unwrap();
+		if nonce == ROUNDS {
+			break;
+		}
+		assert!(nonce < ROUNDS && tokio::time::Instant::now() < deadline, "nonce {nonce}");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}

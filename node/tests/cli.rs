@@ -203,3 +203,33 @@ fn dockerfiles_pass_hadolint() {
 		String::from_utf8_lossy(&output.stderr)
 	);
 }
+
+/// `completions bash` prints a script that bash loads and that completes every subcommand of
+/// both binaries.
+#[test]
+fn shell_completions_load_in_bash() {
+	let worker = PathBuf::from(common::NODE).with_file_name("commons-worker");
+	for (binary, subcommands) in [
+		(cli_binary(), &["infer", "transfer", "gov", "completions"][..]),
+		(worker, &["register", "go-offline", "set-price", "init", "completions"][..]),
+	] {
+		let name = binary.file_name().unwrap().to_string_lossy().into_owned();
+		let script = Command::new(&binary).args(["completions", "bash"]).output().unwrap();
+		assert!(script.status.success(), "{name} completions bash: {}", stderr(&script));
+		let script = String::from_utf8(script.stdout).unwrap();
+		for subcommand in subcommands {
+			assert!(script.contains(subcommand), "{name}'s completions lack {subcommand}");
+		}
+		// Loaded into bash, the script registers a completion function for the binary.
+		let loaded = Command::new("bash")
+			.args(["-c", &format!("{script}\ncomplete -p {name}")])
+			.output()
+			.expect("bash runs");
+		let registered = String::from_utf8_lossy(&loaded.stdout);
+		assert!(
+			loaded.status.success() && registered.contains(&format!(" {name}")),
+			"bash did not load {name}'s completions: {registered}{}",
+			stderr(&loaded)
+		);
+	}
+}

@@ -149,6 +149,12 @@ enum Command {
 		#[arg(long, value_enum)]
 		misbehave: Option<crate::faults::Fault>,
 	},
+	/// Print a completion script for a shell (`commons-worker completions bash >
+	/// /etc/bash_completion.d/commons-worker`).
+	Completions {
+		/// The shell.
+		shell: clap_complete::Shell,
+	},
 	/// Write a config file with every setting and what it does (flags given here are written
 	/// into it).
 	Init {
@@ -628,6 +634,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				fault: misbehave,
 			};
 			serve::run(settings, stopping).await?;
+		},
+		Command::Completions { shell } => {
+			use clap::CommandFactory;
+			let name = Cli::command().get_name().to_string();
+			clap_complete::generate(shell, &mut Cli::command(), name, &mut std::io::stdout());
 		},
 		Command::Init { out, key, settings } => {
 			let given = Given { url: cli.url.as_ref(), key: Some(&key), settings: Some(&settings) };

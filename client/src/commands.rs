@@ -117,6 +117,15 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 				));
 				progress.set_message("waiting for further workers to be assigned");
 			},
+			Stage::AuditDecided { audited } => {
+				let decided = if *audited { "an auditor will check it" } else { "not audited" };
+				progress.println(format!("audit      {decided}"));
+				progress.set_message(if *audited {
+					"waiting for the auditor"
+				} else {
+					"waiting for the reveal"
+				});
+			},
 			Stage::Committed { done, of } => {
 				progress.println(format!("committed  {done}/{of}"));
 				progress.set_message("waiting for commitments");
@@ -194,6 +203,7 @@ fn print_receipt(
 			"slashes": slashes,
 			"tokens": receipt.output,
 			"text": text,
+			"verification": receipt.verification,
 		});
 		extra(&mut value);
 		println!("{value}");
@@ -212,6 +222,9 @@ fn print_receipt(
 	}
 	for worker in &agreeing {
 		println!("agreed     {worker}");
+	}
+	if let Some(verification) = &receipt.verification {
+		println!("verified   {}", verification.describe());
 	}
 	println!(
 		"paid       {} to workers, {} protocol fee",
@@ -299,6 +312,7 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		"prompt": String::from_utf8_lossy(&record.prompt.0),
 		"max_tokens": record.max_tokens,
 		"replicas": record.replicas,
+		"verification": market::Verification::of(&record),
 		"price_per_replica": record.price_per_replica.to_string(),
 		"posted_at": record.posted_at,
 		"deadline": record.deadline,
@@ -319,6 +333,7 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		println!("model      {}", record.model);
 		println!("prompt     {:?}", String::from_utf8_lossy(&record.prompt.0));
 		println!("price      {} x {}", format_amount(record.price_per_replica), record.replicas);
+		println!("verified   {}", market::Verification::of(&record).describe());
 		println!("posted     block #{}", record.posted_at);
 		if let Some(at) = settled_at {
 			println!("settled    block #{at}");

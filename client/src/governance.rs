@@ -240,24 +240,30 @@ pub async fn parameter_value(node: &Node, name: &str) -> Result<u128, GovError> 
 	Ok(read_value(node, parameter(name)?).await?.current)
 }
 
-/// Reads `info`'s stored value, falling back to its default.
-async fn read_value(node: &Node, info: &'static ParameterInfo) -> Result<ParameterValue, GovError> {
-	let setting = parameters::compose(info.name, None)
-		.ok_or_else(|| GovError::UnknownParameter(info.name.to_string()))?;
+/// Where parameter `name` is stored, and the value it has while nothing is stored there.
+pub fn storage_location(name: &str) -> Result<(Vec<u8>, u128), GovError> {
+	let setting = parameters::compose(name, None)
+		.ok_or_else(|| GovError::UnknownParameter(name.to_string()))?;
 	let (key, _) = frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(setting);
 	// The default is what the runtime reads from empty storage.
 	let default = sp_io::TestExternalities::default()
-		.execute_with(|| parameters::current(info.name))
+		.execute_with(|| parameters::current(name))
 		.unwrap_or_default();
-	let storage_key = pallet_parameters::Parameters::<Runtime>::hashed_key_for(&key);
+	Ok((pallet_parameters::Parameters::<Runtime>::hashed_key_for(&key), default))
+}
+
+/// A stored parameter value, as a number.
+pub fn stored_number(bytes: &[u8]) -> Result<u128, GovError> {
+	let value = parameters::RuntimeParametersValue::decode(&mut &bytes[..])
+		.map_err(|error| Error::Decode { what: "a parameter value", detail: error.to_string() })?;
+	Ok(parameters::number(&value))
+}
+
+/// Reads `info`'s stored value, falling back to its default.
+async fn read_value(node: &Node, info: &'static ParameterInfo) -> Result<ParameterValue, GovError> {
+	let (storage_key, default) = storage_location(info.name)?;
 	let current = match node.storage(storage_key, None).await? {
-		Some(bytes) => {
-			let value =
-				parameters::RuntimeParametersValue::decode(&mut &bytes[..]).map_err(|error| {
-					Error::Decode { what: "a parameter value", detail: error.to_string() }
-				})?;
-			parameters::number(&value)
-		},
+		Some(bytes) => stored_number(&bytes)?,
 		None => default,
 	};
 	Ok(ParameterValue { info, current, default })

@@ -71,8 +71,12 @@ enum Command {
 		#[arg(long, default_value_t = 32)]
 		max_tokens: u32,
 		/// Workers that must run it and agree.
-		#[arg(long, default_value_t = 3)]
+		#[arg(long, default_value_t = 3, conflicts_with = "audit_rate")]
 		replicas: u32,
+		/// Audited instead of replicated: one worker runs it and, at this rate, an auditor
+		/// checks it (`5%`, `0.5%` or `50000ppm`; at least the governed MinAuditRate, 1 %).
+		#[arg(long, value_parser = parse_rate)]
+		audit_rate: Option<u32>,
 		/// Price per replica, in CMN.
 		#[arg(long, value_parser = parse_amount)]
 		price: Balance,
@@ -115,6 +119,27 @@ enum Command {
 		/// The shell.
 		shell: clap_complete::Shell,
 	},
+}
+
+/// An audit rate in parts per million, from `5%`, `0.5%` or `50000ppm`.
+fn parse_rate(text: &str) -> Result<u32, String> {
+	let bad =
+		|| {
+			format!("{text:?} is not a rate: write a percentage (`5%`) or parts per million (`50000ppm`)")
+		};
+	let ppm = if let Some(ppm) = text.strip_suffix("ppm") {
+		ppm.trim().parse::<u32>().map_err(|_| bad())?
+	} else if let Some(percent) = text.strip_suffix('%') {
+		// A percentage with up to four decimals is a whole number of parts per million.
+		let scaled = commons_client::amount::parse_decimal(percent.trim(), 4).map_err(|_| bad())?;
+		u32::try_from(scaled).map_err(|_| bad())?
+	} else {
+		return Err(bad());
+	};
+	if ppm == 0 || ppm > 1_000_000 {
+		return Err(format!("{text:?} is outside 0–100 %"));
+	}
+	Ok(ppm)
 }
 
 /// Who signs: a secret URI given directly or in a file.
@@ -280,6 +305,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			prompt,
 			max_tokens,
 			replicas,
+			audit_rate,
 			price,
 			deadline,
 			key,
@@ -293,6 +319,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				prompt,
 				max_tokens,
 				replicas,
+				audit_rate,
 				price,
 				deadline_blocks: deadline,
 			};
@@ -361,5 +388,22 @@ async fn main() -> ExitCode {
 			}
 			ExitCode::from(code)
 		},
+	}
+}
+
+#[cfg(test)]
+mod rate_tests {
+	use super::parse_rate;
+
+	#[test]
+	fn audit_rates_read_as_percentages_or_parts_per_million() {
+		assert_eq!(parse_rate("5%"), Ok(50_000));
+		assert_eq!(parse_rate("0.5%"), Ok(5_000));
+		assert_eq!(parse_rate("100%"), Ok(1_000_000));
+		assert_eq!(parse_rate("0.0001%"), Ok(1));
+		assert_eq!(parse_rate("50000ppm"), Ok(50_000));
+		for bad in ["5", "0%", "101%", "0.00001%", "five%", "2000000ppm", "-1%"] {
+			assert!(parse_rate(bad).is_err(), "{bad} was accepted");
+		}
 	}
 }

@@ -29,8 +29,11 @@ pub struct JobRequest {
 	pub prompt: String,
 	/// Most tokens to generate.
 	pub max_tokens: u32,
-	/// Workers that must agree.
+	/// Workers that must agree (ignored for an audited job).
 	pub replicas: u32,
+	/// Audited instead of replicated: one worker and, at this rate in parts per million, an
+	/// auditor (docs/protocol.md, "Audited jobs").
+	pub audit_rate: Option<u32>,
 	/// Price per replica, in the smallest unit.
 	pub price: u128,
 	/// Blocks from now within which workers must be assigned.
@@ -66,6 +69,14 @@ pub enum Refusal {
 		requested: u32,
 		/// The most seats a job has.
 		max: u32,
+	},
+	/// The audit rate is out of the governed range.
+	#[error("the audit rate must be between {min} and 1000000 parts per million (MinAuditRate to every job), not {requested}")]
+	AuditRate {
+		/// Asked for.
+		requested: u32,
+		/// The governed `MinAuditRate`.
+		min: u32,
 	},
 	/// The model takes no new jobs.
 	#[error("model {model} is {status} and takes no new jobs")]
@@ -149,6 +160,9 @@ pub struct Quote {
 	pub deposit: u128,
 	/// All of it.
 	pub total: u128,
+	/// What the job is expected to cost with honest workers: the replicas' payment and fee,
+	/// or one run plus an audit at the audit rate; and the surcharge.
+	pub expected: u128,
 }
 
 fn fmt(amount: u128) -> String {
@@ -183,8 +197,17 @@ pub async fn check(
 	}
 	let max_seats =
 		constants.at(&api::constants().jobs().max_seats()).map_err(other("reading MaxSeats"))?;
-	if request.replicas == 0 || request.replicas > max_seats {
-		return Err(Refusal::Replicas { requested: request.replicas, max: max_seats }.into());
+	match request.audit_rate {
+		Some(rate) => {
+			let min = min_audit_rate(client).await?;
+			if rate < min || rate > PPM {
+				return Err(Refusal::AuditRate { requested: rate, min }.into());
+			}
+		},
+		None if request.replicas == 0 || request.replicas > max_seats => {
+			return Err(Refusal::Replicas { requested: request.replicas, max: max_seats }.into());
+		},
+		None => {},
 	}
 	let (model, info) = chain::resolve_model(client, &request.model.to_string()).await?;
 	match info.status {
@@ -204,18 +227,19 @@ pub async fn check(
 		}
 		.into());
 	}
-	let quote: Option<ChainQuote<u128>> = chain::view(
-		client,
-		None,
-		api::view_functions().jobs().price_quote(
-			model,
-			request.replicas,
-			request.price,
-			request.prompt.len() as u32,
-			request.max_tokens,
-		),
-	)
-	.await
+	let jobs = api::view_functions().jobs();
+	let (prompt_len, max_tokens) = (request.prompt.len() as u32, request.max_tokens);
+	let quote: Option<ChainQuote<u128>> = match request.audit_rate {
+		None => {
+			let view =
+				jobs.price_quote(model, request.replicas, request.price, prompt_len, max_tokens);
+			chain::view(client, None, view).await
+		},
+		Some(rate) => {
+			let view = jobs.audited_price_quote(model, rate, request.price, prompt_len, max_tokens);
+			chain::view(client, None, view).await
+		},
+	}
 	.map_err(other("asking for a price quote"))?;
 	let quote = quote.ok_or_else(|| chain::ModelLookup::Unknown(model.to_string()))?;
 	if request.price < quote.market_price {
@@ -233,6 +257,7 @@ pub async fn check(
 		surcharge: quote.surcharge,
 		deposit: quote.deposit,
 		total: quote.total,
+		expected: quote.expected,
 	};
 	let free = free_balance(client, &requester.account_id()).await?;
 	let (head, _) = finalized_head(client).await?;
@@ -256,19 +281,51 @@ pub async fn check(
 	Ok(quote)
 }
 
-fn post_call(
-	request: &JobRequest,
-	best: u32,
-) -> subxt::tx::DefaultPayload<api::jobs::calls::types::PostJob> {
-	api::tx().jobs().post_job(
-		request.model,
-		request.prompt.as_bytes().to_vec(),
-		request.max_tokens,
-		JobSampling::Greedy,
-		request.replicas,
-		request.price,
-		best.saturating_add(request.deadline_blocks.max(1)),
-	)
+/// `Jobs.post_job`, or `Jobs.post_audited_job` for an audited request.
+fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Send + Sync> {
+	let prompt = request.prompt.as_bytes().to_vec();
+	let deadline = best.saturating_add(request.deadline_blocks.max(1));
+	let (model, max_tokens, price) = (request.model, request.max_tokens, request.price);
+	let jobs = api::tx().jobs();
+	match request.audit_rate {
+		None => Box::new(jobs.post_job(
+			model,
+			prompt,
+			max_tokens,
+			JobSampling::Greedy,
+			request.replicas,
+			price,
+			deadline,
+		)),
+		Some(rate) => Box::new(jobs.post_audited_job(
+			model,
+			prompt,
+			max_tokens,
+			JobSampling::Greedy,
+			rate,
+			price,
+			deadline,
+		)),
+	}
+}
+
+/// Audit rates are in parts per million.
+pub const PPM: u32 = 1_000_000;
+
+/// The governed `MinAuditRate`, in parts per million.
+pub async fn min_audit_rate(client: &Client) -> Result<u32, ChainError> {
+	let (key, default) = crate::governance::storage_location("MinAuditRate").map_err(|error| {
+		ChainError::other("reading MinAuditRate")(subxt::Error::Other(error.to_string()))
+	})?;
+	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
+	let stored = at.fetch_raw(key).await.map_err(other("reading MinAuditRate"))?;
+	let rate = match stored {
+		Some(bytes) => crate::governance::stored_number(&bytes).map_err(|error| {
+			ChainError::other("reading MinAuditRate")(subxt::Error::Other(error.to_string()))
+		})?,
+		None => default,
+	};
+	Ok(u32::try_from(rate).unwrap_or(PPM))
 }
 
 /// An account's free balance.
@@ -338,6 +395,11 @@ pub enum Stage {
 		/// Seats.
 		of: u32,
 	},
+	/// The audit of an audited job was decided.
+	AuditDecided {
+		/// Whether an auditor is drawn.
+		audited: bool,
+	},
 	/// Settled: see the receipt.
 	Settled,
 }
@@ -390,6 +452,67 @@ pub struct Receipt {
 	pub slashes: Vec<Slash>,
 	/// The accepted output's token ids, while the chain retains them.
 	pub output: Option<Vec<u32>>,
+	/// How the answer was verified, from the job's record (while the chain retains it).
+	pub verification: Option<Verification>,
+}
+
+/// How a job's answer was verified.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "level")]
+pub enum Verification {
+	/// `replicas` workers ran it and a majority agreed.
+	Replicated {
+		/// Replicas asked for.
+		replicas: u32,
+	},
+	/// One worker ran it, audited at `rate` parts per million.
+	Audited {
+		/// The audit rate.
+		rate: u32,
+		/// Whether the audit happened (`None`: not decided, the job ended before).
+		audited: Option<bool>,
+		/// Who audited (the second seat), when it happened.
+		auditor: Option<String>,
+	},
+}
+
+impl Verification {
+	/// From a job's record.
+	pub fn of(record: &JobRecord) -> Self {
+		use api::runtime_types::pallet_jobs::types::{Audit, Security};
+		match record.security {
+			Security::Replicated => Self::Replicated { replicas: record.replicas },
+			Security::Audited { rate } => {
+				let audited = match record.audit {
+					Audit::Skipped => Some(false),
+					Audit::Audited { .. } => Some(true),
+					Audit::Undecided | Audit::Deciding { .. } => None,
+				};
+				let auditor = match audited {
+					Some(true) => record.seats.0.get(1).map(|seat| chain::ss58(&seat.worker)),
+					_ => None,
+				};
+				Self::Audited { rate, audited, auditor }
+			},
+		}
+	}
+
+	/// One line for people: `replicated, 3 replicas` or `audited at 5 % (by …)`.
+	pub fn describe(&self) -> String {
+		match self {
+			Self::Replicated { replicas } => format!("replicated, {replicas} replicas agreeing"),
+			Self::Audited { rate, audited, auditor } => {
+				let percent = f64::from(*rate) / 10_000.0;
+				let what = match (audited, auditor) {
+					(Some(true), Some(auditor)) => format!("audited by {auditor}"),
+					(Some(true), None) => "audited".to_string(),
+					(Some(false), _) => "not audited this time".to_string(),
+					(None, _) => "audit not decided".to_string(),
+				};
+				format!("audited at {percent} %: {what}")
+			},
+		}
+	}
 }
 
 impl Receipt {
@@ -405,6 +528,7 @@ impl Receipt {
 			refunded: 0,
 			slashes: Vec::new(),
 			output: None,
+			verification: None,
 		}
 	}
 }
@@ -510,6 +634,9 @@ pub async fn post_and_follow(
 				E::JobEscalated { job: id, round, seats } if id == job => {
 					on_stage(&Stage::Escalated { round, seats });
 				},
+				E::AuditDecided { job: id, audited } if id == job => {
+					on_stage(&Stage::AuditDecided { audited });
+				},
 				// A round's no-shows are slashed when it ends, before the verdict.
 				E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
 					slashes.push(Slash { worker, amount, reason: format!("{reason:?}") });
@@ -531,6 +658,7 @@ pub async fn post_and_follow(
 			if receipt.outcome == Outcome::Accepted {
 				receipt.output = accepted_output(client, block.hash(), job).await?;
 			}
+			receipt.verification = self::job(client, job).await?.as_ref().map(Verification::of);
 			return Ok((posted, receipt));
 		}
 	}

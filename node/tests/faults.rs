@@ -121,6 +121,76 @@ fn a_wrong_result_is_slashed_to_the_treasury_and_the_requester_pays_as_the_recei
 	let text = String::from_utf8_lossy(&text.stdout);
 	assert!(text.contains(&format!("slashed    {}", cheater.address)), "{text}");
 	assert!(!text.contains("compensated"), "{text}");
+
+	// The same workers serve audited jobs at a rate of every job: one worker runs each and an
+	// auditor checks it. Whichever seat the cheater gets, its cheat is caught and slashed, no
+	// honest worker is, and the requester's funds move as each receipt says.
+	// The cheater bonds a hundred times the honest workers' stake, so that the draws seat it in
+	// every audited job, as the worker or as the auditor (otherwise with odds below 1 in 5,000).
+	let cheater_key = dir.join("cheater.key");
+	#[rustfmt::skip]
+	json(&run("commons", url, &[
+		"--json", "transfer", "--key", "//Alice", "--to", &cheater.address, "--amount", "100000",
+	]));
+	let bonded = run(
+		"commons-worker",
+		url,
+		&["bond-extra", "--key", cheater_key.to_str().unwrap(), "--amount", "99000"],
+	);
+	assert!(bonded.status.success(), "{}", common::market::text(&bonded));
+	let models = common::market::models_dir();
+	let models = models.to_str().unwrap();
+	for round in 0..2 {
+		let bonded_before = amount(&worker_entries(url)[&cheater.address]["bonded"]);
+		let (requester_before, treasury_before) = (free(url, "//Alice"), treasury(url));
+		#[rustfmt::skip]
+		let output = run("commons", url, &[
+			"--json", "infer", "--key", "//Alice", "--model", "0", "--prompt",
+			"What is the capital of France?", "--max-tokens", "16", "--audit-rate", "100%",
+			"--price", "1", "--models-dir", models, "--timeout", "240",
+		]);
+		let receipt = accepted(&output, &all);
+		let verification = &receipt["verification"];
+		assert_eq!(verification["level"], "audited", "{receipt}");
+		assert_eq!(verification["rate"], 1_000_000, "{receipt}");
+		assert_eq!(verification["audited"], true, "{receipt}");
+		let job = receipt["job"].as_u64().unwrap().to_string();
+		let shown = json(&run("commons", url, &["--json", "job", "show", &job]));
+		let seated: HashSet<String> = shown["seats"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|seat| seat["worker"].as_str().unwrap().to_string())
+			.collect();
+		assert!(seated.contains(verification["auditor"].as_str().unwrap()), "{shown}");
+		assert!(seated.contains(&cheater.address), "round {round}: {shown}");
+		let slashed =
+			vec![(cheater.address.clone(), bonded_before / 10, "WrongResult".to_string())];
+		assert_eq!(slashes(&receipt), slashed, "round {round}: {receipt}");
+		assert!(!addresses(&receipt["agreeing_workers"]).contains(&cheater.address));
+		let after = worker_entries(url);
+		for worker in &honest {
+			assert_eq!(amount(&after[&worker.address]["bonded"]), BONDED, "round {round}");
+		}
+		let (escrow, paid, fee, refunded) = (
+			amount(&receipt["escrow"]),
+			amount(&receipt["paid"]),
+			amount(&receipt["fee"]),
+			amount(&receipt["refunded"]),
+		);
+		// Two agreeing runs are paid: the worker and its auditor, or the honest two of a split.
+		assert_eq!(paid, 2 * UNIT, "{receipt}");
+		assert_eq!(escrow, paid + fee + refunded, "{receipt}");
+		let (deposit, tx_fee) =
+			(amount(&receipt["deposit_held"]), amount(&receipt["transaction_fee"]));
+		assert_eq!(
+			requester_before + refunded,
+			free(url, "//Alice") + escrow + deposit + tx_fee,
+			"round {round}: {receipt}"
+		);
+		let slash_total: u128 = slashed.iter().map(|(_, amount, _)| amount).sum();
+		assert_eq!(treasury(url), treasury_before + fee + slash_total, "round {round}: {receipt}");
+	}
 }
 
 /// The treasury's free balance.

@@ -545,7 +545,7 @@ fn testnet_governance_takes_days_and_has_no_sudo() {
 fn the_catalogue_and_the_guard_agree_on_every_range() {
 	use commons_runtime::governance::parameters::{self, Refusal};
 	development().execute_with(|| {
-		assert_eq!(parameters::PARAMETERS.len(), 29, "18 market and 11 governance parameters");
+		assert_eq!(parameters::PARAMETERS.len(), 30, "19 market and 11 governance parameters");
 		for info in parameters::PARAMETERS {
 			let setting = |value| parameters::compose(info.name, Some(value));
 			let low = setting(info.low).unwrap();

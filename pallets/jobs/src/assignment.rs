@@ -61,12 +61,21 @@ pub(crate) fn draw<T: Config>(
 ) -> Draw<T::AccountId> {
 	let needed = terms.needed as usize;
 	let work = record.work();
+	// An audited job seats only workers whose slash for a wrong answer makes cheating a loss.
+	let least_slash = match record.security {
+		Security::Audited { rate } => {
+			Pallet::<T>::min_audited_slash(record.price_per_replica, rate)
+		},
+		Security::Replicated => Zero::zero(),
+	};
+	let slash_share = T::WrongResultSlash::get();
 	let mut pool: Vec<CandidateOf<T>> = candidates
 		.iter()
 		.filter(|candidate| {
 			candidate.price <= record.price_per_replica
 				&& candidate.worker != record.requester
 				&& !candidate.stake.is_zero()
+				&& slash_share.mul_floor(candidate.stake) >= least_slash
 				&& commons_primitives::compute_blocks(work, candidate.tokens_per_block)
 					<= terms.longest_compute
 				&& !record.seats.iter().any(|seat| seat.worker == candidate.worker)

@@ -143,6 +143,8 @@ pub mod pallet {
 		type MinReplicas: Get<u32>;
 		/// The most replicas a job may ask for; never more than [`Config::MaxSeats`].
 		type MaxReplicas: Get<u32>;
+		/// The lowest audit rate an audited job may ask for, in parts per million.
+		type MinAuditRate: Get<u32>;
 		/// The storage deposit of every job.
 		type JobDepositBase: Get<BalanceOf<Self>>;
 		/// The storage deposit per byte of prompt and of possible output.
@@ -244,6 +246,9 @@ pub mod pallet {
 			commit_end: BlockNumberFor<T>,
 			reveal_end: BlockNumberFor<T>,
 		},
+		/// The audit of an audited job was decided, from the hash of the block after its
+		/// worker's commitment.
+		AuditDecided { job: JobId, audited: bool },
 		/// A round ended without a majority: `seats` further seats will be drawn.
 		JobEscalated { job: JobId, round: u8, seats: u32 },
 		/// A worker committed to an output.
@@ -330,6 +335,10 @@ pub mod pallet {
 		/// The price per replica is below the model's market price, the stake-weighted median
 		/// of its workers' asks (see `price_quote`).
 		PriceBelowMarket,
+		/// The audit rate must be at least `MinAuditRate` and at most 1,000,000 (every job).
+		AuditRateOutOfRange,
+		/// The job's audit is being decided or its auditor drawn: reveals wait for it.
+		AuditPending,
 	}
 
 	#[pallet::hooks]
@@ -380,90 +389,39 @@ pub mod pallet {
 			deadline: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
-			let now = frame_system::Pallet::<T>::block_number();
-			let terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(terms.status == ModelStatus::Active, Error::<T>::ModelNotActive);
-			ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
-			let prompt: BoundedVec<u8, T::MaxPromptLen> =
-				prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
-			ensure!(
-				(1..=T::MaxOutputTokens::get()).contains(&max_tokens),
-				Error::<T>::MaxTokensOutOfRange
-			);
 			ensure!(Self::replicas_allowed(replicas), Error::<T>::ReplicasOutOfRange);
-			ensure!(price_per_replica >= terms.min_price, Error::<T>::PriceBelowModelFloor);
-			ensure!(
-				Self::market_price(model).is_none_or(|market| price_per_replica >= market),
-				Error::<T>::PriceBelowMarket
-			);
-			ensure!(sampling.is_valid(), Error::<T>::InvalidSampling);
-			ensure!(
-				deadline > now && deadline <= now.saturating_add(T::MaxAssignmentDelay::get()),
-				Error::<T>::InvalidDeadline
-			);
-			let counters = JobCounters::<T>::get();
-			ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
-			let prompt_len = prompt.len() as u32;
-			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
-			quote.surcharge = Self::surcharge(&counters);
-			let escrow = quote.payment.saturating_add(quote.fee).saturating_add(quote.escalation);
+			let terms = PostTerms { model, max_tokens, sampling, price_per_replica, deadline };
+			Self::post(requester, prompt, terms, replicas, Security::Replicated)
+		}
 
-			let job = counters.next_job;
-			let reserved = frame_support::storage::with_storage_layer(|| {
-				let held = escrow.saturating_add(quote.surcharge);
-				T::Currency::hold(&HoldReason::Escrow.into(), &requester, held)
-					.map_err(|_| Error::<T>::InsufficientBalance)?;
-				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, quote.deposit)
-					.map_err(|_| Error::<T>::InsufficientBalance)?;
-				let destination = T::Rewards::fee_destination();
-				let paid = Self::pay_from_escrow(&requester, &destination, quote.surcharge);
-				ensure!(paid == quote.surcharge, Error::<T>::InsufficientBalance);
-				T::Models::reserve(model, deadline.saturated_into())
-			})?;
-			Jobs::<T>::insert(
-				job,
-				Job {
-					requester: requester.clone(),
-					model,
-					engine_version: terms.engine_version,
-					prompt,
-					max_tokens,
-					sampling,
-					replicas,
-					round: 0,
-					price_per_replica,
-					fee_per_replica: T::Rewards::protocol_fee(price_per_replica),
-					escrow,
-					deposit: quote.deposit,
-					deadline,
-					posted_at: now,
-					status: JobStatus::Pending,
-					seats: BoundedVec::new(),
-				},
+		/// Posts an audited job: one worker runs it, and with probability `audit_rate` (parts
+		/// per million) an auditor drawn after that worker's commitment runs it blind. Holds
+		/// `(price + fee)` for every seat an audit and escalation could draw; what is not used
+		/// returns at settlement. Workers are drawn only if the slash of a wrong answer exceeds
+		/// what cheating at this rate could gain ([`Pallet::min_audited_slash`]).
+		///
+		/// Origin: signed, the requester. Emits [`Event::JobPosted`].
+		#[pallet::call_index(4)]
+		// The same reads and writes as `post_job`: the security level is one more field.
+		#[pallet::weight(T::WeightInfo::post_job(prompt.len() as u32))]
+		#[allow(clippy::too_many_arguments)]
+		pub fn post_audited_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			prompt: Vec<u8>,
+			max_tokens: u32,
+			sampling: Sampling,
+			audit_rate: u32,
+			price_per_replica: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResultWithPostInfo {
+			let requester = ensure_signed(origin)?;
+			ensure!(
+				(T::MinAuditRate::get().max(1)..=PPM).contains(&audit_rate),
+				Error::<T>::AuditRateOutOfRange
 			);
-			JobCounters::<T>::mutate(|counters| {
-				counters.next_job = job.saturating_add(1);
-				counters.stored = counters.stored.saturating_add(1);
-			});
-			// The assignment cursor reaches it in id order: no queue entry to write.
-			Self::deposit_event(Event::JobPosted {
-				job,
-				requester,
-				model,
-				replicas,
-				price_per_replica,
-				escrow,
-				deposit: quote.deposit,
-				surcharge: quote.surcharge,
-			});
-			// The benchmark extends the model's reservation; a post within it does not.
-			let weight = T::WeightInfo::post_job(prompt_len);
-			Ok(Some(if reserved {
-				weight
-			} else {
-				weight.saturating_sub(T::DbWeight::get().writes(1))
-			})
-			.into())
+			let terms = PostTerms { model, max_tokens, sampling, price_per_replica, deadline };
+			Self::post(requester, prompt, terms, 1, Security::Audited { rate: audit_rate })
 		}
 
 		/// Cancels a job that has no workers yet and returns everything held for it.
@@ -493,15 +451,15 @@ pub mod pallet {
 		///
 		/// Origin: signed by a worker assigned to the job. Emits [`Event::ResultCommitted`].
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::commit_result())]
+		#[pallet::weight(Pallet::<T>::commit_weight(true))]
 		pub fn commit_result(
 			origin: OriginFor<T>,
 			job: JobId,
 			commitment: commons_primitives::Commitment,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			Jobs::<T>::try_mutate(job, |entry| {
+			let deciding = Jobs::<T>::try_mutate(job, |entry| {
 				let record = entry.as_mut().ok_or(Error::<T>::JobNotFound)?;
 				let JobStatus::Assigned { commit_end, .. } = record.status else {
 					return Err(Error::<T>::JobNotAssigned);
@@ -516,11 +474,22 @@ pub mod pallet {
 				ensure!(now <= commit_end, Error::<T>::CommitWindowClosed);
 				ensure!(seat.commitment.is_none(), Error::<T>::AlreadyCommitted);
 				seat.commitment = Some(commitment);
-				Ok(())
+				// The worker of an audited job committed: the audit is decided in a later
+				// block, from a hash that did not exist when the commitment was sent.
+				let deciding = matches!(record.security, Security::Audited { .. })
+					&& record.audit == Audit::Undecided
+					&& Self::round_committed(record);
+				if deciding {
+					record.audit = Audit::Deciding { committed_at: now };
+				}
+				Ok::<_, Error<T>>(deciding)
 			})?;
+			if deciding {
+				JobCounters::<T>::mutate(|counters| RetryQueue::<T>::push(counters, job));
+			}
 			T::Workers::note_committed(&worker, job);
 			Self::deposit_event(Event::ResultCommitted { job, worker });
-			Ok(())
+			Ok(Some(Self::commit_weight(deciding)).into())
 		}
 
 		/// Reveals the output the signer's seat committed to. The job settles when this is the
@@ -553,6 +522,7 @@ pub mod pallet {
 				record.seats.get(position).is_some_and(|seat| seat.round == round),
 				Error::<T>::RoundOver
 			);
+			ensure!(!record.awaits_audit(), Error::<T>::AuditPending);
 			ensure!(now > commit_end || all_committed, Error::<T>::RevealWindowNotOpen);
 			ensure!(now <= reveal_end, Error::<T>::RevealWindowClosed);
 			ensure!(output.len() as u32 <= record.max_tokens, Error::<T>::OutputTooLong);
@@ -634,7 +604,7 @@ pub mod pallet {
 				.collect()
 		}
 
-		/// What posting a job would hold, or `None` for an unknown model.
+		/// What posting a replicated job would hold, or `None` for an unknown model.
 		pub fn price_quote(
 			model: ModelId,
 			replicas: u32,
@@ -642,18 +612,132 @@ pub mod pallet {
 			prompt_len: u32,
 			max_tokens: u32,
 		) -> Option<Quote<BalanceOf<T>>> {
-			let terms = T::Models::terms(model)?;
-			let mut quote = Self::quote(price_per_replica, replicas, prompt_len, max_tokens);
-			quote.min_price = terms.min_price;
-			quote.market_price = Self::market_price(model).unwrap_or_default().max(terms.min_price);
-			quote.surcharge = Self::surcharge(&JobCounters::<T>::get());
-			quote.total = quote.total.saturating_add(quote.surcharge);
-			Some(quote)
+			let post = (model, price_per_replica, prompt_len, max_tokens);
+			Self::full_quote(post, replicas, Security::Replicated)
+		}
+
+		/// What posting an audited job at `audit_rate` parts per million would hold, and what
+		/// it is expected to cost; `None` for an unknown model.
+		pub fn audited_price_quote(
+			model: ModelId,
+			audit_rate: u32,
+			price_per_replica: BalanceOf<T>,
+			prompt_len: u32,
+			max_tokens: u32,
+		) -> Option<Quote<BalanceOf<T>>> {
+			let post = (model, price_per_replica, prompt_len, max_tokens);
+			Self::full_quote(post, 1, Security::Audited { rate: audit_rate })
 		}
 	}
 }
 
+/// What a post asks for besides its prompt, replicas and security level.
+struct PostTerms<T: Config> {
+	model: ModelId,
+	max_tokens: u32,
+	sampling: Sampling,
+	price_per_replica: BalanceOf<T>,
+	deadline: BlockNumberFor<T>,
+}
+
 impl<T: Config> Pallet<T> {
+	/// Checks and posts a job of `replicas` first seats verified by `security`.
+	fn post(
+		requester: T::AccountId,
+		prompt: Vec<u8>,
+		terms: PostTerms<T>,
+		replicas: u32,
+		security: Security,
+	) -> DispatchResultWithPostInfo {
+		let PostTerms { model, max_tokens, sampling, price_per_replica, deadline } = terms;
+		let now = frame_system::Pallet::<T>::block_number();
+		let model_terms = T::Models::terms(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(model_terms.status == ModelStatus::Active, Error::<T>::ModelNotActive);
+		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
+		let prompt: BoundedVec<u8, T::MaxPromptLen> =
+			prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
+		ensure!(
+			(1..=T::MaxOutputTokens::get()).contains(&max_tokens),
+			Error::<T>::MaxTokensOutOfRange
+		);
+		ensure!(price_per_replica >= model_terms.min_price, Error::<T>::PriceBelowModelFloor);
+		ensure!(
+			Self::market_price(model).is_none_or(|market| price_per_replica >= market),
+			Error::<T>::PriceBelowMarket
+		);
+		ensure!(sampling.is_valid(), Error::<T>::InvalidSampling);
+		ensure!(
+			deadline > now && deadline <= now.saturating_add(T::MaxAssignmentDelay::get()),
+			Error::<T>::InvalidDeadline
+		);
+		let counters = JobCounters::<T>::get();
+		ensure!(counters.stored < T::MaxJobs::get(), Error::<T>::TooManyJobs);
+		let prompt_len = prompt.len() as u32;
+		let seats = Self::seat_bound(replicas, security);
+		let mut quote = Self::quote(price_per_replica, replicas, seats, prompt_len, max_tokens);
+		quote.surcharge = Self::surcharge(&counters);
+		let escrow = quote.payment.saturating_add(quote.fee).saturating_add(quote.escalation);
+
+		let job = counters.next_job;
+		let reserved = frame_support::storage::with_storage_layer(|| {
+			let held = escrow.saturating_add(quote.surcharge);
+			T::Currency::hold(&HoldReason::Escrow.into(), &requester, held)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, quote.deposit)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			let destination = T::Rewards::fee_destination();
+			let paid = Self::pay_from_escrow(&requester, &destination, quote.surcharge);
+			ensure!(paid == quote.surcharge, Error::<T>::InsufficientBalance);
+			T::Models::reserve(model, deadline.saturated_into())
+		})?;
+		Jobs::<T>::insert(
+			job,
+			Job {
+				requester: requester.clone(),
+				model,
+				engine_version: model_terms.engine_version,
+				prompt,
+				max_tokens,
+				sampling,
+				replicas,
+				security,
+				audit: Audit::Undecided,
+				round: 0,
+				price_per_replica,
+				fee_per_replica: T::Rewards::protocol_fee(price_per_replica),
+				escrow,
+				deposit: quote.deposit,
+				deadline,
+				posted_at: now,
+				status: JobStatus::Pending,
+				seats: BoundedVec::new(),
+			},
+		);
+		JobCounters::<T>::mutate(|counters| {
+			counters.next_job = job.saturating_add(1);
+			counters.stored = counters.stored.saturating_add(1);
+		});
+		// The assignment cursor reaches it in id order: no queue entry to write.
+		Self::deposit_event(Event::JobPosted {
+			job,
+			requester,
+			model,
+			replicas,
+			price_per_replica,
+			escrow,
+			deposit: quote.deposit,
+			surcharge: quote.surcharge,
+		});
+		// The benchmark extends the model's reservation; a post within it does not.
+		let weight = T::WeightInfo::post_job(prompt_len);
+		Ok(Some(if reserved {
+			weight
+		} else {
+			weight.saturating_sub(T::DbWeight::get().writes(1))
+		})
+		.into())
+	}
+
 	fn replicas_allowed(replicas: u32) -> bool {
 		let most = T::MaxReplicas::get().min(T::MaxSeats::get());
 		replicas >= T::MinReplicas::get().max(1) && replicas <= most
@@ -663,6 +747,53 @@ impl<T: Config> Pallet<T> {
 	/// (enough for a strict majority whatever the first seats did), at most `MaxSeats`.
 	pub fn max_seats(replicas: u32) -> u32 {
 		replicas.saturating_mul(2).saturating_add(1).min(T::MaxSeats::get())
+	}
+
+	/// The most seats a job has over all its rounds: [`Pallet::max_seats`] of its replicas, or
+	/// for an audited job of two (the worker and the auditor): five seats, enough for a strict
+	/// majority of fresh seats after a disagreement.
+	pub fn seat_bound(replicas: u32, security: Security) -> u32 {
+		match security {
+			Security::Replicated => Self::max_seats(replicas),
+			Security::Audited { .. } => Self::max_seats(2),
+		}
+	}
+
+	/// The reveals of one output that accept a job: a majority of its replicas, and two (the
+	/// worker and the auditor, or whoever replaces them) once it is audited.
+	pub fn quorum_of(record: &Job<T>) -> u32 {
+		match record.audit {
+			Audit::Audited { .. } => 2,
+			_ => Self::quorum(record.replicas),
+		}
+	}
+
+	/// The least a wrong answer must cost a worker of an audited job at `rate` parts per million
+	/// and `price` per replica for cheating to be a loss: `price × (1 − rate) / rate`.
+	///
+	/// Skipping the work saves at most its compute cost, which a worker that serves at `price`
+	/// does not let exceed `price`. Cheating on a job is caught with probability `rate`, and a
+	/// caught cheat loses the slash `S` and the payment: it expects `(1 − rate) × price −
+	/// rate × S` against `price − cost` for honest work, a loss whenever
+	/// `S > cost / rate − price`, which this bound covers for every cost up to the price.
+	pub fn min_audited_slash(price: BalanceOf<T>, rate: u32) -> BalanceOf<T> {
+		let rate = rate.clamp(1, PPM);
+		price
+			.saturating_mul(PPM.saturating_sub(rate).into())
+			.checked_div(&rate.into())
+			.unwrap_or(price)
+	}
+
+	/// Whether the audit of `job`'s round `round` at `rate` parts per million happens, given
+	/// the hash of the block after the one that carried the worker's commitment.
+	pub fn audit_decision(job: JobId, round: u8, rate: u32, next_block_hash: &T::Hash) -> bool {
+		let bytes =
+			sp_io::hashing::blake2_256(&(b"commons/audit", next_block_hash, job, round).encode());
+		let mut word = [0u8; 8];
+		word.copy_from_slice(bytes.get(..8).unwrap_or(&[0u8; 8]));
+		// 64 bits modulo a million: the bias is below 2^-44.
+		let point = u64::from_le_bytes(word).checked_rem(u64::from(PPM)).unwrap_or(0);
+		point < u64::from(rate)
 	}
 
 	/// The market price of `model` ([`commons_primitives::market_price`]) among the workers
@@ -705,17 +836,44 @@ impl<T: Config> Pallet<T> {
 		T::JobDepositBase::get().saturating_mul(factor)
 	}
 
+	/// The quote of a view: [`Pallet::quote`] with the model's prices, the surcharge now and
+	/// the expected cost.
+	fn full_quote(
+		(model, price_per_replica, prompt_len, max_tokens): (ModelId, BalanceOf<T>, u32, u32),
+		replicas: u32,
+		security: Security,
+	) -> Option<Quote<BalanceOf<T>>> {
+		let terms = T::Models::terms(model)?;
+		let seats = Self::seat_bound(replicas, security);
+		let mut quote = Self::quote(price_per_replica, replicas, seats, prompt_len, max_tokens);
+		quote.min_price = terms.min_price;
+		quote.market_price = Self::market_price(model).unwrap_or_default().max(terms.min_price);
+		quote.surcharge = Self::surcharge(&JobCounters::<T>::get());
+		quote.total = quote.total.saturating_add(quote.surcharge);
+		let run = price_per_replica.saturating_add(T::Rewards::protocol_fee(price_per_replica));
+		let runs = match security {
+			Security::Replicated => run.saturating_mul(replicas.into()),
+			Security::Audited { rate } => {
+				let audit = Perbill::from_rational(rate.min(PPM), PPM).mul_ceil(run);
+				run.saturating_add(audit)
+			},
+		};
+		quote.expected = runs.saturating_add(quote.surcharge);
+		Some(quote)
+	}
+
 	/// Payment, fee and deposit of a job; the prices and the surcharge are left zero.
 	fn quote(
 		price_per_replica: BalanceOf<T>,
 		replicas: u32,
+		seat_bound: u32,
 		prompt_len: u32,
 		max_tokens: u32,
 	) -> Quote<BalanceOf<T>> {
 		let payment = price_per_replica.saturating_mul(replicas.into());
 		let fee_per_replica = T::Rewards::protocol_fee(price_per_replica);
 		let fee = fee_per_replica.saturating_mul(replicas.into());
-		let further = Self::max_seats(replicas).saturating_sub(replicas);
+		let further = seat_bound.saturating_sub(replicas);
 		let escalation =
 			price_per_replica.saturating_add(fee_per_replica).saturating_mul(further.into());
 		// Four bytes per output token; one output stored when the seats agree.
@@ -731,6 +889,7 @@ impl<T: Config> Pallet<T> {
 			surcharge: Zero::zero(),
 			deposit,
 			total: payment.saturating_add(fee).saturating_add(escalation).saturating_add(deposit),
+			expected: Zero::zero(),
 		}
 	}
 
@@ -746,6 +905,7 @@ impl<T: Config> Pallet<T> {
 		let all_committed = Self::round_committed(record);
 		match (seat.commitment, seat.revealed) {
 			(None, _) if now <= commit_end => Some(Duty::Commit { until: block(commit_end) }),
+			(Some(_), None) if record.awaits_audit() => Some(Duty::Wait),
 			(Some(_), None) if now <= reveal_end => {
 				// Open at once when every seat has committed, otherwise after the commit window.
 				let from = if all_committed { now } else { commit_end.saturating_add(1u32.into()) };
@@ -785,6 +945,12 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)
 		.unwrap_or_else(|_| Zero::zero())
+	}
+
+	/// The weight of a commitment; one that starts an audit's decision queues the job too.
+	pub(crate) fn commit_weight(deciding: bool) -> Weight {
+		let queued = if deciding { T::DbWeight::get().writes(1) } else { Weight::zero() };
+		T::WeightInfo::commit_result().saturating_add(queued)
 	}
 
 	/// The weight of a reveal that settles a job of `seats` seats with `t` output tokens, of
@@ -847,9 +1013,44 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::DbWeight::get().reads(1));
 				continue;
 			};
-			let needed = match record.status {
-				JobStatus::Pending => record.replicas,
-				JobStatus::Escalating { needed } => needed,
+			let needed = match (record.status, record.audit, record.security) {
+				(JobStatus::Pending, ..) => record.replicas,
+				(JobStatus::Escalating { needed }, ..) => needed,
+				(
+					JobStatus::Assigned { at, commit_end, .. },
+					Audit::Deciding { committed_at },
+					Security::Audited { rate },
+				) => {
+					// Only the hash of the block after the commitment's decides: it did not
+					// exist when the worker sent its commitment. It is known from the block
+					// after that one on.
+					let deciding_block = committed_at.saturating_add(One::one());
+					if now <= deciding_block {
+						RetryQueue::<T>::push(&mut counters, job);
+						weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+						continue;
+					}
+					let hash = frame_system::Pallet::<T>::block_hash(deciding_block);
+					let audited = Self::audit_decision(job, record.round, rate, &hash);
+					Self::deposit_event(Event::AuditDecided { job, audited });
+					if !audited {
+						// The worker's reveal opens now, for a whole reveal window.
+						let reveal_end = now.saturating_add(T::RevealWindow::get());
+						let round = record.round;
+						record.audit = Audit::Skipped;
+						record.status = JobStatus::Assigned { at, commit_end, reveal_end };
+						assigned_models.insert(record.model);
+						latest_reveal_end = latest_reveal_end.max(reveal_end);
+						Jobs::<T>::insert(job, record);
+						let _ = batch.try_push((job, round));
+						weight.saturating_accrue(T::WeightInfo::assign_job(1));
+						continue;
+					}
+					record.audit = Audit::Audited { seated: false };
+					record.deadline = now.saturating_add(T::MaxAssignmentDelay::get());
+					1
+				},
+				(JobStatus::Assigned { .. }, Audit::Audited { seated: false }, _) => 1,
 				_ => {
 					weight.saturating_accrue(T::DbWeight::get().reads(1));
 					continue;
@@ -903,6 +1104,10 @@ impl<T: Config> Pallet<T> {
 				T::DbWeight::get().reads(u64::from(draw.reads.saturating_sub(needed))),
 			);
 			let Some(chosen) = draw.chosen else {
+				if record.awaits_audit() {
+					// The decision to audit is kept: it is not drawn again.
+					Jobs::<T>::insert(job, record);
+				}
 				RetryQueue::<T>::push(&mut counters, job);
 				continue;
 			};
@@ -933,6 +1138,10 @@ impl<T: Config> Pallet<T> {
 				workers.push(worker);
 			}
 			record.status = JobStatus::Assigned { at: now, commit_end, reveal_end };
+			if record.audit == (Audit::Audited { seated: false }) {
+				// The auditor's seat is in the worker's round: the two reveal together.
+				record.audit = Audit::Audited { seated: true };
+			}
 			assigned_models.insert(record.model);
 			latest_reveal_end = latest_reveal_end.max(reveal_end);
 			Jobs::<T>::insert(job, record);
@@ -998,6 +1207,11 @@ impl<T: Config> Pallet<T> {
 			let position = counters.settlement_next as usize;
 			if let Some(&(job, round)) = jobs.get(position) {
 				match Jobs::<T>::get(job) {
+					// Its audit is being decided or drawn: the decision queues it again with
+					// the windows that follow.
+					Some(record) if record.round == round && record.awaits_audit() => {
+						weight.saturating_accrue(skip);
+					},
 					Some(record)
 						if record.round == round
 							&& matches!(
@@ -1144,9 +1358,12 @@ impl<T: Config> Pallet<T> {
 				ensure!(retries.contains(&job), "an escalating job is not queued for its seats");
 			}
 			ensure!(
-				record.seats.len() as u32 <= Self::max_seats(record.replicas),
+				record.seats.len() as u32 <= Self::seat_bound(record.replicas, record.security),
 				"a job has more seats than its bound"
 			);
+			if record.security == Security::Replicated {
+				ensure!(record.audit == Audit::Undecided, "a replicated job has an audit");
+			}
 			ensure!(
 				record.seats.iter().all(|seat| seat.round <= record.round),
 				"a seat belongs to a round that has not begun"
@@ -1161,7 +1378,10 @@ impl<T: Config> Pallet<T> {
 				},
 				JobStatus::Pending => ensure!(record.seats.is_empty(), "a pending job has seats"),
 				JobStatus::Assigned { .. } | JobStatus::Escalating { .. } => {
-					if matches!(record.status, JobStatus::Assigned { .. }) {
+					if matches!(record.status, JobStatus::Assigned { .. }) && record.awaits_audit()
+					{
+						ensure!(retries.contains(&job), "a job awaiting its audit is not queued");
+					} else if matches!(record.status, JobStatus::Assigned { .. }) {
 						ensure!(
 							awaiting_settlement.contains(&(job, record.round)),
 							"an assigned job is not queued for settlement"

@@ -56,6 +56,7 @@ parameter_types! {
 	pub static NoShowSlash: Perbill = Perbill::from_percent(5);
 	pub static MinReplicas: u32 = 1;
 	pub static MaxReplicas: u32 = 5;
+	pub static MinAuditRate: u32 = 1;
 	pub static JobDepositBase: Balance = 10;
 	pub static JobDepositPerByte: Balance = 1;
 }
@@ -124,6 +125,7 @@ impl pallet_jobs::Config for Test {
 	type NoShowSlash = NoShowSlash;
 	type MinReplicas = MinReplicas;
 	type MaxReplicas = MaxReplicas;
+	type MinAuditRate = MinAuditRate;
 	type JobDepositBase = JobDepositBase;
 	type JobDepositPerByte = JobDepositPerByte;
 	type MaxPromptLen = ConstU32<64>;
@@ -234,7 +236,13 @@ pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
-		System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
+		// The hash of block `next - 1`: a test may have chosen it (`frame_system::BlockHash`).
+		let parent = match frame_system::BlockHash::<Test>::get(next - 1) {
+			hash if hash != sp_core::H256::zero() => hash,
+			_ => sp_core::H256::repeat_byte(next as u8),
+		};
+		frame_system::BlockHash::<Test>::insert(next - 1, parent);
+		System::set_parent_hash(parent);
 		Jobs::on_initialize(next);
 	}
 }

@@ -40,7 +40,7 @@ impl<T: Config> Pallet<T> {
 			slashed = slashed.saturating_add(1);
 		}
 		let tally = Self::tally(&record);
-		let quorum = Self::quorum(record.replicas);
+		let quorum = Self::quorum_of(&record);
 		if let Some((output_hash, votes)) = tally.top {
 			let others = tally.revealed.saturating_sub(votes);
 			if votes >= quorum && votes > others {
@@ -63,8 +63,15 @@ impl<T: Config> Pallet<T> {
 		let seats = record.seats.len() as u32;
 		let next_round = record.round.checked_add(1);
 		match next_round {
-			Some(round) if seats.saturating_add(needed) <= Self::max_seats(record.replicas) => {
+			Some(round)
+				if seats.saturating_add(needed)
+					<= Self::seat_bound(record.replicas, record.security) =>
+			{
 				record.round = round;
+				if tally.revealed == 0 {
+					// Nobody answered: the next round's worker is audited as the first was.
+					record.audit = Audit::Undecided;
+				}
 				record.status = JobStatus::Escalating { needed };
 				record.deadline = now.saturating_add(T::MaxAssignmentDelay::get());
 				Jobs::<T>::insert(job, record);
@@ -102,6 +109,15 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::JobRemoved { job, deposit });
 			0
 		} else {
+			// A worker whose audit found no auditor in time committed and was never let
+			// reveal: released without a verdict.
+			for seat in record
+				.seats
+				.iter()
+				.filter(|seat| seat.round == record.round && seat.revealed.is_none())
+			{
+				T::Workers::note_settled(&seat.worker, job, None);
+			}
 			Self::finish(job, record, now, Verdict::NoQuorum)
 		}
 	}

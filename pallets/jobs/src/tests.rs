@@ -974,7 +974,7 @@ impl Sequence {
 /// workers, and no call creates or destroys money.
 #[test]
 fn random_call_sequences_keep_every_invariant() {
-	let (mut accepted, mut slashed, mut cancelled, mut escalated) = (0, 0, 0, 0);
+	let (mut accepted, mut slashed, mut cancelled, mut escalated, mut audits) = (0, 0, 0, 0, 0);
 	for seed in 0..120u64 {
 		ExtBuilder::default().workers(5).build().execute_with(|| {
 			let mut rng = Sequence(seed);
@@ -986,7 +986,20 @@ fn random_call_sequences_keep_every_invariant() {
 				let job = if next_job == 0 { 0 } else { rng.below(next_job) };
 				let who = worker(rng.below(6));
 				match rng.below(10) {
-					0 | 1 => {
+					0 => {
+						// Audited jobs at rates from 10 % to every job.
+						let _ = Jobs::post_audited_job(
+							RuntimeOrigin::signed(requesters[rng.below(2) as usize]),
+							MODEL,
+							vec![b'p'; 1 + rng.below(60) as usize],
+							1 + rng.below(16) as u32,
+							Sampling::Greedy,
+							[100_000, HALF, crate::PPM][rng.below(3) as usize],
+							MIN_PRICE + rng.below(100),
+							System::block_number() + 1 + rng.below(8),
+						);
+					},
+					1 => {
 						let _ = Jobs::post_job(
 							RuntimeOrigin::signed(requesters[rng.below(2) as usize]),
 							MODEL,
@@ -1059,8 +1072,10 @@ fn random_call_sequences_keep_every_invariant() {
 				check_invariants();
 				assert_eq!(Balances::total_issuance(), issuance, "seed {seed}, step {step}");
 			}
-			// Every job ends: settled, then removed with its deposit returned.
-			run_to_block(System::block_number() + 60);
+			// Every job ends: settled, then removed with its deposit returned. An audited job
+			// whose seats never show takes the longest: four rounds of one seat, each drawn
+			// within the assignment delay.
+			run_to_block(System::block_number() + 100);
 			check_invariants();
 			assert_eq!(JobCounters::<Test>::get().stored, 0, "seed {seed}");
 			for requester in requesters {
@@ -1074,6 +1089,7 @@ fn random_call_sequences_keep_every_invariant() {
 					Event::WorkerSlashed { .. } => slashed += 1,
 					Event::JobCancelled { .. } => cancelled += 1,
 					Event::JobEscalated { .. } => escalated += 1,
+					Event::AuditDecided { audited: true, .. } => audits += 1,
 					_ => {},
 				}
 			}
@@ -1081,8 +1097,8 @@ fn random_call_sequences_keep_every_invariant() {
 	}
 	// The sequences reach every part of the life, not only the failure paths.
 	assert!(
-		accepted > 50 && slashed > 50 && cancelled > 10 && escalated > 10,
-		"{accepted} {slashed} {cancelled} {escalated}"
+		accepted > 50 && slashed > 50 && cancelled > 10 && escalated > 10 && audits > 10,
+		"{accepted} {slashed} {cancelled} {escalated} {audits}"
 	);
 }
 
@@ -1450,5 +1466,306 @@ fn a_cartel_asking_below_the_market_is_never_the_whole_eligible_set() {
 			assert_ok!(Workers::set_price(RuntimeOrigin::signed(member), PRICE * 2));
 		}
 		assert_eq!(Jobs::market_price(MODEL), Some(PRICE));
+	});
+}
+
+// Audited jobs: one worker, and an auditor drawn from a hash that did not exist when it
+// committed.
+
+const HALF: u32 = crate::PPM / 2;
+
+fn post_audited(rate: u32) -> JobId {
+	let job = JobCounters::<Test>::get().next_job;
+	assert_ok!(Jobs::post_audited_job(
+		RuntimeOrigin::signed(REQUESTER),
+		MODEL,
+		b"What is the capital of France?".to_vec(),
+		8,
+		Sampling::Greedy,
+		rate,
+		PRICE,
+		System::block_number() + 5,
+	));
+	job
+}
+
+/// A block hash under which the audit of `job`'s round 0 at `rate` is `audited`.
+fn hash_deciding(job: JobId, rate: u32, audited: bool) -> sp_core::H256 {
+	(0u8..=255)
+		.map(sp_core::H256::repeat_byte)
+		.find(|hash| Jobs::audit_decision(job, 0, rate, hash) == audited)
+		.expect("a hash of each outcome among 256")
+}
+
+/// Posts an audited job at 50 %, lets its worker commit to `tokens`, and makes the block after
+/// the commitment's the one that decides `audited`; returns the job and its worker, in the
+/// block the decision is taken.
+fn audited_and_decided(audited: bool, tokens: &[u32]) -> (JobId, AccountId) {
+	let job = post_audited(HALF);
+	run_to_block(System::block_number() + 1);
+	let primary = seated(job)[0];
+	assert_eq!(seated(job).len(), 1);
+	commit(primary, job, tokens);
+	let committed_at = System::block_number();
+	assert_eq!(record(job).audit, crate::Audit::Deciding { committed_at });
+	// The deciding hash does not exist yet when the worker commits.
+	assert_eq!(frame_system::BlockHash::<Test>::get(committed_at + 1), Default::default());
+	// Its reveal waits for the decision.
+	assert_noop!(
+		Jobs::reveal_result(
+			RuntimeOrigin::signed(primary),
+			job,
+			tokens.to_vec().try_into().unwrap(),
+			salt(primary)
+		),
+		Error::<Test>::AuditPending
+	);
+	assert_eq!(Jobs::duties(primary), vec![(job, Duty::Wait)]);
+	frame_system::BlockHash::<Test>::insert(committed_at + 1, hash_deciding(job, HALF, audited));
+	// Not in the block after the commitment's: its hash is only known from the next one.
+	run_to_block(committed_at + 1);
+	assert!(!events().iter().any(|event| matches!(event, Event::AuditDecided { .. })));
+	run_to_block(committed_at + 2);
+	assert!(events().contains(&Event::AuditDecided { job, audited }));
+	(job, primary)
+}
+
+#[test]
+fn an_audited_job_not_audited_pays_its_one_worker_and_refunds_the_rest() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		let before = total(REQUESTER);
+		let (job, primary) = audited_and_decided(false, &[1, 2]);
+		assert_eq!(record(job).audit, crate::Audit::Skipped);
+		assert_eq!(seated(job), vec![primary]);
+		reveal(primary, job, &[1, 2]);
+		assert!(matches!(
+			record(job).status,
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
+		assert_eq!(Balances::free_balance(primary), INITIAL_BALANCE - WORKER_STAKE + PRICE);
+		// One run paid: the rest of the five seats' escrow came back, to the unit.
+		assert_eq!(before - total(REQUESTER), PRICE + FEE);
+		assert_eq!(escrow_held(REQUESTER), 0);
+	});
+}
+
+#[test]
+fn an_audited_job_escrows_five_seats_and_checks_its_rate() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		let free = Balances::free_balance(REQUESTER);
+		for rate in [0, crate::PPM + 1] {
+			assert_noop!(
+				Jobs::post_audited_job(
+					RuntimeOrigin::signed(REQUESTER),
+					MODEL,
+					b"hi".to_vec(),
+					8,
+					Sampling::Greedy,
+					rate,
+					PRICE,
+					System::block_number() + 5,
+				),
+				Error::<Test>::AuditRateOutOfRange
+			);
+		}
+		MinAuditRate::set(10_000);
+		assert_noop!(
+			Jobs::post_audited_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				b"hi".to_vec(),
+				8,
+				Sampling::Greedy,
+				9_999,
+				PRICE,
+				System::block_number() + 5,
+			),
+			Error::<Test>::AuditRateOutOfRange
+		);
+		assert_eq!(Balances::free_balance(REQUESTER), free);
+		let quote = |rate| Jobs::audited_price_quote(MODEL, rate, PRICE, 30, 8).unwrap();
+		// One run, plus an audit at the rate (rounded up), is what the job is expected to cost.
+		assert_eq!(quote(HALF).expected, (PRICE + FEE) + (PRICE + FEE) / 2);
+		assert_eq!(quote(crate::PPM).expected, 2 * (PRICE + FEE));
+		assert_eq!(quote(1).expected, PRICE + FEE + 1);
+		assert_eq!(Jobs::price_quote(MODEL, 3, PRICE, 30, 8).unwrap().expected, 3 * (PRICE + FEE));
+		post_audited(crate::PPM);
+		// The worker, the auditor and three escalation seats, as quoted.
+		assert_eq!(escrow_held(REQUESTER), 5 * (PRICE + FEE));
+		let quoted = quote(crate::PPM);
+		assert_eq!(quoted.payment + quoted.fee + quoted.escalation, 5 * (PRICE + FEE));
+		assert_eq!(quoted.deposit, deposit_held(REQUESTER));
+	});
+}
+
+/// The auditor is seated in the worker's round; the two agree and both are paid.
+#[test]
+fn an_audit_that_agrees_pays_both_and_the_requester_two_runs() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		let before = total(REQUESTER);
+		let (job, primary) = audited_and_decided(true, &[1, 2]);
+		let seats = seated(job);
+		assert_eq!(seats.len(), 2);
+		let auditor = seats[1];
+		assert_ne!(auditor, primary);
+		assert_eq!(record(job).seats[1].round, record(job).seats[0].round);
+		assert_eq!(record(job).audit, crate::Audit::Audited { seated: true });
+		// The auditor commits blind: the worker's reveal waits for its commitment.
+		assert_eq!(Jobs::duties(primary), vec![(job, Duty::Wait)]);
+		assert_noop!(
+			Jobs::reveal_result(
+				RuntimeOrigin::signed(primary),
+				job,
+				vec![1, 2].try_into().unwrap(),
+				salt(primary)
+			),
+			Error::<Test>::RevealWindowNotOpen
+		);
+		commit(auditor, job, &[1, 2]);
+		reveal(primary, job, &[1, 2]);
+		reveal(auditor, job, &[1, 2]);
+		assert!(matches!(
+			record(job).status,
+			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
+		));
+		for worker in [primary, auditor] {
+			assert_eq!(Balances::free_balance(worker), INITIAL_BALANCE - WORKER_STAKE + PRICE);
+			assert_eq!(stake(worker), WORKER_STAKE);
+		}
+		assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
+		assert_eq!(escrow_held(REQUESTER), 0);
+	});
+}
+
+/// A disagreement between the worker and its auditor escalates to a fresh seat; the side that
+/// loses is slashed and unpaid, whichever it is.
+#[test]
+fn a_cheat_caught_by_the_audit_is_slashed_whether_worker_or_auditor() {
+	for cheating_primary in [true, false] {
+		ExtBuilder::default().workers(3).build_and_execute(|| {
+			let before = total(REQUESTER);
+			let (honest, garbage): (&[u32], &[u32]) = (&[1, 2], &[6, 6, 6]);
+			let primary_output = if cheating_primary { garbage } else { honest };
+			let (job, primary) = audited_and_decided(true, primary_output);
+			let auditor = seated(job)[1];
+			let auditor_output = if cheating_primary { honest } else { garbage };
+			commit(auditor, job, auditor_output);
+			reveal(primary, job, primary_output);
+			reveal(auditor, job, auditor_output);
+			assert_eq!(record(job).status, JobStatus::Escalating { needed: 1 });
+			run_to_block(System::block_number() + 1);
+			let third = seated(job)[2];
+			assert!(third != primary && third != auditor);
+			commit(third, job, honest);
+			reveal(third, job, honest);
+			let hash = output_hash(1, MODEL, honest);
+			assert!(matches!(
+				record(job).status,
+				JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. }
+					if output_hash == hash
+			));
+			let (cheat, fair) =
+				if cheating_primary { (primary, auditor) } else { (auditor, primary) };
+			let slash = WORKER_STAKE / 10;
+			assert_eq!(stake(cheat), WORKER_STAKE - slash);
+			assert!(events().contains(&Event::WorkerSlashed {
+				worker: cheat,
+				job,
+				amount: slash,
+				reason: SlashReason::WrongResult
+			}));
+			assert_eq!(Balances::free_balance(cheat), INITIAL_BALANCE - WORKER_STAKE);
+			for worker in [fair, third] {
+				assert_eq!(Balances::free_balance(worker), INITIAL_BALANCE - WORKER_STAKE + PRICE);
+				assert_eq!(stake(worker), WORKER_STAKE);
+			}
+			// Two agreeing runs paid; the cheat's seat cost the requester nothing.
+			assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
+			assert_eq!(escrow_held(REQUESTER), 0);
+		});
+	}
+}
+
+/// The decision is the hash of the block after the commitment's and nothing else: the same job
+/// under different hashes of every other block decides the same, and under the other hash of
+/// that block decides the other way.
+#[test]
+fn the_audit_is_decided_only_by_the_block_after_the_commitment() {
+	let decide = |other_blocks: u8, audited: bool| {
+		let mut decided = None;
+		ExtBuilder::default().workers(3).build_and_execute(|| {
+			// Every other block hash around the job differs between runs.
+			for block in 1..=8u64 {
+				frame_system::BlockHash::<Test>::insert(
+					block,
+					sp_core::H256::repeat_byte(other_blocks.wrapping_add(block as u8)),
+				);
+			}
+			let job = post_audited(HALF);
+			run_to_block(System::block_number() + 1);
+			commit(seated(job)[0], job, &[1, 2]);
+			let committed_at = System::block_number();
+			frame_system::BlockHash::<Test>::insert(
+				committed_at + 1,
+				hash_deciding(job, HALF, audited),
+			);
+			run_to_block(committed_at + 2);
+			decided = events().into_iter().find_map(|event| match event {
+				Event::AuditDecided { audited, .. } => Some(audited),
+				_ => None,
+			});
+		});
+		decided
+	};
+	for audited in [true, false] {
+		assert_eq!(decide(40, audited), Some(audited));
+		assert_eq!(decide(140, audited), Some(audited));
+	}
+}
+
+/// A worker whose slash for a wrong answer is smaller than what cheating at the job's rate could
+/// gain is never seated: at 5 %, cheating on a job of 100 pays unless the slash exceeds 1,900,
+/// and every worker here risks 1,000 (10 % of its stake).
+#[test]
+fn workers_whose_slash_is_too_small_for_the_audit_rate_are_not_drawn() {
+	ExtBuilder::default().workers(3).build_and_execute(|| {
+		assert_eq!(Jobs::min_audited_slash(PRICE, 50_000), 1_900);
+		assert_eq!(Jobs::min_audited_slash(PRICE, 100_000), 900);
+		assert_eq!(Jobs::min_audited_slash(PRICE, crate::PPM), 0);
+		let before = total(REQUESTER);
+		let low = post_audited(50_000);
+		let enough = post_audited(100_000);
+		run_to_block(System::block_number() + 1);
+		assert!(seated(low).is_empty());
+		assert_eq!(seated(enough).len(), 1);
+		run_to_block(System::block_number() + 6);
+		assert!(JobRecords::<Test>::get(low).is_none(), "expired and removed");
+		assert!(events().contains(&Event::JobExpired { job: low }));
+		// The expired job cost nothing: what is gone is the assigned job's escrow and deposit.
+		assert_eq!(before - total(REQUESTER), 0);
+	});
+}
+
+/// When no auditor can be drawn in time the job ends without a verdict: the requester gets
+/// everything back, the worker is released unpaid and unslashed.
+#[test]
+fn an_audit_nobody_can_serve_ends_without_a_majority_and_refunds_everything() {
+	ExtBuilder::default().workers(1).build_and_execute(|| {
+		let before = total(REQUESTER);
+		let (job, primary) = audited_and_decided(true, &[1, 2]);
+		assert_eq!(record(job).audit, crate::Audit::Audited { seated: false });
+		// Tried in every block until the deadline, `MaxAssignmentDelay` (20) after the decision.
+		run_to_block(System::block_number() + 20);
+		assert_eq!(record(job).audit, crate::Audit::Audited { seated: false });
+		run_to_block(System::block_number() + 1);
+		assert!(matches!(
+			record(job).status,
+			JobStatus::Settled { verdict: Verdict::NoQuorum, .. }
+		));
+		assert_eq!(stake(primary), WORKER_STAKE);
+		assert!(pallet_workers::Workers::<Test>::get(primary).unwrap().live_jobs.is_empty());
+		assert_eq!(Balances::free_balance(primary), INITIAL_BALANCE - WORKER_STAKE);
+		assert_eq!(escrow_held(REQUESTER), 0);
+		assert_eq!(before - total(REQUESTER), 0, "only the deposit, still held, and refunded");
 	});
 }

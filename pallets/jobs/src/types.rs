@@ -54,6 +54,66 @@ impl Sampling {
 	}
 }
 
+/// Audit rates are in parts per million: 1_000_000 audits every job.
+pub const PPM: u32 = 1_000_000;
+
+/// How a job's answer is verified.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Security {
+	/// `replicas` workers run it; a majority of them must agree.
+	Replicated,
+	/// One worker runs it. Once its commitment is in a block, the hash of the next block
+	/// decides, with probability `rate` parts per million, whether an auditor (another worker,
+	/// drawn as seats are) runs it blind; the two must agree.
+	Audited {
+		/// The audit rate in parts per million, `Config::MinAuditRate..=PPM`.
+		rate: u32,
+	},
+}
+
+/// Where the audit of an audited job stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Audit<BlockNumber> {
+	/// Nothing decided: a replicated job, or an audited one whose worker has not committed.
+	Undecided,
+	/// The worker committed in block `committed_at`; the hash of the block after it decides.
+	/// Reveals wait for the decision.
+	Deciding {
+		/// The block that carried the commitment.
+		committed_at: BlockNumber,
+	},
+	/// Not audited: the worker's answer alone settles the job.
+	Skipped,
+	/// Audited: an auditor is being drawn (`seated` false; reveals wait for it) or holds a
+	/// seat beside the worker's, and two seats must agree.
+	Audited {
+		/// Whether the auditor holds its seat.
+		seated: bool,
+	},
+}
+
 /// How a settled job ended.
 #[derive(
 	Encode,
@@ -220,8 +280,12 @@ pub struct Job<T: Config> {
 	pub max_tokens: u32,
 	/// How tokens are chosen.
 	pub sampling: Sampling,
-	/// How many workers run it at first: a majority of them must agree.
+	/// How many workers run it at first: a majority of them must agree (1 for an audited job).
 	pub replicas: u32,
+	/// How its answer is verified.
+	pub security: Security,
+	/// Where its audit stands (audited jobs).
+	pub audit: Audit<BlockNumberFor<T>>,
 	/// The current round: 0 until the first escalation.
 	pub round: u8,
 	/// What each agreeing worker is paid.
@@ -252,6 +316,12 @@ impl<T: Config> Job<T> {
 	/// Whether `seat` belongs to the round being committed and revealed now.
 	pub fn in_current_round(&self, seat: &Seat<T::AccountId>) -> bool {
 		seat.round == self.round && matches!(self.status, JobStatus::Assigned { .. })
+	}
+
+	/// Whether the reveals of the current round wait for the audit: its decision, or the
+	/// auditor's seat.
+	pub fn awaits_audit(&self) -> bool {
+		matches!(self.audit, Audit::Deciding { .. } | Audit::Audited { seated: false })
 	}
 
 	/// Whether `seat`'s worker still holds the job: a seat of the current round, or one that
@@ -346,4 +416,8 @@ pub struct Quote<Balance> {
 	pub deposit: Balance,
 	/// Everything a post takes: payment, fee, escalation and deposit held, and the surcharge.
 	pub total: Balance,
+	/// What the job is expected to cost when every seat is honest: payment and fee of the
+	/// replicas, or of one run plus an audit at the audit rate (rounded up), plus the
+	/// surcharge.
+	pub expected: Balance,
 }

@@ -29,6 +29,7 @@ impl pallet_jobs::Config for Runtime {
 	type NoShowSlash = market::NoShowSlash;
 	type MinReplicas = market::MinReplicas;
 	type MaxReplicas = market::MaxReplicas;
+	type MinAuditRate = market::MinAuditRate;
 	type JobDepositBase = market::JobDepositBase;
 	type JobDepositPerByte = market::JobDepositPerByte;
 	type MaxPromptLen = ConstU32<8192>;

@@ -80,6 +80,9 @@ pub mod dynamic_params {
 		/// a worker learns of its seat and the inclusion of its commitment.
 		#[codec(index = 17)]
 		pub static CommitMargin: BlockNumber = 10;
+		/// The lowest audit rate an audited job may ask for, in parts per million.
+		#[codec(index = 18)]
+		pub static MinAuditRate: u32 = 10_000;
 	}
 
 	/// Governance itself: set by root (the root track) only.
@@ -363,6 +366,7 @@ catalogue! {
 	Market market EmissionPerEra: Balance 0, 100_000 * UNIT;
 	Market market RebateCap: Share 0, percent(100);
 	Market market CommitMargin: Blocks blocks(MIN_FINALITY_MARGIN), blocks(5 * MINUTES);
+	Market market MinAuditRate: Count 1, 1_000_000;
 	Governance governance ParametersPreparePeriod: Blocks 1, blocks(30 * DAYS);
 	Governance governance ParametersDecisionPeriod: Blocks 10, blocks(90 * DAYS);
 	Governance governance ParametersConfirmPeriod: Blocks 1, blocks(30 * DAYS);

@@ -153,12 +153,17 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 		value["deposit_held"] = json!(posted.deposit.to_string());
 		value["surcharge"] = json!(posted.surcharge.to_string());
 		value["transaction_fee"] = json!(posted.tx_fee.to_string());
+		value["expected_cost"] = json!(posted.expected.to_string());
 		value["balance_before"] = json!(before.to_string());
 		value["balance_after"] = json!(after.to_string());
 	});
 	if !json_out {
 		println!("deposit    {} held until the record is removed", format_amount(posted.deposit));
 		println!("tx fee     {}", format_amount(posted.tx_fee));
+		println!(
+			"expected   {} for the runs, as quoted when posted",
+			format_amount(posted.expected)
+		);
 		let change = i128::try_from(after).unwrap_or(i128::MAX)
 			- i128::try_from(before).unwrap_or(i128::MAX);
 		let sign = if change < 0 { "-" } else { "+" };

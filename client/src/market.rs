@@ -548,6 +548,9 @@ pub struct Posted {
 	pub surcharge: u128,
 	/// The transaction fee paid for posting.
 	pub tx_fee: u128,
+	/// What the job was expected to cost when posted, with honest workers: the quote's
+	/// `expected` (payments and fees of the runs, the audit at its rate, the surcharge).
+	pub expected: u128,
 }
 
 /// Posts `request` (after [`check`]) and follows it until it settles or `timeout` passes,
@@ -559,7 +562,7 @@ pub async fn post_and_follow(
 	timeout: std::time::Duration,
 	mut on_stage: impl FnMut(&Stage),
 ) -> Result<(Posted, Receipt), MarketError> {
-	check(client, requester, request).await?;
+	let quote = check(client, requester, request).await?;
 	// Follow finalised blocks from before the post, so that no event of the job is missed.
 	let mut blocks =
 		client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
@@ -594,6 +597,7 @@ pub async fn post_and_follow(
 		deposit: posted_event.deposit,
 		surcharge: posted_event.surcharge,
 		tx_fee,
+		expected: quote.expected,
 	};
 	on_stage(&Stage::Posted { job, block: post_block });
 

@@ -1598,6 +1598,17 @@ fn an_audited_job_escrows_five_seats_and_checks_its_rate() {
 	});
 }
 
+/// Each of `paid` was paid its price and kept its stake, and the requester, which had
+/// `before`, paid for exactly two runs and holds no escrow.
+fn two_runs_paid(before: Balance, paid: [AccountId; 2]) {
+	for worker in paid {
+		assert_eq!(Balances::free_balance(worker), INITIAL_BALANCE - WORKER_STAKE + PRICE);
+		assert_eq!(stake(worker), WORKER_STAKE);
+	}
+	assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
+	assert_eq!(escrow_held(REQUESTER), 0);
+}
+
 /// The auditor is seated in the worker's round; the two agree and both are paid.
 #[test]
 fn an_audit_that_agrees_pays_both_and_the_requester_two_runs() {
@@ -1628,12 +1639,7 @@ fn an_audit_that_agrees_pays_both_and_the_requester_two_runs() {
 			record(job).status,
 			JobStatus::Settled { verdict: Verdict::Accepted { .. }, .. }
 		));
-		for worker in [primary, auditor] {
-			assert_eq!(Balances::free_balance(worker), INITIAL_BALANCE - WORKER_STAKE + PRICE);
-			assert_eq!(stake(worker), WORKER_STAKE);
-		}
-		assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
-		assert_eq!(escrow_held(REQUESTER), 0);
+		two_runs_paid(before, [primary, auditor]);
 	});
 }
 
@@ -1675,13 +1681,8 @@ fn a_cheat_caught_by_the_audit_is_slashed_whether_worker_or_auditor() {
 				reason: SlashReason::WrongResult
 			}));
 			assert_eq!(Balances::free_balance(cheat), INITIAL_BALANCE - WORKER_STAKE);
-			for worker in [fair, third] {
-				assert_eq!(Balances::free_balance(worker), INITIAL_BALANCE - WORKER_STAKE + PRICE);
-				assert_eq!(stake(worker), WORKER_STAKE);
-			}
 			// Two agreeing runs paid; the cheat's seat cost the requester nothing.
-			assert_eq!(before - total(REQUESTER), 2 * (PRICE + FEE));
-			assert_eq!(escrow_held(REQUESTER), 0);
+			two_runs_paid(before, [fair, third]);
 		});
 	}
 }

@@ -8,12 +8,16 @@ use commons_engine::{
 	AdapterChoice, Backend, EngineError, GpuError, Model, Sampling, StopReason,
 };
 
-const MODEL: &str =
-	concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+/// The model file, found from the package directory `cargo test` names when it runs the test
+/// (the one compiled in may be another checkout's, when a target directory is shared).
+fn model_path() -> std::path::PathBuf {
+	let package = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+	std::path::Path::new(&package).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
+}
 const TEXT: &str = include_str!("fixtures/agreement.txt");
 
 fn model() -> Model {
-	Model::load(MODEL).expect("the model file (scripts/fetch-model.sh) loads")
+	Model::load(model_path()).expect("the model file (scripts/fetch-model.sh) loads")
 }
 
 fn france(model: &Model) -> Vec<u32> {
@@ -146,10 +150,11 @@ const MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea3
 fn only_the_registered_file_loads_when_a_hash_is_given() {
 	let mut expected = [0u8; 32];
 	hex::decode_to_slice(MODEL_SHA256, &mut expected).unwrap();
-	let model = Model::load_verified(MODEL, &expected).expect("the real file matches");
+	let model = Model::load_verified(model_path(), &expected).expect("the real file matches");
 	assert_eq!(model.config().layers, 30);
 	expected[0] ^= 1;
-	let error = Model::load_verified(MODEL, &expected).err().expect("a wrong hash is refused");
+	let error =
+		Model::load_verified(model_path(), &expected).err().expect("a wrong hash is refused");
 	let message = error.to_string();
 	println!("{message}");
 	assert!(matches!(error, EngineError::HashMismatch { .. }), "{message}");

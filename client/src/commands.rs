@@ -83,13 +83,20 @@ pub struct InferArgs {
 	pub models_dir: std::path::PathBuf,
 	/// How long to wait for settlement.
 	pub timeout: Duration,
+	/// Only check and quote; sign nothing.
+	pub dry_run: bool,
 }
 
 /// `commons infer`: check, post, follow with a progress display, print the answer and receipt.
 pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(), Failure> {
-	let InferArgs { model, mut request, key, models_dir, timeout } = args;
+	let InferArgs { model, mut request, key, models_dir, timeout, dry_run } = args;
 	let (model, info) = chain::resolve_model(client, &model).await.map_err(MarketError::from)?;
 	request.model = model;
+	if dry_run {
+		let quote = market::check(client, &key, &request).await?;
+		print_quote(&quote, json_out);
+		return Ok(());
+	}
 	let requester = chain::account(&key.account_id());
 	let before = market::free_balance(client, &requester).await?;
 
@@ -177,6 +184,39 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 			error: anyhow::anyhow!("job {} was not accepted: {:?}", receipt.job, receipt.outcome),
 		})
 	}
+}
+
+/// What a checked request would hold and is expected to cost.
+fn print_quote(quote: &market::Quote, json_out: bool) {
+	if json_out {
+		println!(
+			"{}",
+			json!({
+				"dry_run": true,
+				"payment": quote.payment.to_string(),
+				"fee": quote.fee.to_string(),
+				"escalation": quote.escalation.to_string(),
+				"surcharge": quote.surcharge.to_string(),
+				"deposit": quote.deposit.to_string(),
+				"total": quote.total.to_string(),
+				"expected": quote.expected.to_string(),
+			})
+		);
+		return;
+	}
+	println!("payment    {} to the first seats", format_amount(quote.payment));
+	println!("fee        {} protocol fee", format_amount(quote.fee));
+	println!(
+		"escalation {} held for further seats, returned unless used",
+		format_amount(quote.escalation)
+	);
+	println!("surcharge  {}", format_amount(quote.surcharge));
+	println!("deposit    {} held until the record is removed", format_amount(quote.deposit));
+	println!("holds      {} in all, plus the transaction fee", format_amount(quote.total));
+	println!(
+		"expected   {} with honest workers (nothing was signed)",
+		format_amount(quote.expected)
+	);
 }
 
 /// Token ids to text with the model file's own tokenizer.

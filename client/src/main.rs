@@ -92,6 +92,10 @@ enum Command {
 		/// Seconds to wait for settlement.
 		#[arg(long, default_value_t = 300)]
 		timeout: u64,
+		/// Check the request and print what posting it would hold and is expected to cost;
+		/// sign nothing.
+		#[arg(long)]
+		dry_run: bool,
 	},
 	/// Jobs.
 	Job {
@@ -311,6 +315,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			key,
 			models_dir,
 			timeout,
+			dry_run,
 		} => {
 			let key = key.keypair()?;
 			let client = chain::connect(&cli.url).await?;
@@ -329,6 +334,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				key,
 				models_dir,
 				timeout: Duration::from_secs(timeout),
+				dry_run,
 			};
 			commands::infer(&client, args, cli.json).await?;
 		},

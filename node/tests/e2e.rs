@@ -6,6 +6,8 @@ mod common;
 
 use std::time::Duration;
 
+use commons_runtime::currency::UNIT;
+
 use common::{
 	free_port,
 	market::{
@@ -168,6 +170,35 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	assert_eq!(unreachable.status.code(), Some(3), "{}", text(&unreachable));
 	let error: serde_json::Value = serde_json::from_slice(&unreachable.stdout).unwrap();
 	assert!(error["error"].as_str().unwrap().contains("unreachable"), "{error}");
+
+	// Audited requests: a rate below the governed MinAuditRate (1 %) is refused before signing,
+	// replicas and a rate together are a usage error, and a dry run quotes one run plus the
+	// audit at its rate without signing anything.
+	let low =
+		infer(&[&["--model", "0", "--price", "1", "--audit-rate", "0.5%"][..], &prompt].concat());
+	assert_eq!(low.status.code(), Some(2), "{}", text(&low));
+	assert!(
+		String::from_utf8_lossy(&low.stderr)
+			.contains("between 10000 and 1000000 parts per million"),
+		"{}",
+		text(&low)
+	);
+	#[rustfmt::skip]
+	let both = infer(&[&[
+		"--model", "0", "--price", "1", "--audit-rate", "5%", "--replicas", "3",
+	][..], &prompt].concat());
+	assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+	#[rustfmt::skip]
+	let quoted = json(&infer(&[&[
+		"--json", "--model", "0", "--price", "1", "--audit-rate", "5%", "--dry-run",
+	][..], &prompt].concat()));
+	assert_eq!(quoted["dry_run"], true, "{quoted}");
+	// A run is the price and the 5 % protocol fee, 1.05 CMN; the audit at 5 % adds 5 % of it.
+	let run_cost = 105 * UNIT / 100;
+	assert_eq!(amount(&quoted["expected"]), run_cost + run_cost / 20, "{quoted}");
+	// Held: the worker, the auditor and three escalation seats, and the deposit.
+	assert_eq!(amount(&quoted["payment"]) + amount(&quoted["fee"]), run_cost, "{quoted}");
+	assert_eq!(amount(&quoted["escalation"]), 4 * run_cost, "{quoted}");
 
 	// Nothing above moved Alice's funds but the transfer to the poor requester (and its fee).
 	let transfer_fee = 0.5e12 as u128;

@@ -314,15 +314,13 @@ pub const PPM: u32 = 1_000_000;
 
 /// The governed `MinAuditRate`, in parts per million.
 pub async fn min_audit_rate(client: &Client) -> Result<u32, ChainError> {
-	let (key, default) = crate::governance::storage_location("MinAuditRate").map_err(|error| {
+	let failed = |error: crate::governance::GovError| {
 		ChainError::other("reading MinAuditRate")(subxt::Error::Other(error.to_string()))
-	})?;
+	};
+	let (key, default) = crate::governance::storage_location("MinAuditRate").map_err(failed)?;
 	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
-	let stored = at.fetch_raw(key).await.map_err(other("reading MinAuditRate"))?;
-	let rate = match stored {
-		Some(bytes) => crate::governance::stored_number(&bytes).map_err(|error| {
-			ChainError::other("reading MinAuditRate")(subxt::Error::Other(error.to_string()))
-		})?,
+	let rate = match at.fetch_raw(key).await.map_err(other("reading MinAuditRate"))? {
+		Some(bytes) => crate::governance::stored_number(&bytes).map_err(failed)?,
 		None => default,
 	};
 	Ok(u32::try_from(rate).unwrap_or(PPM))

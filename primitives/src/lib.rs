@@ -9,6 +9,8 @@
 
 extern crate alloc;
 
+pub mod prompt;
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::Get,
@@ -98,6 +100,13 @@ pub struct Capacity {
 	/// The tokens (prompt and generated, see [`job_work`]) one slot processes per block.
 	pub tokens_per_block: u32,
 }
+
+/// Sampling temperatures are fixed point with three decimals: 1000 is 1.0.
+pub const TEMPERATURE_ONE: u32 = 1000;
+/// The highest temperature a job may ask for (4.0).
+pub const MAX_TEMPERATURE: u32 = 4 * TEMPERATURE_ONE;
+/// The largest top-k a job may ask for.
+pub const MAX_TOP_K: u32 = 1024;
 
 /// The tokens a chat template may add around a prompt. A prompt whose tokens, template
 /// included, outnumber its bytes plus this allowance yields an empty output (docs/protocol.md),

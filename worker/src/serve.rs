@@ -30,7 +30,10 @@ use std::{
 
 use anyhow::{bail, Context};
 use commons_engine::{tokenizer::Role, Backend, EngineError, Model, Sampling, ENGINE_VERSION};
-use commons_primitives::{JobId, ModelId};
+use commons_primitives::{
+	prompt::{Prompt, Role as PromptRole},
+	JobId, ModelId,
+};
 use subxt::utils::AccountId32;
 use tokio::{sync::watch, task::JoinSet};
 
@@ -785,19 +788,42 @@ impl Worker {
 	}
 }
 
-/// The protocol's rule for turning a job into tokens (docs/protocol.md): the prompt bytes, read
-/// as UTF-8 (invalid sequences replaced), are one user message in the model's chat template; a
-/// prompt too long for the context, or whose tokens outnumber its bytes plus the template's
-/// allowance (`PROMPT_TEMPLATE_TOKENS`), yields an empty output, which every honest worker
-/// agrees on. The second rule keeps a job's work within the size the chain sized its windows by.
+/// The protocol's rule for turning a job into tokens (docs/protocol.md, "Prompts"): text prompt
+/// bytes, read as UTF-8 (invalid sequences replaced), are one user message in the model's chat
+/// template; a conversation's messages are its turns. A prompt too long for the context, or
+/// whose tokens outnumber its bytes plus the template's allowance (`PROMPT_TEMPLATE_TOKENS`),
+/// yields an empty output, which every honest worker agrees on. The second rule keeps a job's
+/// work within the size the chain sized its windows by.
 pub fn generate(
 	engine: &Model,
 	prompt: &[u8],
 	max_tokens: u32,
 	sampling: &JobSampling,
 ) -> anyhow::Result<Vec<u32>> {
-	let text = String::from_utf8_lossy(prompt);
-	let tokens = engine.tokenizer().encode_chat(&[(Role::User, &text)], true)?;
+	let tokens = match commons_primitives::prompt::parse(prompt) {
+		Ok(Prompt::Text(bytes)) => {
+			let text = String::from_utf8_lossy(bytes);
+			engine.tokenizer().encode_chat(&[(Role::User, &text)], true)?
+		},
+		Ok(Prompt::Conversation(messages)) => {
+			let turns: Vec<(Role, &str)> = messages
+				.iter()
+				.map(|message| {
+					let role = match message.role {
+						PromptRole::System => Role::System,
+						PromptRole::User => Role::User,
+						PromptRole::Assistant => Role::Assistant,
+					};
+					// The chain posts only conversations whose content is UTF-8.
+					(role, std::str::from_utf8(&message.content).unwrap_or_default())
+				})
+				.collect();
+			engine.tokenizer().encode_chat(&turns, true)?
+		},
+		// The chain refuses malformed conversations; were one stored, every worker agrees on
+		// the empty output.
+		Err(_) => return Ok(Vec::new()),
+	};
 	let allowed = prompt.len().saturating_add(commons_primitives::PROMPT_TEMPLATE_TOKENS as usize);
 	if tokens.len() > allowed {
 		return Ok(Vec::new());

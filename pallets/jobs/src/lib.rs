@@ -339,6 +339,9 @@ pub mod pallet {
 		AuditRateOutOfRange,
 		/// The job's audit is being decided or its auditor drawn: reveals wait for it.
 		AuditPending,
+		/// The prompt starts with the conversation tag but is not a conversation of 1 to 8
+		/// messages with UTF-8 content, exactly encoded (docs/protocol.md, "Prompts").
+		MalformedConversation,
 	}
 
 	#[pallet::hooks]
@@ -656,6 +659,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
 		let prompt: BoundedVec<u8, T::MaxPromptLen> =
 			prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
+		commons_primitives::prompt::parse(&prompt)
+			.map_err(|_| Error::<T>::MalformedConversation)?;
 		ensure!(
 			(1..=T::MaxOutputTokens::get()).contains(&max_tokens),
 			Error::<T>::MaxTokensOutOfRange

@@ -241,6 +241,46 @@ fn post_job_refuses_bad_input_and_holds_nothing() {
 }
 
 #[test]
+fn conversations_are_posted_only_when_they_decode_exactly() {
+	use commons_primitives::prompt::{encode_conversation, Message, Role, CONVERSATION_TAG};
+	ExtBuilder::default().build_and_execute(|| {
+		let post = |prompt: Vec<u8>| {
+			Jobs::post_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				prompt,
+				8,
+				Sampling::Greedy,
+				3,
+				PRICE,
+				5,
+			)
+		};
+		let user = |text: &str| Message { role: Role::User, content: text.as_bytes().to_vec() };
+		let mut trailing = encode_conversation(&[user("hi")]);
+		trailing.push(0);
+		let not_utf8 = encode_conversation(&[Message { role: Role::User, content: vec![0xc3] }]);
+		for malformed in [
+			vec![CONVERSATION_TAG],
+			encode_conversation(&[]),
+			encode_conversation(&vec![user("x"); 9]),
+			trailing,
+			not_utf8,
+		] {
+			assert_noop!(post(malformed), Error::<Test>::MalformedConversation);
+		}
+		assert_eq!(escrow_held(REQUESTER) + deposit_held(REQUESTER), 0);
+
+		let system = Message { role: Role::System, content: b"Be brief.".to_vec() };
+		let conversation = encode_conversation(&[system, user("hi")]);
+		let job = JobCounters::<Test>::get().next_job;
+		assert_ok!(post(conversation.clone()));
+		let record = JobRecords::<Test>::get(job).expect("posted");
+		assert_eq!(record.prompt.to_vec(), conversation);
+	});
+}
+
+#[test]
 fn post_job_is_bounded_by_the_job_store() {
 	ExtBuilder::default().build_and_execute(|| {
 		for _ in 0..32 {

@@ -8,12 +8,7 @@ use scale_info::TypeInfo;
 
 use crate::{BalanceOf, Config};
 
-/// Temperatures are fixed point with three decimals: 1000 is 1.0.
-pub const TEMPERATURE_ONE: u32 = 1000;
-/// The highest temperature a job may ask for (4.0).
-pub const MAX_TEMPERATURE: u32 = 4 * TEMPERATURE_ONE;
-/// The largest top-k a job may ask for.
-pub const MAX_TOP_K: u32 = 1024;
+pub use commons_primitives::{MAX_TEMPERATURE, MAX_TOP_K, TEMPERATURE_ONE};
 
 /// How the next token is chosen from the logits.
 #[derive(

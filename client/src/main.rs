@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use commons_client::{
 	amount::{format_amount, parse_amount},
 	chain, keys,
-	market::JobRequest,
+	market::{self, JobRequest},
 	rpc::describe_dispatch_error,
 	tx, Error, Keypair, Node, Scheme,
 };
@@ -67,9 +67,22 @@ enum Command {
 		/// The user message.
 		#[arg(long)]
 		prompt: String,
+		/// A system message before it: the job then carries a conversation.
+		#[arg(long)]
+		system: Option<String>,
 		/// Most tokens to generate.
 		#[arg(long, default_value_t = 32)]
 		max_tokens: u32,
+		/// Sampling temperature, 0 (greedy, the default) to 4, with up to three decimals.
+		#[arg(long, value_parser = parse_temperature, default_value = "0")]
+		temperature: u32,
+		/// With a temperature: sample among the this many likeliest tokens.
+		#[arg(long, default_value_t = 40)]
+		top_k: u32,
+		/// With a temperature: the sampler's seed (random when omitted); the same seed gives
+		/// the same answer.
+		#[arg(long)]
+		seed: Option<u64>,
 		/// Workers that must run it and agree.
 		#[arg(long, default_value_t = 3, conflicts_with = "audit_rate")]
 		replicas: u32,
@@ -117,12 +130,67 @@ enum Command {
 		#[command(subcommand)]
 		command: GovCommand,
 	},
+	/// Serve an OpenAI-style HTTP API (`/v1/chat/completions`, `/v1/models`) that pays for
+	/// each completion from the key, within a per-job limit and a budget.
+	Gateway(GatewayArgs),
 	/// Print a completion script for a shell (`commons completions bash >
 	/// /etc/bash_completion.d/commons`).
 	Completions {
 		/// The shell.
 		shell: clap_complete::Shell,
 	},
+}
+
+/// What `commons gateway` is asked.
+#[derive(clap::Args)]
+struct GatewayArgs {
+	/// Address to listen on; anything beyond the loopback interface needs --api-key.
+	#[arg(long, env = "COMMONS_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+	listen: std::net::SocketAddr,
+	/// The most one job may cost (escrow, surcharge and transaction fee), in CMN.
+	#[arg(long, env = "COMMONS_GATEWAY_MAX_JOB_COST", value_parser = parse_amount)]
+	max_job_cost: Balance,
+	/// The most all jobs of this gateway process may cost together, in CMN.
+	#[arg(long, env = "COMMONS_GATEWAY_BUDGET", value_parser = parse_amount)]
+	budget: Balance,
+	/// Workers that must run each job and agree.
+	#[arg(long, default_value_t = 3, conflicts_with = "audit_rate")]
+	replicas: u32,
+	/// Audited jobs at this rate instead of replicated ones (`5%`, `50000ppm`).
+	#[arg(long, value_parser = parse_rate)]
+	audit_rate: Option<u32>,
+	/// Price per replica in CMN (default: the lowest at which enough online workers serve the
+	/// model).
+	#[arg(long, value_parser = parse_amount)]
+	price: Option<Balance>,
+	/// Max tokens of a request that names none.
+	#[arg(long, default_value_t = 64)]
+	max_tokens: u32,
+	/// Blocks within which workers must be assigned, or the job expires.
+	#[arg(long, default_value_t = 30)]
+	deadline: u32,
+	/// Seconds a request waits for its job to settle.
+	#[arg(long, default_value_t = 300)]
+	timeout: u64,
+	/// Where model files are looked for, for their tokenizers.
+	#[arg(long, default_value = "models")]
+	models_dir: PathBuf,
+	/// A bearer token clients must send (`Authorization: Bearer …`).
+	#[arg(long, env = "COMMONS_GATEWAY_API_KEY", hide_env_values = true)]
+	api_key: Option<String>,
+	/// The key that pays.
+	#[command(flatten)]
+	key: KeyArgs,
+}
+
+/// A temperature in thousandths, from `0.7`.
+fn parse_temperature(text: &str) -> Result<u32, String> {
+	let milli = commons_client::amount::parse_decimal(text.trim(), 3)
+		.map_err(|_| format!("{text:?} is not a temperature: write a number such as 0.7"))?;
+	u32::try_from(milli)
+		.ok()
+		.filter(|milli| *milli <= commons_client::market::MAX_TEMPERATURE)
+		.ok_or_else(|| format!("{text:?} is outside 0–4"))
 }
 
 /// An audit rate in parts per million, from `5%`, `0.5%` or `50000ppm`.
@@ -307,7 +375,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		Command::Infer {
 			model,
 			prompt,
+			system,
 			max_tokens,
+			temperature,
+			top_k,
+			seed,
 			replicas,
 			audit_rate,
 			price,
@@ -317,12 +389,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			timeout,
 			dry_run,
 		} => {
+			use commons_primitives::prompt::{encode_conversation, Message, Role};
 			let key = key.keypair()?;
 			let client = chain::connect(&cli.url).await?;
+			let prompt = match system {
+				None => prompt.into_bytes(),
+				Some(system) => encode_conversation(&[
+					Message { role: Role::System, content: system.into_bytes() },
+					Message { role: Role::User, content: prompt.into_bytes() },
+				]),
+			};
+			let sampling = match temperature {
+				0 => market::Sampling::Greedy,
+				temperature => market::Sampling::TopK {
+					temperature,
+					top_k,
+					seed: seed.unwrap_or_else(market::random_seed),
+				},
+			};
 			let request = JobRequest {
 				model: 0,
 				prompt,
 				max_tokens,
+				sampling,
 				replicas,
 				audit_rate,
 				price,
@@ -340,6 +429,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		},
 		Command::Job { command: JobCommand::Show { id } } => {
 			commands::job_show(&chain::connect(&cli.url).await?, &cli.url, id, cli.json).await?;
+		},
+		Command::Gateway(args) => {
+			let config = commons_client::gateway::Config {
+				listen: args.listen,
+				url: cli.url.clone(),
+				key: args.key.keypair()?,
+				models_dir: args.models_dir,
+				replicas: args.replicas,
+				audit_rate: args.audit_rate,
+				price: args.price,
+				max_job_cost: args.max_job_cost,
+				budget: args.budget,
+				default_max_tokens: args.max_tokens,
+				deadline_blocks: args.deadline,
+				timeout: Duration::from_secs(args.timeout),
+				api_key: args.api_key,
+			};
+			commons_client::gateway::serve(config).await?;
 		},
 		Command::Completions { shell } => {
 			use clap::CommandFactory;

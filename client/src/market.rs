@@ -13,22 +13,27 @@ use crate::chain::{
 		self,
 		jobs::events as job_events,
 		runtime_types::commons_primitives::ModelStatus,
-		runtime_types::pallet_jobs::types::{
-			JobStatus, Quote as ChainQuote, Sampling as JobSampling, Verdict,
-		},
+		runtime_types::pallet_jobs::types::{JobStatus, Quote as ChainQuote, Verdict},
 	},
 	BlockHash, ChainError, Client, CommonsConfig,
 };
+
+/// How a job's tokens are chosen: greedy, or seeded top-k at a temperature in thousandths.
+pub use crate::chain::api::runtime_types::pallet_jobs::types::Sampling;
+pub use commons_primitives::{MAX_TEMPERATURE, MAX_TOP_K, TEMPERATURE_ONE};
 
 /// What a requester asks for.
 #[derive(Clone, Debug)]
 pub struct JobRequest {
 	/// The model, by registry id.
 	pub model: u32,
-	/// The user message (UTF-8).
-	pub prompt: String,
+	/// The prompt's bytes: text (one user message) or a conversation
+	/// (`commons_primitives::prompt`).
+	pub prompt: Vec<u8>,
 	/// Most tokens to generate.
 	pub max_tokens: u32,
+	/// How tokens are chosen.
+	pub sampling: Sampling,
 	/// Workers that must agree (ignored for an audited job).
 	pub replicas: u32,
 	/// Audited instead of replicated: one worker and, at this rate in parts per million, an
@@ -62,14 +67,54 @@ pub enum Refusal {
 		/// The most allowed.
 		max: u32,
 	},
-	/// Replicas out of the storage bound.
-	#[error("replicas must be between 1 and {max}, not {requested}")]
+	/// Replicas out of the governed range.
+	#[error("replicas must be between 1 and {max} (the governed MaxReplicas), not {requested}")]
 	Replicas {
 		/// Asked for.
 		requested: u32,
-		/// The most seats a job has.
+		/// The governed `MaxReplicas`.
 		max: u32,
 	},
+	/// The assignment deadline is out of the governed range.
+	#[error(
+		"the deadline must be 1 to {max} blocks from now (the governed MaxAssignmentDelay), not \
+		 {requested}"
+	)]
+	Deadline {
+		/// Asked for.
+		requested: u32,
+		/// The governed `MaxAssignmentDelay`.
+		max: u32,
+	},
+	/// Too few online workers serve the model at the price: the job could only expire.
+	#[error(
+		"only {available} online worker(s) serve model {model} at a price per replica of {price} \
+		 or less; the job needs {needed}"
+	)]
+	NotEnoughWorkers {
+		/// The model.
+		model: u32,
+		/// Offered, formatted.
+		price: String,
+		/// Online workers serving it at that price.
+		available: u32,
+		/// Seats the job fills first.
+		needed: u32,
+	},
+	/// Sampling parameters out of range.
+	#[error(
+		"sampling needs a temperature above 0 and at most {max_temperature} and a top-k of 1 to \
+		 {max_top_k}"
+	)]
+	Sampling {
+		/// The highest temperature.
+		max_temperature: f64,
+		/// The largest top-k.
+		max_top_k: u32,
+	},
+	/// A conversation that the chain would refuse.
+	#[error("the conversation is malformed: {0}")]
+	Conversation(&'static str),
 	/// The audit rate is out of the governed range.
 	#[error("the audit rate must be between {min} and 1000000 parts per million (MinAuditRate to every job), not {requested}")]
 	AuditRate {
@@ -163,6 +208,8 @@ pub struct Quote {
 	/// What the job is expected to cost with honest workers: the replicas' payment and fee,
 	/// or one run plus an audit at the audit rate; and the surcharge.
 	pub expected: u128,
+	/// The post's transaction fee, as estimated.
+	pub tx_fee: u128,
 }
 
 fn fmt(amount: u128) -> String {
@@ -182,6 +229,25 @@ pub async fn check(
 	if request.prompt.is_empty() {
 		return Err(Refusal::EmptyPrompt.into());
 	}
+	if let Err(error) = commons_primitives::prompt::parse(&request.prompt) {
+		use commons_primitives::prompt::PromptError;
+		return Err(Refusal::Conversation(match error {
+			PromptError::EmptyConversation => "it has no messages",
+			PromptError::TooManyMessages => "it has more than 8 messages",
+			PromptError::Malformed => "its bytes are not an exactly encoded list of messages",
+			PromptError::NotUtf8 => "a message is not UTF-8",
+		})
+		.into());
+	}
+	if let Sampling::TopK { temperature, top_k, .. } = request.sampling {
+		if !(1..=MAX_TEMPERATURE).contains(&temperature) || !(1..=MAX_TOP_K).contains(&top_k) {
+			return Err(Refusal::Sampling {
+				max_temperature: f64::from(MAX_TEMPERATURE) / f64::from(TEMPERATURE_ONE),
+				max_top_k: MAX_TOP_K,
+			}
+			.into());
+		}
+	}
 	let constants = client.constants();
 	let max_prompt = constants
 		.at(&api::constants().jobs().max_prompt_len())
@@ -195,8 +261,11 @@ pub async fn check(
 	if request.max_tokens == 0 || request.max_tokens > max_tokens {
 		return Err(Refusal::MaxTokens { requested: request.max_tokens, max: max_tokens }.into());
 	}
-	let max_seats =
-		constants.at(&api::constants().jobs().max_seats()).map_err(other("reading MaxSeats"))?;
+	let max_replicas = governed(client, "MaxReplicas").await?;
+	let max_delay = governed(client, "MaxAssignmentDelay").await?;
+	if request.deadline_blocks == 0 || request.deadline_blocks > max_delay {
+		return Err(Refusal::Deadline { requested: request.deadline_blocks, max: max_delay }.into());
+	}
 	match request.audit_rate {
 		Some(rate) => {
 			let min = min_audit_rate(client).await?;
@@ -204,8 +273,8 @@ pub async fn check(
 				return Err(Refusal::AuditRate { requested: rate, min }.into());
 			}
 		},
-		None if request.replicas == 0 || request.replicas > max_seats => {
-			return Err(Refusal::Replicas { requested: request.replicas, max: max_seats }.into());
+		None if request.replicas == 0 || request.replicas > max_replicas => {
+			return Err(Refusal::Replicas { requested: request.replicas, max: max_replicas }.into());
 		},
 		None => {},
 	}
@@ -224,6 +293,23 @@ pub async fn check(
 			model,
 			price: fmt(request.price),
 			floor: fmt(info.spec.min_price),
+		}
+		.into());
+	}
+	let needed = if request.audit_rate.is_some() { 1 } else { request.replicas };
+	let available = workers(client)
+		.await?
+		.iter()
+		.filter(|(_, worker)| {
+			worker.online && worker.price <= request.price && worker.models.0.contains(&model)
+		})
+		.count() as u32;
+	if available < needed {
+		return Err(Refusal::NotEnoughWorkers {
+			model,
+			price: fmt(request.price),
+			available,
+			needed,
 		}
 		.into());
 	}
@@ -250,7 +336,8 @@ pub async fn check(
 		}
 		.into());
 	}
-	let quote = Quote {
+	let mut quote = Quote {
+		tx_fee: 0,
 		payment: quote.payment,
 		fee: quote.fee,
 		escalation: quote.escalation,
@@ -270,6 +357,7 @@ pub async fn check(
 		.partial_fee_estimate()
 		.await
 		.map_err(other("estimating the fee"))?;
+	quote.tx_fee = fee;
 	if free < quote.total.saturating_add(fee) {
 		return Err(Refusal::InsufficientBalance {
 			need: fmt(quote.total),
@@ -283,7 +371,7 @@ pub async fn check(
 
 /// `Jobs.post_job`, or `Jobs.post_audited_job` for an audited request.
 fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Send + Sync> {
-	let prompt = request.prompt.as_bytes().to_vec();
+	let prompt = request.prompt.clone();
 	let deadline = best.saturating_add(request.deadline_blocks.max(1));
 	let (model, max_tokens, price) = (request.model, request.max_tokens, request.price);
 	let jobs = api::tx().jobs();
@@ -292,7 +380,7 @@ fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Se
 			model,
 			prompt,
 			max_tokens,
-			JobSampling::Greedy,
+			request.sampling.clone(),
 			request.replicas,
 			price,
 			deadline,
@@ -301,7 +389,7 @@ fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Se
 			model,
 			prompt,
 			max_tokens,
-			JobSampling::Greedy,
+			request.sampling.clone(),
 			rate,
 			price,
 			deadline,
@@ -309,21 +397,82 @@ fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Se
 	}
 }
 
+/// A seed for a sampler when the requester gives none: the clock's nanoseconds, mixed.
+pub fn random_seed() -> u64 {
+	let nanos = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|elapsed| elapsed.as_nanos())
+		.unwrap_or_default();
+	let bytes = sp_crypto_hashing::blake2_64(&nanos.to_le_bytes());
+	u64::from_le_bytes(bytes)
+}
+
 /// Audit rates are in parts per million.
 pub const PPM: u32 = 1_000_000;
 
 /// The governed `MinAuditRate`, in parts per million.
 pub async fn min_audit_rate(client: &Client) -> Result<u32, ChainError> {
+	governed(client, "MinAuditRate").await
+}
+
+/// A governed parameter's current value (its default until a referendum set it), saturated to
+/// `u32`.
+async fn governed(client: &Client, name: &'static str) -> Result<u32, ChainError> {
 	let failed = |error: crate::governance::GovError| {
-		ChainError::other("reading MinAuditRate")(subxt::Error::Other(error.to_string()))
+		ChainError::other(format!("reading {name}"))(subxt::Error::Other(error.to_string()))
 	};
-	let (key, default) = crate::governance::storage_location("MinAuditRate").map_err(failed)?;
+	let (key, default) = crate::governance::storage_location(name).map_err(failed)?;
 	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
-	let rate = match at.fetch_raw(key).await.map_err(other("reading MinAuditRate"))? {
-		Some(bytes) => crate::governance::stored_number(&bytes).map_err(failed)?,
-		None => default,
-	};
-	Ok(u32::try_from(rate).unwrap_or(PPM))
+	let value =
+		match at.fetch_raw(key).await.map_err(ChainError::other(format!("reading {name}")))? {
+			Some(bytes) => crate::governance::stored_number(&bytes).map_err(failed)?,
+			None => default,
+		};
+	Ok(u32::try_from(value).unwrap_or(u32::MAX))
+}
+
+/// The lowest price per replica at which `needed` online workers serve `model`, and at least
+/// the model's floor and market price; `None` when fewer serve it at any price.
+pub async fn lowest_serving_price(
+	client: &Client,
+	model: u32,
+	needed: u32,
+) -> Result<Option<u128>, ChainError> {
+	let mut asks: Vec<u128> = workers(client)
+		.await?
+		.into_iter()
+		.filter(|(_, worker)| worker.online && worker.models.0.contains(&model))
+		.map(|(_, worker)| worker.price)
+		.collect();
+	asks.sort_unstable();
+	let Some(&ask) = asks.get(needed.saturating_sub(1) as usize) else { return Ok(None) };
+	let view = api::view_functions().jobs().price_quote(model, 1, ask, 1, 1);
+	let quote: Option<ChainQuote<u128>> =
+		chain::view(client, None, view).await.map_err(other("asking for a price quote"))?;
+	Ok(quote.map(|quote| ask.max(quote.market_price)))
+}
+
+/// A registered worker, as stored.
+pub type WorkerRecord = api::runtime_types::pallet_workers::WorkerInfo;
+
+/// Every registered worker, by account.
+pub async fn workers(client: &Client) -> Result<Vec<(AccountId32, WorkerRecord)>, ChainError> {
+	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
+	let mut entries = at
+		.iter(api::storage().workers().workers_iter())
+		.await
+		.map_err(other("reading the worker registry"))?;
+	let mut workers = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(other("reading the worker registry"))?;
+		// The key ends with the account id itself (Blake2_128Concat).
+		let Some(tail) = entry.key_bytes.len().checked_sub(32) else { continue };
+		let mut account = [0u8; 32];
+		account.copy_from_slice(&entry.key_bytes[tail..]);
+		workers.push((AccountId32(account), entry.value));
+	}
+	workers.sort_by_key(|worker| worker.0 .0);
+	Ok(workers)
 }
 
 /// An account's free balance.
@@ -436,6 +585,8 @@ pub struct Receipt {
 	pub outcome: Outcome,
 	/// The block it settled in.
 	pub settled_block: u32,
+	/// That block's hash.
+	pub settled_hash: BlockHash,
 	/// The accepted output's hash, or the distinct hashes of a job without quorum.
 	pub output_hashes: Vec<[u8; 32]>,
 	/// Workers paid for the accepted output.
@@ -514,11 +665,12 @@ impl Verification {
 }
 
 impl Receipt {
-	fn new(job: u64, outcome: Outcome, settled_block: u32) -> Self {
+	fn new(job: u64, outcome: Outcome, settled_block: u32, settled_hash: BlockHash) -> Self {
 		Self {
 			job,
 			outcome,
 			settled_block,
+			settled_hash,
 			output_hashes: Vec::new(),
 			agreeing_workers: Vec::new(),
 			paid: 0,
@@ -560,10 +712,40 @@ pub async fn post_and_follow(
 	timeout: std::time::Duration,
 	mut on_stage: impl FnMut(&Stage),
 ) -> Result<(Posted, Receipt), MarketError> {
+	let following = post(client, requester, request).await?;
+	let posted = following.posted.clone();
+	on_stage(&Stage::Posted { job: posted.job, block: posted.block });
+	let receipt = following.follow(client, timeout, on_stage).await?;
+	Ok((posted, receipt))
+}
+
+/// A posted job, with the finalised blocks from before its post, so that none of its events
+/// is missed while it is followed.
+pub struct Following {
+	/// The post.
+	pub posted: Posted,
+	blocks: subxt::backend::StreamOfResults<subxt::blocks::Block<CommonsConfig, Client>>,
+	seats: u32,
+}
+
+/// Checks `request` and posts it; returns once the post is finalised.
+pub async fn post(
+	client: &Client,
+	requester: &impl Signer<CommonsConfig>,
+	request: &JobRequest,
+) -> Result<Following, MarketError> {
 	let quote = check(client, requester, request).await?;
-	// Follow finalised blocks from before the post, so that no event of the job is missed.
-	let mut blocks =
-		client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
+	submit(client, requester, request, &quote).await
+}
+
+/// Posts `request`, which [`check`] quoted as `quote`; returns once the post is finalised.
+pub async fn submit(
+	client: &Client,
+	requester: &impl Signer<CommonsConfig>,
+	request: &JobRequest,
+	quote: &Quote,
+) -> Result<Following, MarketError> {
+	let blocks = client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
 	let best = best_number(client).await?;
 	let included = chain::submit(client, requester, &post_call(request, best)).await?;
 	let posted_event = included
@@ -587,9 +769,8 @@ pub async fn post_and_follow(
 		.await
 		.map_err(other("reading the post's block"))?
 		.number();
-	let job = posted_event.job;
 	let posted = Posted {
-		job,
+		job: posted_event.job,
 		block: post_block,
 		escrow: posted_event.escrow,
 		deposit: posted_event.deposit,
@@ -597,80 +778,101 @@ pub async fn post_and_follow(
 		tx_fee,
 		expected: quote.expected,
 	};
-	on_stage(&Stage::Posted { job, block: post_block });
+	let seats = if request.audit_rate.is_some() { 1 } else { request.replicas };
+	Ok(Following { posted, blocks, seats })
+}
 
-	let deadline = tokio::time::Instant::now() + timeout;
-	let mut seats = request.replicas;
-	let (mut committed, mut revealed) = (0u32, 0u32);
-	let mut slashes = Vec::new();
-	let mut receipt: Option<Receipt> = None;
-	loop {
-		let next = tokio::time::timeout_at(deadline, blocks.next()).await;
-		let block = match next {
-			Err(_) => return Err(MarketError::Timeout { job, seconds: timeout.as_secs() }),
-			Ok(None) => {
-				return Err(ChainError::Unreachable {
-					url: "the node".into(),
-					source: Box::new(subxt::Error::Other("the block subscription ended".into())),
+impl Following {
+	/// Follows the job until it settles or `timeout` passes, reporting each stage after
+	/// [`Stage::Posted`].
+	pub async fn follow(
+		self,
+		client: &Client,
+		timeout: std::time::Duration,
+		mut on_stage: impl FnMut(&Stage),
+	) -> Result<Receipt, MarketError> {
+		let Following { posted, mut blocks, mut seats } = self;
+		let (job, post_block) = (posted.job, posted.block);
+		let deadline = tokio::time::Instant::now() + timeout;
+		let (mut committed, mut revealed) = (0u32, 0u32);
+		let mut slashes = Vec::new();
+		let mut receipt: Option<Receipt> = None;
+		loop {
+			let next = tokio::time::timeout_at(deadline, blocks.next()).await;
+			let block = match next {
+				Err(_) => return Err(MarketError::Timeout { job, seconds: timeout.as_secs() }),
+				Ok(None) => {
+					return Err(ChainError::Unreachable {
+						url: "the node".into(),
+						source: Box::new(subxt::Error::Other(
+							"the block subscription ended".into(),
+						)),
+					}
+					.into())
+				},
+				Ok(Some(block)) => block.map_err(other("following blocks"))?,
+			};
+			if block.number() <= post_block {
+				continue;
+			}
+			let events = block.events().await.map_err(other("reading events"))?;
+			for event in events.iter() {
+				let event = event.map_err(other("decoding events"))?;
+				let Ok(event) = event.as_root_event::<api::Event>() else { continue };
+				let api::Event::Jobs(event) = event else { continue };
+				use api::jobs::Event as E;
+				match event {
+					E::JobAssigned { job: id, round, workers, .. } if id == job => {
+						seats = workers.0.len() as u32;
+						(committed, revealed) = (0, 0);
+						on_stage(&Stage::Assigned { round, workers: workers.0 });
+					},
+					E::JobEscalated { job: id, round, seats } if id == job => {
+						on_stage(&Stage::Escalated { round, seats });
+					},
+					E::AuditDecided { job: id, audited } if id == job => {
+						on_stage(&Stage::AuditDecided { audited });
+					},
+					// A round's no-shows are slashed when it ends, before the verdict.
+					E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
+						slashes.push(Slash { worker, amount, reason: format!("{reason:?}") });
+					},
+					E::ResultCommitted { job: id, .. } if id == job => {
+						committed += 1;
+						on_stage(&Stage::Committed { done: committed, of: seats });
+					},
+					E::ResultRevealed { job: id, .. } if id == job => {
+						revealed += 1;
+						on_stage(&Stage::Revealed { done: revealed, of: seats });
+					},
+					other => {
+						note_settlement(job, (block.number(), block.hash()), other, &mut receipt)
+					},
 				}
-				.into())
-			},
-			Ok(Some(block)) => block.map_err(other("following blocks"))?,
-		};
-		if block.number() <= post_block {
-			continue;
-		}
-		let events = block.events().await.map_err(other("reading events"))?;
-		for event in events.iter() {
-			let event = event.map_err(other("decoding events"))?;
-			let Ok(event) = event.as_root_event::<api::Event>() else { continue };
-			let api::Event::Jobs(event) = event else { continue };
-			use api::jobs::Event as E;
-			let number = block.number();
-			match event {
-				E::JobAssigned { job: id, round, workers, .. } if id == job => {
-					seats = workers.0.len() as u32;
-					(committed, revealed) = (0, 0);
-					on_stage(&Stage::Assigned { round, workers: workers.0 });
-				},
-				E::JobEscalated { job: id, round, seats } if id == job => {
-					on_stage(&Stage::Escalated { round, seats });
-				},
-				E::AuditDecided { job: id, audited } if id == job => {
-					on_stage(&Stage::AuditDecided { audited });
-				},
-				// A round's no-shows are slashed when it ends, before the verdict.
-				E::WorkerSlashed { worker, job: id, amount, reason } if id == job => {
-					slashes.push(Slash { worker, amount, reason: format!("{reason:?}") });
-				},
-				E::ResultCommitted { job: id, .. } if id == job => {
-					committed += 1;
-					on_stage(&Stage::Committed { done: committed, of: seats });
-				},
-				E::ResultRevealed { job: id, .. } if id == job => {
-					revealed += 1;
-					on_stage(&Stage::Revealed { done: revealed, of: seats });
-				},
-				other => note_settlement(job, number, other, &mut receipt),
 			}
-		}
-		if let Some(mut receipt) = receipt {
-			on_stage(&Stage::Settled);
-			receipt.slashes = slashes;
-			if receipt.outcome == Outcome::Accepted {
-				receipt.output = accepted_output(client, block.hash(), job).await?;
+			if let Some(mut receipt) = receipt {
+				on_stage(&Stage::Settled);
+				receipt.slashes = slashes;
+				if receipt.outcome == Outcome::Accepted {
+					receipt.output = accepted_output(client, block.hash(), job).await?;
+				}
+				receipt.verification = self::job(client, job).await?.as_ref().map(Verification::of);
+				return Ok(receipt);
 			}
-			receipt.verification = self::job(client, job).await?.as_ref().map(Verification::of);
-			return Ok((posted, receipt));
 		}
 	}
 }
 
 /// Folds one of the chain's job events into the receipt of `job`, settled in block `number`:
 /// the verdict starts it, refunds and slashes of the same block add to it.
-fn note_settlement(job: u64, number: u32, event: api::jobs::Event, receipt: &mut Option<Receipt>) {
+fn note_settlement(
+	job: u64,
+	(number, hash): (u32, BlockHash),
+	event: api::jobs::Event,
+	receipt: &mut Option<Receipt>,
+) {
 	use api::jobs::Event as E;
-	let settled = |outcome| Receipt::new(job, outcome, number);
+	let settled = |outcome| Receipt::new(job, outcome, number, hash);
 	match event {
 		E::JobAccepted { job: id, output_hash, agreeing_workers, paid, fee } if id == job => {
 			let mut accepted = settled(Outcome::Accepted);
@@ -720,7 +922,7 @@ pub async fn settlement(
 	for event in events.iter() {
 		let event = event.map_err(other("decoding events"))?;
 		if let Ok(api::Event::Jobs(event)) = event.as_root_event::<api::Event>() {
-			note_settlement(job, number, event, &mut receipt);
+			note_settlement(job, (number, hash), event, &mut receipt);
 		}
 	}
 	Ok(receipt)

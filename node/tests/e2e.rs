@@ -11,8 +11,9 @@ use commons_runtime::currency::UNIT;
 use common::{
 	free_port,
 	market::{
-		amount, fees_paid, free, generate_key, infer_paris, json, metric, models_dir,
-		one_at_a_time, run, scrape_metrics, start_node, temp_dir, text, WorkerProcess,
+		amount, fees_paid, free, gateway_client, generate_key, infer_paris, json, metric,
+		models_dir, one_at_a_time, run, scrape_metrics, start_node, temp_dir, text, GatewayProcess,
+		Relay, WorkerProcess, TIMEOUT,
 	},
 };
 
@@ -100,7 +101,7 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 }
 
 #[test]
-fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded() {
+fn bad_requests_are_refused_before_signing() {
 	let _turn = one_at_a_time();
 	let node = start_node();
 	let url = node.url.as_str();
@@ -205,23 +206,22 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 	assert!(before - free(url, "//Alice") < transfer_fee * 2, "only the transfer moved funds");
 	let before = free(url, "//Alice");
 
-	// No worker serves model 0 on this chain: the job expires at its deadline, refunded in full.
-	let expired = infer(
-		&[
-			&["--json", "--model", "0", "--price", "1", "--deadline", "3", "--replicas", "1"][..],
-			&prompt,
-		]
-		.concat(),
-	);
-	assert_eq!(expired.status.code(), Some(6), "{}", text(&expired));
-	let receipt: serde_json::Value = serde_json::from_slice(&expired.stdout).unwrap();
-	assert_eq!(receipt["outcome"], "expired", "{receipt}");
-	let escrow = amount(&receipt["escrow"]);
-	assert_eq!(amount(&receipt["refunded"]), escrow, "the whole escrow comes back: {receipt}");
-	// An expired job's record goes at once, and its deposit with it: only the fee is spent.
-	let tx_fee = amount(&receipt["transaction_fee"]);
-	assert!(amount(&receipt["deposit_held"]) > 0, "{receipt}");
-	assert_eq!(before - free(url, "//Alice"), tx_fee, "{receipt}");
+	// Replicas beyond the governed MaxReplicas (5), a deadline beyond MaxAssignmentDelay, and a
+	// model no online worker serves are refused before signing: such a job could only expire.
+	for (extra, why) in [
+		(["--replicas", "6", "--deadline", "3"], "the governed MaxReplicas"),
+		(["--replicas", "1", "--deadline", "1000"], "the governed MaxAssignmentDelay"),
+		(["--replicas", "1", "--deadline", "3"], "only 0 online worker(s) serve model 0"),
+	] {
+		let refused = infer(&[&["--model", "0", "--price", "1"][..], &extra, &prompt].concat());
+		assert_eq!(refused.status.code(), Some(2), "{extra:?}: {}", text(&refused));
+		assert!(
+			String::from_utf8_lossy(&refused.stderr).contains(why),
+			"{extra:?}: {}",
+			text(&refused)
+		);
+	}
+	assert_eq!(free(url, "//Alice"), before, "refusals move nothing");
 
 	// The worker's commands, each failure named, with its exit code.
 	let key = dir.join("worker.key");
@@ -436,4 +436,135 @@ fn bad_requests_are_refused_before_signing_and_an_unserved_job_expires_refunded(
 		"{}",
 		text(&taken)
 	);
+}
+
+/// An agent's day through `commons gateway`, driven by the official `openai` Python package:
+/// models listed, a chat completion, a streamed one, a multi-turn conversation, an unknown
+/// model, a node that goes away while a job is followed, and a request beyond the budget. Every
+/// answer's receipt is checked against the chain.
+#[test]
+fn an_openai_client_pays_through_the_gateway_and_every_answer_carries_its_receipt() {
+	let _turn = one_at_a_time();
+	let node = start_node();
+	let url = node.url.as_str();
+	let dir = temp_dir("gateway");
+	let workers = [
+		WorkerProcess::start(url, &dir, "cpu-a", "cpu"),
+		WorkerProcess::start(url, &dir, "cpu-b", "cpu"),
+	];
+
+	// The budget lets four jobs post (three settle, the fourth stays reserved at its most) and
+	// refuses a fifth: three settled costs and one and a half of a job's most possible cost.
+	let quote = json(&run(
+		"commons",
+		url,
+		&[
+			"--json",
+			"infer",
+			"--key",
+			"//Alice",
+			"--model",
+			"0",
+			"--prompt",
+			"hi",
+			"--replicas",
+			"2",
+			"--price",
+			"1",
+			"--dry-run",
+		],
+	));
+	let most = amount(&quote["total"]) - amount(&quote["deposit"]);
+	let settled = amount(&quote["payment"]) + amount(&quote["fee"]);
+	let budget = 3 * settled + most * 3 / 2;
+	let cmn = |value: u128| format!("{}.{:012}", value / UNIT, value % UNIT);
+	let relay = Relay::start(node.rpc_port);
+	let gateway = GatewayProcess::start(
+		&relay.url,
+		&dir,
+		&[
+			"--key",
+			"//Alice",
+			"--replicas",
+			"2",
+			"--budget",
+			&cmn(budget),
+			"--max-job-cost",
+			&cmn(most + UNIT),
+		],
+	);
+	let diagnose = || {
+		let logs: Vec<String> = workers.iter().map(WorkerProcess::output).collect();
+		format!("gateway:\n{}\nworkers:\n{}", gateway.output(), logs.join("\n----\n"))
+	};
+	let step = |name: &str| -> serde_json::Value {
+		let output = gateway_client(&gateway.base_url, name).output().unwrap();
+		assert!(output.status.success(), "step {name}: {}\n{}", text(&output), diagnose());
+		serde_json::from_slice(&output.stdout).unwrap()
+	};
+	let before = free(url, "//Alice");
+
+	let chat = step("chat");
+	let streamed = step("stream");
+	let conversation = step("conversation");
+	// Greedy decoding of the same prompt gives the same verified answer, streamed or not.
+	assert_eq!(streamed["text"], chat["text"]);
+	assert_eq!(streamed["commons"]["output_hash"], chat["commons"]["output_hash"]);
+	let mut spent = 0;
+	for answer in [&chat, &streamed, &conversation] {
+		let receipt = &answer["commons"];
+		assert_eq!(receipt["outcome"], "accepted", "{receipt}");
+		assert_eq!(receipt["agreeing_workers"].as_array().unwrap().len(), 2, "{receipt}");
+		let job = receipt["job"].as_u64().unwrap().to_string();
+		let shown = json(&run("commons", url, &["--json", "job", "show", &job]));
+		assert_eq!(shown["status"], "accepted", "{shown}");
+		assert_eq!(shown["output_hash"], receipt["output_hash"], "{shown}");
+		assert_eq!(shown["tokens"], receipt["output_tokens"], "{shown}");
+		spent += amount(&receipt["cost"]) + amount(&receipt["deposit_held"]);
+	}
+	// The conversation went on chain as its messages, rendered by the workers turn by turn.
+	let job = conversation["commons"]["job"].as_u64().unwrap();
+	let shown = json(&run("commons", url, &["--json", "job", "show", &job.to_string()]));
+	assert_eq!(shown["prompt"].as_array().map(Vec::len), Some(4), "{shown}");
+	assert_eq!(shown["prompt"][2]["role"], "assistant", "{shown}");
+	// What the receipts say was spent (deposits still held) is what left the account.
+	assert_eq!(before - free(url, "//Alice"), spent);
+	let refused = step("unknown_model");
+	assert_eq!(refused["unknown"]["param"], "model");
+	assert_eq!(before - free(url, "//Alice"), spent, "a refused request moves nothing");
+
+	// The node goes away while the next job is followed: the client gets a clear 503 naming
+	// the job, which goes on on chain and can be followed by its id.
+	let lost = gateway_client(&gateway.base_url, "node_lost")
+		.stdout(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	let next = (job + 1).to_string();
+	let start = std::time::Instant::now();
+	while !run("commons", url, &["--json", "job", "show", &next]).status.success() {
+		assert!(start.elapsed() < TIMEOUT, "job {next} was never posted\n{}", diagnose());
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	relay.cut();
+	let lost = lost.wait_with_output().unwrap();
+	assert!(lost.status.success(), "{}\n{}", text(&lost), diagnose());
+	let lost: serde_json::Value = serde_json::from_slice(&lost.stdout).unwrap();
+	assert_eq!(lost["lost"]["job"].as_u64(), Some(job + 1), "{lost}");
+	let start = std::time::Instant::now();
+	loop {
+		let shown = json(&run("commons", url, &["--json", "job", "show", &next]));
+		if shown["status"] == "accepted" {
+			break;
+		}
+		assert!(start.elapsed() < TIMEOUT, "job {next} never settled: {shown}\n{}", diagnose());
+		std::thread::sleep(Duration::from_secs(1));
+	}
+
+	// The node is back; the next request would pass the budget: refused before signing.
+	relay.restore();
+	let before = free(url, "//Alice");
+	let over = step("over_budget");
+	assert!(over["refused"]["message"].as_str().unwrap().contains("budget"), "{over}");
+	assert_eq!(free(url, "//Alice"), before, "nothing moved");
 }

@@ -366,3 +366,128 @@ pub fn wait_for_node(node: &NodeProcess) {
 		client.wait_finalized_number(1, TIMEOUT).await.unwrap();
 	});
 }
+
+/// A TCP relay to a node's RPC port that a test can cut and restore: to whoever connects
+/// through it, the node goes away (open connections are shut down, new ones refused) and
+/// comes back.
+pub struct Relay {
+	/// The relay's WebSocket address.
+	pub url: String,
+	open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+	streams: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+	/// Relays 127.0.0.1:`target`.
+	pub fn start(target: u16) -> Self {
+		use std::{
+			net::{Shutdown, TcpListener, TcpStream},
+			sync::{atomic::Ordering, Arc, Mutex},
+		};
+		let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+		let url = format!("ws://{}", listener.local_addr().unwrap());
+		let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+		let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+		let (accepting, tracked) = (open.clone(), streams.clone());
+		std::thread::spawn(move || {
+			for client in listener.incoming() {
+				let Ok(client) = client else { continue };
+				if !accepting.load(Ordering::SeqCst) {
+					let _ = client.shutdown(Shutdown::Both);
+					continue;
+				}
+				let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { continue };
+				let pipe = |mut from: TcpStream, mut to: TcpStream| {
+					std::thread::spawn(move || {
+						let _ = std::io::copy(&mut from, &mut to);
+						let _ = to.shutdown(Shutdown::Both);
+					});
+				};
+				let mut tracked = tracked.lock().unwrap();
+				tracked.push(client.try_clone().unwrap());
+				tracked.push(server.try_clone().unwrap());
+				pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+				pipe(server, client);
+			}
+		});
+		Self { url, open, streams }
+	}
+
+	/// The node goes away: every relayed connection is shut down and new ones are refused.
+	pub fn cut(&self) {
+		self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+		for stream in self.streams.lock().unwrap().drain(..) {
+			let _ = stream.shutdown(std::net::Shutdown::Both);
+		}
+	}
+
+	/// The node comes back for new connections.
+	pub fn restore(&self) {
+		self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+	}
+}
+
+/// A running `commons gateway`, stopped when dropped.
+pub struct GatewayProcess {
+	child: Child,
+	/// Its OpenAI base URL (`http://127.0.0.1:PORT/v1`).
+	pub base_url: String,
+	/// Where its output goes.
+	pub log: PathBuf,
+}
+
+impl GatewayProcess {
+	/// Starts `commons gateway` against `url` with `args`, and waits until it listens.
+	pub fn start(url: &str, dir: &Path, args: &[&str]) -> Self {
+		let port = free_port();
+		let log = dir.join("gateway.log");
+		let file = OpenOptions::new().create(true).append(true).open(&log).unwrap();
+		let listen = format!("127.0.0.1:{port}");
+		let models = models_dir();
+		let child = Command::new(binary("commons"))
+			.env("COMMONS_RPC", url)
+			.env_remove("COMMONS_KEY")
+			.args(["gateway", "--listen", &listen, "--models-dir", models.to_str().unwrap()])
+			.args(args)
+			.stdout(file.try_clone().unwrap())
+			.stderr(file)
+			.spawn()
+			.unwrap();
+		let gateway = Self { child, base_url: format!("http://{listen}/v1"), log };
+		let start = Instant::now();
+		while std::net::TcpStream::connect(&listen).is_err() {
+			assert!(start.elapsed() < TIMEOUT, "the gateway never listened:\n{}", gateway.output());
+			std::thread::sleep(Duration::from_millis(200));
+		}
+		gateway
+	}
+
+	/// What it printed.
+	pub fn output(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for GatewayProcess {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// The Python with the `openai` package (scripts/setup.sh installs it).
+pub fn openai_python() -> PathBuf {
+	let venv = std::env::var("COMMONS_VENV").map(PathBuf::from).unwrap_or_else(|_| {
+		PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/commons/venv")
+	});
+	let python = venv.join("bin/python");
+	assert!(python.exists(), "{} is missing: scripts/setup.sh installs it", python.display());
+	python
+}
+
+/// `node/tests/gateway_client.py BASE_URL STEP`, as a command.
+pub fn gateway_client(base_url: &str, step: &str) -> Command {
+	let mut command = Command::new(openai_python());
+	command.arg(repo_root().join("node/tests/gateway_client.py")).args([base_url, step]);
+	command
+}

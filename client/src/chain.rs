@@ -113,13 +113,26 @@ impl ChainError {
 		move |source| Self::Other { context, source: Box::new(source) }
 	}
 
-	/// Whether the connection itself failed, so that reconnecting may help.
+	/// Whether the connection itself failed, so that reconnecting may help. An error the node
+	/// answered with (a transaction it rejected, state it pruned) is not one.
 	pub fn is_connection(&self) -> bool {
 		match self {
 			Self::Unreachable { .. } => true,
-			Self::Other { source, .. } => matches!(**source, subxt::Error::Rpc(_)),
+			Self::Other { source, .. } => {
+				matches!(**source, subxt::Error::Rpc(_)) && !self.is_node_answer()
+			},
 			Self::Dispatch { .. } => false,
 		}
+	}
+
+	/// Whether the node answered the request with an error.
+	pub fn is_node_answer(&self) -> bool {
+		use subxt::{error::RpcError, ext::subxt_rpcs::Error as Rpc};
+		matches!(
+			self,
+			Self::Other { source, .. }
+				if matches!(**source, subxt::Error::Rpc(RpcError::ClientError(Rpc::User(_))))
+		)
 	}
 }
 

@@ -28,7 +28,7 @@ pub const TIMED_OUT: u8 = 7;
 impl From<Error> for Failure {
 	fn from(error: Error) -> Self {
 		let code = match &error {
-			Error::InvalidKey(..) => 2,
+			Error::InvalidKey(..) | Error::InvalidSecret(_) | Error::KeyFile { .. } => 2,
 			Error::Unreachable { .. } => 3,
 			Error::Rpc { method: "author_submitExtrinsic", .. } => 4,
 			Error::DispatchFailed { .. } => 5,
@@ -43,10 +43,11 @@ impl From<ChainError> for Failure {
 		let code = match &error {
 			ChainError::Unreachable { .. } => 3,
 			ChainError::Dispatch { .. } => 5,
-			ChainError::Other { source, .. } => match **source {
-				subxt::Error::Rpc(_) => 4,
-				_ => 1,
-			},
+			// The node refused a request (a transaction it rejected): 4; the connection
+			// failed: 3, as when the node is unreachable.
+			other if other.is_node_answer() => 4,
+			other if other.is_connection() => 3,
+			ChainError::Other { .. } => 1,
 		};
 		Self { code, error: error.into() }
 	}
@@ -55,7 +56,9 @@ impl From<ChainError> for Failure {
 impl From<MarketError> for Failure {
 	fn from(error: MarketError) -> Self {
 		match error {
-			MarketError::Refused(_) => Self { code: 2, error: error.into() },
+			MarketError::Refused(_) | MarketError::CancelRefused(_) => {
+				Self { code: 2, error: error.into() }
+			},
 			MarketError::Lookup(ModelLookup::Unknown(_)) => Self { code: 2, error: error.into() },
 			MarketError::Lookup(ModelLookup::Chain(error)) | MarketError::Chain(error) => {
 				error.into()
@@ -94,13 +97,21 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 	request.model = model;
 	if dry_run {
 		let quote = market::check(client, &key, &request).await?;
-		print_quote(&quote, json_out);
+		let workers = market::check_workers(client, &request).await;
+		print_quote(&quote, workers.as_ref().err(), json_out);
 		return Ok(());
 	}
 	let requester = chain::account(&key.account_id());
 	let before = market::free_balance(client, &requester).await?;
 
 	let progress = if json_out { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+	// A bar without a terminal is hidden and drops its lines: print them plainly then, unless
+	// stdout is one JSON document.
+	let say = |line: String| match (json_out, progress.is_hidden()) {
+		(true, _) => {},
+		(false, true) => eprintln!("{line}"),
+		(false, false) => progress.println(line),
+	};
 	progress.set_style(
 		ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
 			.unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -110,23 +121,21 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 	let (posted, receipt) =
 		market::post_and_follow(client, &key, &request, timeout, |stage| match stage {
 			Stage::Posted { job, block } => {
-				progress.println(format!("posted     job {job} in block #{block}"));
+				say(format!("posted     job {job} in block #{block}"));
 				progress.set_message("waiting for workers to be assigned");
 			},
 			Stage::Assigned { workers, .. } => {
 				let names: Vec<_> = workers.iter().map(chain::ss58).collect();
-				progress.println(format!("assigned   {}", names.join(", ")));
+				say(format!("assigned   {}", names.join(", ")));
 				progress.set_message("workers are running the model");
 			},
 			Stage::Escalated { round, seats } => {
-				progress.println(format!(
-					"escalated  no majority yet: {seats} more seats (round {round})"
-				));
+				say(format!("escalated  no majority yet: {seats} more seats (round {round})"));
 				progress.set_message("waiting for further workers to be assigned");
 			},
 			Stage::AuditDecided { audited } => {
 				let decided = if *audited { "an auditor will check it" } else { "not audited" };
-				progress.println(format!("audit      {decided}"));
+				say(format!("audit      {decided}"));
 				progress.set_message(if *audited {
 					"waiting for the auditor"
 				} else {
@@ -134,11 +143,11 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 				});
 			},
 			Stage::Committed { done, of } => {
-				progress.println(format!("committed  {done}/{of}"));
+				say(format!("committed  {done}/{of}"));
 				progress.set_message("waiting for commitments");
 			},
 			Stage::Revealed { done, of } => {
-				progress.println(format!("revealed   {done}/{of}"));
+				say(format!("revealed   {done}/{of}"));
 				progress.set_message("waiting for reveals");
 			},
 			Stage::Settled => progress.set_message("settled"),
@@ -186,13 +195,15 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 	}
 }
 
-/// What a checked request would hold and is expected to cost.
-fn print_quote(quote: &market::Quote, json_out: bool) {
+/// What a checked request would hold and is expected to cost, and why posting it now would
+/// still be refused (no workers serve it at the price), if so.
+fn print_quote(quote: &market::Quote, unserved: Option<&MarketError>, json_out: bool) {
 	if json_out {
 		println!(
 			"{}",
 			json!({
 				"dry_run": true,
+				"unserved": unserved.map(ToString::to_string),
 				"payment": quote.payment.to_string(),
 				"fee": quote.fee.to_string(),
 				"escalation": quote.escalation.to_string(),
@@ -217,6 +228,9 @@ fn print_quote(quote: &market::Quote, json_out: bool) {
 		"expected   {} with honest workers (nothing was signed)",
 		format_amount(quote.expected)
 	);
+	if let Some(unserved) = unserved {
+		println!("warning    posting now would be refused: {unserved}");
+	}
 }
 
 /// Token ids to text with the model file's own tokenizer.
@@ -306,7 +320,10 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		return Err(Failure {
 			code: 2,
 			error: anyhow::anyhow!(
-				"no job {job} is stored (never posted, or removed after its retention period)"
+				"no job {job} is stored: never posted, cancelled or expired, or removed after the \
+				 retention period (the governed RetentionPeriod, {} blocks); its receipt stays \
+				 in the events of the block it settled in, which an archive node keeps",
+				market::retention_period(client).await.unwrap_or_default()
 			),
 		});
 	};
@@ -340,10 +357,22 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		),
 		_ => (None, None),
 	};
-	// Slashes are events of the settlement block, not part of the record.
-	let settlement = match settled_at {
-		Some(at) => market::settlement(client, url, job, at).await?,
-		None => None,
+	// Slashes and amounts are events of the settlement block, not part of the record. A node
+	// that prunes state (256 blocks by default) no longer has them: the record still says what
+	// was verified, and the note says where the rest went.
+	let (settlement, events_note) = match settled_at {
+		Some(at) => match market::settlement(client, url, job, at).await {
+			Ok(receipt) => (receipt, None),
+			Err(error) if error.is_connection() => return Err(error.into()),
+			Err(error) => (
+				None,
+				Some(format!(
+					"the settlement block #{at}'s events are not available on this node ({error}); \
+					 an archive node keeps them"
+				)),
+			),
+		},
+		None => (None, None),
 	};
 	let slashes = match &settlement {
 		Some(receipt) => receipt.slashes.clone(),
@@ -368,6 +397,7 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		"slashes": slashes_json(&slashes),
 		"paid": settlement.as_ref().map(|receipt| receipt.paid.to_string()),
 		"refunded": settlement.as_ref().map(|receipt| receipt.refunded.to_string()),
+		"events_note": events_note,
 	});
 	if json_out {
 		println!("{value}");
@@ -408,6 +438,45 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		}
 		if let Some(tokens) = output {
 			println!("tokens     {tokens:?}");
+		}
+		if let Some(note) = value["events_note"].as_str() {
+			println!("note       {note}");
+		}
+	}
+	Ok(())
+}
+
+/// `commons job list --requester …`: the stored jobs an account posted.
+pub async fn job_list(
+	client: &Client,
+	requester: &subxt::utils::AccountId32,
+	json_out: bool,
+) -> Result<(), Failure> {
+	let jobs = market::jobs_of(client, requester).await?;
+	if json_out {
+		let list: Vec<_> = jobs
+			.iter()
+			.map(|(id, record)| {
+				json!({
+					"job": id,
+					"status": market::status_name(&record.status),
+					"model": record.model,
+					"posted_at": record.posted_at,
+					"price_per_replica": record.price_per_replica.to_string(),
+					"verification": market::Verification::of(record),
+				})
+			})
+			.collect();
+		println!("{}", json!(list));
+	} else {
+		for (id, record) in &jobs {
+			println!(
+				"job {id:<6} {:<11} model {} posted at #{} {}",
+				market::status_name(&record.status),
+				record.model,
+				record.posted_at,
+				market::Verification::of(record).describe()
+			);
 		}
 	}
 	Ok(())

@@ -200,6 +200,16 @@ fn set_parameter(setting: RuntimeParameters) -> RuntimeCall {
 }
 
 /// A track's name.
+/// A track's id by name (`root`, `parameters`).
+pub fn track_id(name: &str) -> Option<u16> {
+	match name {
+		"root" => Some(tracks::ROOT),
+		"parameters" => Some(tracks::PARAMETERS),
+		_ => None,
+	}
+}
+
+/// A track's name (`root`, `parameters`).
 pub fn track_name(track: u16) -> &'static str {
 	match track {
 		tracks::ROOT => "root",

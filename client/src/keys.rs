@@ -35,9 +35,8 @@ impl Keypair {
 	/// Builds a key from a secret URI: a dev name (`//Alice`), a mnemonic with an optional
 	/// derivation path, or a hex seed.
 	pub fn from_uri(uri: &str, scheme: Scheme) -> Result<Self> {
-		let invalid = |error: sp_core::crypto::SecretStringError| {
-			Error::InvalidKey(uri.to_string(), format!("{error:?}"))
-		};
+		let invalid =
+			|error: sp_core::crypto::SecretStringError| Error::InvalidSecret(format!("{error:?}"));
 		Ok(match scheme {
 			Scheme::Sr25519 => {
 				Self::Sr25519(sr25519::Pair::from_string(uri, None).map_err(invalid)?)
@@ -63,6 +62,40 @@ impl Keypair {
 			Self::Ed25519(pair) => pair.sign(message).into(),
 		}
 	}
+}
+
+/// Reads a secret URI from `path`, or from standard input when `path` is `-`. A file that
+/// its group or others may read is refused, as the worker refuses its key file: a secret
+/// others can read is not secret.
+pub fn read_secret(path: &std::path::Path) -> Result<String> {
+	let failed = |reason: String| Error::KeyFile { path: path.display().to_string(), reason };
+	let text = if path.as_os_str() == "-" {
+		let mut text = String::new();
+		std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+			.map_err(|error| failed(error.to_string()))?;
+		text
+	} else {
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			let mode = std::fs::metadata(path)
+				.map_err(|error| failed(error.to_string()))?
+				.permissions()
+				.mode() & 0o777;
+			if mode & 0o077 != 0 {
+				return Err(failed(format!(
+					"readable by others (mode {mode:o}); `chmod 600 {}` first",
+					path.display()
+				)));
+			}
+		}
+		std::fs::read_to_string(path).map_err(|error| failed(error.to_string()))?
+	};
+	let secret = text.trim();
+	if secret.is_empty() {
+		return Err(failed("it is empty".into()));
+	}
+	Ok(secret.to_string())
 }
 
 /// The Commons address format (SS58 prefix 7342).

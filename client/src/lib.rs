@@ -16,6 +16,8 @@ pub mod market;
 pub mod model_files;
 pub mod rpc;
 pub mod tx;
+pub mod votes;
+pub mod wallet;
 
 pub use keys::{Keypair, Scheme};
 pub use rpc::{Inclusion, Node};
@@ -48,9 +50,21 @@ pub enum Error {
 		/// Why it failed.
 		detail: String,
 	},
-	/// A secret URI or address that does not parse.
-	#[error("invalid key `{0}`: {1}")]
+	/// An address that does not parse.
+	#[error("invalid account `{0}`: {1}")]
 	InvalidKey(String, String),
+	/// A secret that does not parse. The secret itself is never part of the message: a
+	/// mistyped secret is still mostly a secret.
+	#[error("invalid secret key ({0}); the secret is not shown")]
+	InvalidSecret(String),
+	/// A key file that cannot be used.
+	#[error("key file {path}: {reason}")]
+	KeyFile {
+		/// The file (`-` for standard input).
+		path: String,
+		/// Why.
+		reason: String,
+	},
 	/// The transaction was included but its call failed; only the fee was charged.
 	#[error("transaction failed in block #{block}: {error}")]
 	DispatchFailed {

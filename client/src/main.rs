@@ -16,10 +16,10 @@ use commons_client::{
 	amount::{format_amount, parse_amount},
 	chain, keys,
 	market::{self, JobRequest},
-	rpc::describe_dispatch_error,
-	tx, Error, Keypair, Node, Scheme,
+	votes, wallet, Keypair, Node, Scheme,
 };
 use commons_runtime::Balance;
+use serde_json::json;
 
 /// Pay for inference, check balances and receipts on a Commons chain.
 #[derive(Parser)]
@@ -44,20 +44,25 @@ enum Command {
 		/// SS58 address, 0x-hex account id, or a dev key such as //Alice.
 		account: String,
 	},
-	/// Send CMN to another account and wait until the transfer is finalised.
+	/// Send CMN to another account and wait until the transfer is finalised. The sender keeps
+	/// at least the existential deposit unless --allow-death is given.
 	Transfer {
-		/// Secret URI of the sender (//Alice, a mnemonic, or a 0x seed).
-		#[arg(long, env = "COMMONS_KEY")]
-		key: String,
-		/// Signature scheme of the sender's key.
-		#[arg(long, env = "COMMONS_KEY_SCHEME", value_enum, default_value = "sr25519")]
-		scheme: Scheme,
+		/// The sender's key.
+		#[command(flatten)]
+		key: KeyArgs,
 		/// Recipient: SS58 address, 0x-hex account id, or a dev key such as //Bob.
 		#[arg(long)]
 		to: String,
 		/// Amount in CMN, with up to 12 decimals (`1.5`).
 		#[arg(long, value_parser = parse_amount)]
 		amount: Balance,
+		/// Allow the transfer to take the sender below the existential deposit, which removes
+		/// its account (and anything left in it).
+		#[arg(long)]
+		allow_death: bool,
+		/// Check the transfer and print its fee; sign nothing.
+		#[arg(long)]
+		dry_run: bool,
 	},
 	/// Pay for an inference job and wait for the verified answer and its receipt.
 	Infer {
@@ -141,6 +146,31 @@ enum Command {
 	},
 }
 
+/// A governance refusal exits 2 (nothing signed); a chain failure as chain failures do.
+fn vote_failure(error: votes::VoteError) -> Failure {
+	match error {
+		votes::VoteError::Chain(error) => error.into(),
+		refused => Failure { code: 2, error: refused.into() },
+	}
+}
+
+/// A track by name.
+fn track_arg(name: &str) -> Result<u16, Failure> {
+	commons_client::governance::track_id(name).ok_or_else(|| Failure {
+		code: 2,
+		error: anyhow::anyhow!("unknown track `{name}`: root or parameters"),
+	})
+}
+
+/// Prints `value` as JSON, or `text()` for people.
+fn report(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+	if json_out {
+		println!("{value}");
+	} else {
+		println!("{}", text());
+	}
+}
+
 /// What `commons gateway` is asked.
 #[derive(clap::Args)]
 struct GatewayArgs {
@@ -214,14 +244,16 @@ fn parse_rate(text: &str) -> Result<u32, String> {
 	Ok(ppm)
 }
 
-/// Who signs: a secret URI given directly or in a file.
+/// Who signs: a secret URI given directly, in the environment, or in a file.
 #[derive(clap::Args)]
 struct KeyArgs {
-	/// Secret URI of the signer (//Alice, a mnemonic, or a 0x seed).
-	#[arg(long, env = "COMMONS_KEY", conflicts_with = "key_file")]
+	/// Secret URI of the signer (//Alice, a mnemonic, or a 0x seed). On a shared machine
+	/// prefer --key-file: a command line is visible to other users.
+	#[arg(long, env = "COMMONS_KEY", hide_env_values = true, conflicts_with = "key_file")]
 	key: Option<String>,
-	/// A file holding the signer's secret URI.
-	#[arg(long)]
+	/// A file holding the signer's secret URI, readable by its owner only (`-`: standard
+	/// input).
+	#[arg(long, env = "COMMONS_KEY_FILE")]
 	key_file: Option<PathBuf>,
 	/// Signature scheme of the key.
 	#[arg(long, env = "COMMONS_KEY_SCHEME", value_enum, default_value = "sr25519")]
@@ -232,13 +264,7 @@ impl KeyArgs {
 	fn keypair(self) -> Result<Keypair, Failure> {
 		let uri = match (self.key, self.key_file) {
 			(Some(uri), _) => uri,
-			(None, Some(path)) => std::fs::read_to_string(&path)
-				.map_err(|error| Failure {
-					code: 2,
-					error: anyhow::anyhow!("cannot read key file {}: {error}", path.display()),
-				})?
-				.trim()
-				.to_string(),
+			(None, Some(path)) => keys::read_secret(&path)?,
 			(None, None) => {
 				return Err(Failure {
 					code: 2,
@@ -286,6 +312,50 @@ enum GovCommand {
 	},
 	/// Every protocol parameter with its current value, track and range.
 	Params,
+	/// Remove a vote on a referendum, ongoing or ended, so that its lock can end.
+	RemoveVote {
+		/// The referendum's index.
+		referendum: u32,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// Release every voting lock whose period has ended.
+	Unlock {
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// Refund the deposits an ended referendum still holds, to whoever placed them.
+	RefundDeposits {
+		/// The referendum's index.
+		referendum: u32,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// Let another account vote with this account's balance on one track.
+	Delegate {
+		/// The track: root or parameters.
+		#[arg(long)]
+		track: String,
+		/// Who votes: SS58 address, 0x-hex account id, or a dev key such as //Bob.
+		#[arg(long)]
+		to: String,
+		/// 0–6, as for a vote.
+		#[arg(long, default_value_t = 0)]
+		conviction: u8,
+		/// The balance delegated, in CMN (locked, not spent).
+		#[arg(long, value_parser = parse_amount)]
+		amount: Balance,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// End a delegation on one track.
+	Undelegate {
+		/// The track: root or parameters.
+		#[arg(long)]
+		track: String,
+		#[command(flatten)]
+		key: KeyArgs,
+	},
 }
 
 /// A vote's side.
@@ -304,6 +374,28 @@ enum JobCommand {
 		/// The job id.
 		id: u64,
 	},
+	/// Wait until a job settles, then show it.
+	Wait {
+		/// The job id.
+		id: u64,
+		/// Seconds to wait.
+		#[arg(long, default_value_t = 300)]
+		timeout: u64,
+	},
+	/// Cancel a job still waiting for workers: its escrow and deposit come back.
+	Cancel {
+		/// The job id.
+		id: u64,
+		/// The requester's key.
+		#[command(flatten)]
+		key: KeyArgs,
+	},
+	/// The stored jobs an account posted.
+	List {
+		/// The requester: SS58 address, 0x-hex account id, or a dev key such as //Alice.
+		#[arg(long)]
+		requester: String,
+	},
 }
 
 #[derive(Subcommand)]
@@ -315,60 +407,80 @@ enum ListCommand {
 async fn run(cli: Cli) -> Result<(), Failure> {
 	match cli.command {
 		Command::Balance { account } => {
-			let who = keys::parse_account(&account)?;
-			let node = Node::connect(&cli.url).await?;
-			let info = node.account(&who, None).await?;
+			let who = chain::account(&keys::parse_account(&account)?);
+			let client = chain::connect(&cli.url).await?;
+			let balances = wallet::balances(&client, &who).await?;
 			if cli.json {
 				println!(
 					"{}",
 					serde_json::json!({
-						"account": keys::to_ss58(&who),
-						"free": info.data.free.to_string(),
-						"reserved": info.data.reserved.to_string(),
-						"nonce": info.nonce,
+						"account": chain::ss58(&who),
+						"free": balances.free.to_string(),
+						"held": balances.held.to_string(),
+						"reserved": balances.held.to_string(),
+						"frozen": balances.frozen.to_string(),
+						"spendable": balances.spendable().to_string(),
+						"nonce": balances.nonce,
 					})
 				);
 			} else {
-				println!("account   {}", keys::to_ss58(&who));
-				println!("free      {}", format_amount(info.data.free));
-				println!("held      {}", format_amount(info.data.reserved));
+				println!("account   {}", chain::ss58(&who));
+				println!("free      {}", format_amount(balances.free));
+				println!("held      {} (escrow, deposits, stake)", format_amount(balances.held));
+				println!("frozen    {} (of free: locked by votes)", format_amount(balances.frozen));
+				println!("spendable {}", format_amount(balances.spendable()));
 			}
 		},
-		Command::Transfer { key, scheme, to, amount } => {
-			let signer = Keypair::from_uri(&key, scheme)?;
-			let dest = keys::parse_account(&to)?;
-			let node = Node::connect(&cli.url).await?;
-			let inclusion = node
-				.sign_and_submit(
-					tx::transfer(dest.clone(), amount),
-					&signer,
-					Duration::from_secs(60),
-				)
-				.await?;
-			if let Err(error) = inclusion.outcome {
-				let error = describe_dispatch_error(error);
-				return Err(Error::DispatchFailed { block: inclusion.block_number, error }.into());
+		Command::Transfer { key, to, amount, allow_death, dry_run } => {
+			let signer = key.keypair()?;
+			let dest = chain::account(&keys::parse_account(&to)?);
+			let client = chain::connect(&cli.url).await?;
+			let failed = |error: wallet::TransferError| match error {
+				wallet::TransferError::Chain(error) => Failure::from(error),
+				refused => Failure { code: 2, error: refused.into() },
+			};
+			if dry_run {
+				let quote = wallet::check_transfer(&client, &signer, &dest, amount, allow_death)
+					.await
+					.map_err(failed)?;
+				if cli.json {
+					println!(
+						"{}",
+						serde_json::json!({
+							"dry_run": true,
+							"fee": quote.fee.to_string(),
+							"spendable": quote.spendable.to_string(),
+							"existential_deposit": quote.existential.to_string(),
+						})
+					);
+				} else {
+					println!("fee       {} (nothing was signed)", format_amount(quote.fee));
+				}
+				return Ok(());
 			}
+			let sent = wallet::transfer(&client, &signer, dest.clone(), amount, allow_death)
+				.await
+				.map_err(failed)?;
+			let from = chain::ss58(&chain::account(&signer.account_id()));
 			if cli.json {
 				println!(
 					"{}",
 					serde_json::json!({
-						"from": keys::to_ss58(&signer.account_id()),
-						"to": keys::to_ss58(&dest),
+						"from": from,
+						"to": chain::ss58(&dest),
 						"amount": amount.to_string(),
-						"fee": inclusion.fee.to_string(),
-						"block": inclusion.block_number,
-						"block_hash": format!("{:?}", inclusion.block_hash),
+						"fee": sent.fee.to_string(),
+						"block": sent.block,
+						"block_hash": format!("{:?}", sent.block_hash),
 					})
 				);
 			} else {
 				println!(
-					"sent {} from {} to {} in finalised block #{} (fee {})",
+					"sent {} from {from} to {} in finalised block #{} (fee {})",
 					format_amount(amount),
-					keys::to_ss58(&signer.account_id()),
-					keys::to_ss58(&dest),
-					inclusion.block_number,
-					format_amount(inclusion.fee)
+					chain::ss58(&dest),
+					sent.block,
+					format_amount(sent.fee)
 				);
 			}
 		},
@@ -430,6 +542,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 		Command::Job { command: JobCommand::Show { id } } => {
 			commands::job_show(&chain::connect(&cli.url).await?, &cli.url, id, cli.json).await?;
 		},
+		Command::Job { command: JobCommand::Wait { id, timeout } } => {
+			let client = chain::connect(&cli.url).await?;
+			let settled = market::wait_settled(&client, id, Duration::from_secs(timeout)).await?;
+			if settled.is_none() {
+				return Err(Failure {
+					code: 2,
+					error: anyhow::anyhow!(
+						"no job {id} is stored (never posted, or its record was removed)"
+					),
+				});
+			}
+			commands::job_show(&client, &cli.url, id, cli.json).await?;
+		},
+		Command::Job { command: JobCommand::Cancel { id, key } } => {
+			let key = key.keypair()?;
+			let client = chain::connect(&cli.url).await?;
+			let refunded = market::cancel(&client, &key, id).await?;
+			if cli.json {
+				println!("{}", serde_json::json!({ "job": id, "refunded": refunded.to_string() }));
+			} else {
+				println!("cancelled job {id}; {} came back", format_amount(refunded));
+			}
+		},
+		Command::Job { command: JobCommand::List { requester } } => {
+			let who = chain::account(&keys::parse_account(&requester)?);
+			let client = chain::connect(&cli.url).await?;
+			commands::job_list(&client, &who, cli.json).await?;
+		},
 		Command::Gateway(args) => {
 			let config = commons_client::gateway::Config {
 				listen: args.listen,
@@ -479,14 +619,113 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			GovCommand::Params => {
 				gov_commands::params(&Node::connect(&cli.url).await?, cli.json).await?;
 			},
+			GovCommand::RemoveVote { referendum, key } => {
+				let key = key.keypair()?;
+				let client = chain::connect(&cli.url).await?;
+				let track =
+					votes::remove_vote(&client, &key, referendum).await.map_err(vote_failure)?;
+				report(
+					cli.json,
+					json!({ "referendum": referendum, "removed": true, "track": track }),
+					|| {
+						format!("removed the vote on referendum #{referendum}; `commons gov unlock` frees its lock once it ends")
+					},
+				);
+			},
+			GovCommand::Unlock { key } => {
+				let key = key.keypair()?;
+				let client = chain::connect(&cli.url).await?;
+				let (before, after) = votes::unlock(&client, &key).await.map_err(vote_failure)?;
+				report(
+					cli.json,
+					json!({ "frozen_before": before.to_string(), "frozen_after": after.to_string() }),
+					|| format!("frozen {} -> {}", format_amount(before), format_amount(after)),
+				);
+			},
+			GovCommand::RefundDeposits { referendum, key } => {
+				let key = key.keypair()?;
+				let client = chain::connect(&cli.url).await?;
+				let refunded = votes::refund_deposits(&client, &key, referendum)
+					.await
+					.map_err(vote_failure)?;
+				report(cli.json, json!({ "referendum": referendum, "refunded": refunded }), || {
+					format!("refunded the {} of referendum #{referendum}", refunded.join(" and "))
+				});
+			},
+			GovCommand::Delegate { track, to, conviction, amount, key } => {
+				let key = key.keypair()?;
+				let class = track_arg(&track)?;
+				let to = chain::account(&keys::parse_account(&to)?);
+				let client = chain::connect(&cli.url).await?;
+				votes::delegate(&client, &key, class, to.clone(), conviction, amount)
+					.await
+					.map_err(vote_failure)?;
+				let to = chain::ss58(&to);
+				report(
+					cli.json,
+					json!({ "track": track, "to": to, "amount": amount.to_string() }),
+					|| format!("delegated {} on track {track} to {to}", format_amount(amount)),
+				);
+			},
+			GovCommand::Undelegate { track, key } => {
+				let key = key.keypair()?;
+				let class = track_arg(&track)?;
+				let client = chain::connect(&cli.url).await?;
+				votes::undelegate(&client, &key, class).await.map_err(vote_failure)?;
+				report(cli.json, json!({ "track": track, "undelegated": true }), || {
+					format!("undelegated on track {track}")
+				});
+			},
 		},
 	}
 	Ok(())
 }
 
+/// Whether JSON output was asked for, read before the arguments parse: a usage error is then
+/// reported as JSON too.
+fn json_requested() -> bool {
+	let flag = std::env::args().any(|arg| arg == "--json");
+	let env = std::env::var("COMMONS_JSON")
+		.is_ok_and(|value| !value.is_empty() && value != "0" && value != "false");
+	flag || env
+}
+
+/// A closed pipe (`commons models list | head -1`) ends the program quietly, as it ends any
+/// command-line tool, instead of panicking in `println!`.
+fn exit_quietly_on_broken_pipe() {
+	let default = std::panic::take_hook();
+	std::panic::set_hook(Box::new(move |info| {
+		let payload = info.payload();
+		let message = payload
+			.downcast_ref::<String>()
+			.map(String::as_str)
+			.or_else(|| payload.downcast_ref::<&str>().copied())
+			.unwrap_or_default();
+		if message.contains("Broken pipe") {
+			// 128 + SIGPIPE: what a shell reports for a program the signal ended.
+			std::process::exit(141);
+		}
+		default(info)
+	}));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-	let cli = Cli::parse();
+	exit_quietly_on_broken_pipe();
+	let cli = match Cli::try_parse() {
+		Ok(cli) => cli,
+		Err(error) => {
+			use clap::error::ErrorKind;
+			let shown = matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+			if shown || !json_requested() {
+				error.exit();
+			}
+			let message = error.render().to_string();
+			let message = message.trim().trim_start_matches("error: ");
+			println!("{}", serde_json::json!({ "error": message, "code": 2 }));
+			return ExitCode::from(2);
+		},
+	};
 	let json = cli.json;
 	match run(cli).await {
 		Ok(()) => ExitCode::SUCCESS,

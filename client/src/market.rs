@@ -176,6 +176,9 @@ pub enum MarketError {
 	/// The model is not registered.
 	#[error(transparent)]
 	Lookup(#[from] chain::ModelLookup),
+	/// A cancellation is refused; nothing was signed.
+	#[error(transparent)]
+	CancelRefused(#[from] CancelRefusal),
 	/// The chain failed or refused.
 	#[error(transparent)]
 	Chain(#[from] ChainError),
@@ -221,6 +224,7 @@ fn other(context: &'static str) -> impl FnOnce(subxt::Error) -> ChainError {
 }
 
 /// Checks a request against the chain's rules and the requester's balance; returns the quote.
+/// Whether workers serve it is [`check_workers`].
 pub async fn check(
 	client: &Client,
 	requester: &impl Signer<CommonsConfig>,
@@ -296,23 +300,6 @@ pub async fn check(
 		}
 		.into());
 	}
-	let needed = if request.audit_rate.is_some() { 1 } else { request.replicas };
-	let available = workers(client)
-		.await?
-		.iter()
-		.filter(|(_, worker)| {
-			worker.online && worker.price <= request.price && worker.models.0.contains(&model)
-		})
-		.count() as u32;
-	if available < needed {
-		return Err(Refusal::NotEnoughWorkers {
-			model,
-			price: fmt(request.price),
-			available,
-			needed,
-		}
-		.into());
-	}
 	let jobs = api::view_functions().jobs();
 	let (prompt_len, max_tokens) = (request.prompt.len() as u32, request.max_tokens);
 	let quote: Option<ChainQuote<u128>> = match request.audit_rate {
@@ -369,6 +356,31 @@ pub async fn check(
 	Ok(quote)
 }
 
+/// Online workers that serve the request's model at its price: fewer than its first seats and
+/// the job could only expire.
+pub async fn check_workers(client: &Client, request: &JobRequest) -> Result<u32, MarketError> {
+	let needed = if request.audit_rate.is_some() { 1 } else { request.replicas };
+	let available = workers(client)
+		.await?
+		.iter()
+		.filter(|(_, worker)| {
+			worker.online
+				&& worker.price <= request.price
+				&& worker.models.0.contains(&request.model)
+		})
+		.count() as u32;
+	if available < needed {
+		return Err(Refusal::NotEnoughWorkers {
+			model: request.model,
+			price: fmt(request.price),
+			available,
+			needed,
+		}
+		.into());
+	}
+	Ok(available)
+}
+
 /// `Jobs.post_job`, or `Jobs.post_audited_job` for an audited request.
 fn post_call(request: &JobRequest, best: u32) -> Box<dyn subxt::tx::Payload + Send + Sync> {
 	let prompt = request.prompt.clone();
@@ -409,6 +421,11 @@ pub fn random_seed() -> u64 {
 
 /// Audit rates are in parts per million.
 pub const PPM: u32 = 1_000_000;
+
+/// The governed `RetentionPeriod`: blocks a settled job's record is kept.
+pub async fn retention_period(client: &Client) -> Result<u32, ChainError> {
+	governed(client, "RetentionPeriod").await
+}
 
 /// The governed `MinAuditRate`, in parts per million.
 pub async fn min_audit_rate(client: &Client) -> Result<u32, ChainError> {
@@ -735,6 +752,7 @@ pub async fn post(
 	request: &JobRequest,
 ) -> Result<Following, MarketError> {
 	let quote = check(client, requester, request).await?;
+	check_workers(client, request).await?;
 	submit(client, requester, request, &quote).await
 }
 
@@ -948,6 +966,111 @@ pub async fn job(client: &Client, job: u64) -> Result<Option<JobRecord>, ChainEr
 	chain::view(client, None, api::view_functions().jobs().job(job))
 		.await
 		.map_err(other("reading the job"))
+}
+
+/// Why a cancellation is refused before anything is signed.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelRefusal {
+	/// No such record.
+	#[error("no job {0} is stored (never posted, or its record was removed)")]
+	NotFound(u64),
+	/// Another account posted it.
+	#[error("job {job} was posted by {requester}, not by this key")]
+	NotRequester {
+		/// The job.
+		job: u64,
+		/// Who posted it.
+		requester: String,
+	},
+	/// Workers already hold it.
+	#[error("job {job} is {status}: only a job still waiting for workers can be cancelled")]
+	NotPending {
+		/// The job.
+		job: u64,
+		/// Its status.
+		status: &'static str,
+	},
+}
+
+/// Cancels `job`, still pending, posted by `requester`; returns what came back. Checked first,
+/// so a refused cancellation costs nothing.
+pub async fn cancel(
+	client: &Client,
+	requester: &impl Signer<CommonsConfig>,
+	job: u64,
+) -> Result<u128, MarketError> {
+	let record = self::job(client, job).await?.ok_or(CancelRefusal::NotFound(job))?;
+	if record.requester != requester.account_id() {
+		return Err(
+			CancelRefusal::NotRequester { job, requester: chain::ss58(&record.requester) }.into()
+		);
+	}
+	if record.status != JobStatus::Pending {
+		return Err(CancelRefusal::NotPending { job, status: status_name(&record.status) }.into());
+	}
+	let included = chain::submit(client, requester, &api::tx().jobs().cancel_job(job)).await?;
+	let cancelled = included
+		.events
+		.find_first::<job_events::JobCancelled>()
+		.map_err(other("reading the cancellation's events"))?;
+	Ok(cancelled.map(|event| event.refunded).unwrap_or_default())
+}
+
+/// Waits until `job` is settled (or its record is gone), following finalised blocks, for at
+/// most `timeout`. Returns the record as settled, or `None` when no record is stored.
+pub async fn wait_settled(
+	client: &Client,
+	job: u64,
+	timeout: std::time::Duration,
+) -> Result<Option<JobRecord>, MarketError> {
+	let mut blocks =
+		client.blocks().subscribe_finalized().await.map_err(other("following blocks"))?;
+	let deadline = tokio::time::Instant::now() + timeout;
+	loop {
+		match self::job(client, job).await? {
+			None => return Ok(None),
+			Some(record) if matches!(record.status, JobStatus::Settled { .. }) => {
+				return Ok(Some(record))
+			},
+			Some(_) => {},
+		}
+		match tokio::time::timeout_at(deadline, blocks.next()).await {
+			Err(_) => return Err(MarketError::Timeout { job, seconds: timeout.as_secs() }),
+			Ok(None) => {
+				return Err(ChainError::other("following blocks")(subxt::Error::Other(
+					"the node closed the subscription".into(),
+				))
+				.into())
+			},
+			Ok(Some(block)) => {
+				block.map_err(other("following blocks"))?;
+			},
+		}
+	}
+}
+
+/// The stored jobs `requester` posted, by id.
+pub async fn jobs_of(
+	client: &Client,
+	requester: &AccountId32,
+) -> Result<Vec<(u64, JobRecord)>, ChainError> {
+	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
+	let mut entries =
+		at.iter(api::storage().jobs().jobs_iter()).await.map_err(other("reading the jobs"))?;
+	let mut jobs = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(other("reading the jobs"))?;
+		if entry.value.requester != *requester {
+			continue;
+		}
+		// The key ends with the job id itself (Blake2_128Concat of a SCALE u64).
+		let Some(tail) = entry.key_bytes.len().checked_sub(8) else { continue };
+		let mut id = [0u8; 8];
+		id.copy_from_slice(&entry.key_bytes[tail..]);
+		jobs.push((u64::from_le_bytes(id), entry.value));
+	}
+	jobs.sort_by_key(|(id, _)| *id);
+	Ok(jobs)
 }
 
 /// A job's status as a word.

@@ -12,9 +12,10 @@ use common::{
 	free_port,
 	market::{
 		amount, fees_paid, free, gateway_client, generate_key, infer_paris, json, metric,
-		models_dir, one_at_a_time, run, scrape_metrics, start_node, temp_dir, text, GatewayProcess,
-		Relay, WorkerProcess, TIMEOUT,
+		models_dir, one_at_a_time, run, scrape_metrics, start_node, temp_dir, text, wait_for_node,
+		GatewayProcess, Relay, WorkerProcess, TIMEOUT,
 	},
+	NodeProcess,
 };
 
 #[test]
@@ -194,6 +195,8 @@ fn bad_requests_are_refused_before_signing() {
 		"--json", "--model", "0", "--price", "1", "--audit-rate", "5%", "--dry-run",
 	][..], &prompt].concat()));
 	assert_eq!(quoted["dry_run"], true, "{quoted}");
+	// No worker serves the model on this chain: the quote says that posting would be refused.
+	assert!(quoted["unserved"].as_str().unwrap().contains("only 0 online worker(s)"), "{quoted}");
 	// A run is the price and the 5 % protocol fee, 1.05 CMN; the audit at 5 % adds 5 % of it.
 	let run_cost = 105 * UNIT / 100;
 	assert_eq!(amount(&quoted["expected"]), run_cost + run_cost / 20, "{quoted}");
@@ -222,6 +225,118 @@ fn bad_requests_are_refused_before_signing() {
 		);
 	}
 	assert_eq!(free(url, "//Alice"), before, "refusals move nothing");
+
+	// A mistyped secret is refused by name and never appears in any output, as text or JSON.
+	let secret = "bottom drive obey lake curtain smoke basket hold race lonely fit wolk";
+	for args in [
+		&["transfer", "--key", secret, "--to", "//Bob", "--amount", "1"][..],
+		&["--json", "transfer", "--key", secret, "--to", "//Bob", "--amount", "1"],
+		&["job", "cancel", "0", "--key", secret],
+		&["--json", "infer", "--key", secret, "--model", "0", "--price", "1", "--prompt", "x"],
+		&["gateway", "--key", secret, "--budget", "1", "--max-job-cost", "1"],
+	] {
+		let output = run("commons", url, args);
+		assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+		let shown = text(&output);
+		assert!(shown.contains("invalid secret key"), "{args:?}: {shown}");
+		assert!(!shown.contains("wolk") && !shown.contains("bottom drive"), "echoed: {shown}");
+	}
+	// A key file others can read is refused, as the worker refuses its own; the owner's file
+	// and standard input are read.
+	let key_file = dir.join("alice.secret");
+	std::fs::write(&key_file, "//Alice\n").unwrap();
+	use std::os::unix::fs::PermissionsExt;
+	std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+	let key_path = key_file.to_str().unwrap();
+	let transfer_from_file =
+		["--json", "transfer", "--key-file", key_path, "--to", "//Bob", "--amount", "1"];
+	let open_file = run("commons", url, &transfer_from_file);
+	assert_eq!(open_file.status.code(), Some(2), "{}", text(&open_file));
+	assert!(text(&open_file).contains("chmod 600"), "{}", text(&open_file));
+	assert_eq!(free(url, "//Alice"), before, "nothing moved");
+	std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+	let sent = json(&run("commons", url, &transfer_from_file));
+	assert_eq!(amount(&sent["amount"]), UNIT);
+	let piped = {
+		use std::io::Write;
+		let mut child = std::process::Command::new(common::market::binary("commons"))
+			.env("COMMONS_RPC", url)
+			.args(["--json", "transfer", "--key-file", "-", "--to", "//Bob", "--amount", "1"])
+			.stdin(std::process::Stdio::piped())
+			.stdout(std::process::Stdio::piped())
+			.stderr(std::process::Stdio::piped())
+			.spawn()
+			.unwrap();
+		child.stdin.take().unwrap().write_all(b"//Alice\n").unwrap();
+		child.wait_with_output().unwrap()
+	};
+	assert_eq!(json(&piped)["amount"], "1000000000000");
+
+	// Transfers keep the sender alive unless told otherwise, and every refusal costs nothing.
+	let before = free(url, "//Alice");
+	let balance = json(&run("commons", url, &["--json", "balance", "//Alice"]));
+	assert!(amount(&balance["spendable"]) <= amount(&balance["free"]), "{balance}");
+	let cmn = |value: u128| format!("{}.{:012}", value / UNIT, value % UNIT);
+	// All it can spend but the fee and half the existential deposit: the sender would go.
+	// The fee of an amount of the same size, so that its encoding is as long.
+	let probe = cmn(amount(&balance["spendable"]) - UNIT);
+	let quote = json(&run(
+		"commons",
+		url,
+		&[
+			"--json",
+			"transfer",
+			"--key",
+			"//Alice",
+			"--to",
+			"//Bob",
+			"--amount",
+			&probe,
+			"--dry-run",
+		],
+	));
+	let (fee, existential) = (amount(&quote["fee"]), amount(&quote["existential_deposit"]));
+	let almost_all = cmn(amount(&quote["spendable"]) - fee - existential / 2);
+	for (amount_text, to, why) in [
+		(almost_all.as_str(), "//Bob", "below the existential deposit"),
+		("0", "//Bob", "more than 0"),
+		("0.000000000001", "//CommonsNobody", "the recipient would hold"),
+	] {
+		let refused = run(
+			"commons",
+			url,
+			&["transfer", "--key", "//Alice", "--to", to, "--amount", amount_text],
+		);
+		assert_eq!(refused.status.code(), Some(2), "{amount_text}: {}", text(&refused));
+		assert!(text(&refused).contains(why), "{amount_text}: {}", text(&refused));
+	}
+	assert_eq!(free(url, "//Alice"), before, "refused transfers move nothing");
+
+	// Usage errors are JSON under --json; a closed pipe ends the command quietly; cancelling a
+	// job that is not stored is refused before signing.
+	let usage = run("commons", url, &["--json", "infer", "--no-such-flag"]);
+	assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+	let usage: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
+	assert_eq!(usage["code"], 2, "{usage}");
+	assert!(usage["error"].as_str().unwrap().contains("--no-such-flag"), "{usage}");
+	let closed = std::process::Command::new(common::market::binary("commons"))
+		.env("COMMONS_RPC", url)
+		.args(["models", "list"])
+		.stdout(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.unwrap();
+	let closed = {
+		let mut closed = closed;
+		drop(closed.stdout.take());
+		closed.wait_with_output().unwrap()
+	};
+	assert_eq!(closed.status.code(), Some(141), "{}", text(&closed));
+	assert!(closed.stderr.is_empty(), "{}", text(&closed));
+	let cancel = run("commons", url, &["job", "cancel", "999", "--key", "//Alice"]);
+	assert_eq!(cancel.status.code(), Some(2), "{}", text(&cancel));
+	assert!(text(&cancel).contains("no job 999 is stored"), "{}", text(&cancel));
+	assert_eq!(free(url, "//Alice"), before, "nothing moved");
 
 	// The worker's commands, each failure named, with its exit code.
 	let key = dir.join("worker.key");
@@ -445,7 +560,9 @@ fn bad_requests_are_refused_before_signing() {
 #[test]
 fn an_openai_client_pays_through_the_gateway_and_every_answer_carries_its_receipt() {
 	let _turn = one_at_a_time();
-	let node = start_node();
+	// State kept for 16 blocks only, so that receipts are read after the node pruned them.
+	let node = NodeProcess::start(&["--dev".into(), "--state-pruning".into(), "16".into()]);
+	wait_for_node(&node);
 	let url = node.url.as_str();
 	let dir = temp_dir("gateway");
 	let workers = [
@@ -567,4 +684,47 @@ fn an_openai_client_pays_through_the_gateway_and_every_answer_carries_its_receip
 	let over = step("over_budget");
 	assert!(over["refused"]["message"].as_str().unwrap().contains("budget"), "{over}");
 	assert_eq!(free(url, "//Alice"), before, "nothing moved");
+
+	// The command line beside it: without a terminal the job's progress still prints; the
+	// requester's jobs are listed; a settled job cannot be cancelled, and waiting for it
+	// returns at once.
+	let models = models_dir();
+	#[rustfmt::skip]
+	let plain = run("commons", url, &[
+		"infer", "--key", "//Alice", "--model", "0", "--prompt", "Hi", "--max-tokens", "4",
+		"--replicas", "2", "--price", "1", "--models-dir", models.to_str().unwrap(),
+	]);
+	assert!(plain.status.success(), "{}", text(&plain));
+	assert!(String::from_utf8_lossy(&plain.stderr).contains("posted     job"), "{}", text(&plain));
+	let listed = json(&run("commons", url, &["--json", "job", "list", "--requester", "//Alice"]));
+	let ids: Vec<u64> =
+		listed.as_array().unwrap().iter().map(|job| job["job"].as_u64().unwrap()).collect();
+	assert!(ids.len() >= 5 && ids.contains(&job), "{listed}");
+	let settled = json(&run("commons", url, &["--json", "job", "wait", &job.to_string()]));
+	assert_eq!(settled["status"], "accepted", "{settled}");
+	let before = free(url, "//Alice");
+	let cancel = run("commons", url, &["job", "cancel", &job.to_string(), "--key", "//Alice"]);
+	assert_eq!(cancel.status.code(), Some(2), "{}", text(&cancel));
+	assert!(text(&cancel).contains("only a job still waiting"), "{}", text(&cancel));
+	let cancel = run("commons", url, &["job", "cancel", &job.to_string(), "--key", "//Bob"]);
+	assert!(text(&cancel).contains("not by this key"), "{}", text(&cancel));
+	assert_eq!(free(url, "//Alice"), before, "refused cancellations move nothing");
+
+	// Once the node has pruned the state of the first job's settlement block, `job show` still
+	// reads the job from its record (kept for the retention period) and says where the
+	// settlement's events went.
+	let first = chat["commons"]["job"].as_u64().unwrap().to_string();
+	let start = std::time::Instant::now();
+	let shown = loop {
+		let shown = json(&run("commons", url, &["--json", "job", "show", &first]));
+		if !shown["events_note"].is_null() {
+			break shown;
+		}
+		assert!(start.elapsed() < TIMEOUT, "the node never pruned: {shown}");
+		std::thread::sleep(Duration::from_secs(2));
+	};
+	assert_eq!(shown["status"], "accepted", "{shown}");
+	assert_eq!(shown["output_hash"], chat["commons"]["output_hash"], "{shown}");
+	assert_eq!(shown["tokens"], chat["commons"]["output_tokens"], "{shown}");
+	assert!(shown["events_note"].as_str().unwrap().contains("archive node"), "{shown}");
 }

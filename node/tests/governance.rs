@@ -106,6 +106,26 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 		url,
 		&["vote", &index, "nay", "--conviction", "2", "--amount", "100000", "--key", "//Dave"],
 	));
+	// Getting money back is checked before signing too: nothing to remove, unlock or refund
+	// yet, and an account that votes on a track cannot also delegate there.
+	let before = free(url, "//Eve");
+	refused(&gov(url, &["refund-deposits", &index, "--key", "//Eve"]), 2, "still ongoing");
+	refused(&gov(url, &["remove-vote", &index, "--key", "//Eve"]), 2, "no vote on referendum");
+	refused(&gov(url, &["unlock", "--key", "//Eve"]), 2, "no voting locks");
+	refused(
+		&gov(url, &["undelegate", "--track", "root", "--key", "//Eve"]),
+		2,
+		"does not delegate",
+	);
+	#[rustfmt::skip]
+	refused(&gov(url, &[
+		"delegate", "--track", "parameters", "--to", "//Eve", "--amount", "10", "--key", "//Bob",
+	]), 2, "already votes on track parameters");
+	#[rustfmt::skip]
+	refused(&gov(url, &[
+		"delegate", "--track", "sideways", "--to", "//Eve", "--amount", "10", "--key", "//Bob",
+	]), 2, "unknown track");
+	assert_eq!(free(url, "//Eve"), before, "no refusal cost anything");
 	let status = json(&gov(url, &["status", &index]));
 	assert_eq!(amount(&status["support"]), 1_100_000 * UNIT, "{status}");
 	assert!(amount(&status["ayes"]) > amount(&status["nays"]), "{status}");
@@ -131,6 +151,23 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 		2,
 		"is approved and takes no votes",
 	);
+
+	// The money comes back: anyone refunds the deposits to the proposer; a voter without
+	// conviction removes its vote and unlocks its whole balance; delegation comes and goes.
+	let proposer = free(url, "//Alice");
+	let refunded = json(&gov(url, &["refund-deposits", &index, "--key", "//Dave"]));
+	assert_eq!(refunded["refunded"].as_array().unwrap().len(), 2, "{refunded}");
+	assert!(free(url, "//Alice") > proposer, "the deposits went back to the proposer");
+	refused(&gov(url, &["refund-deposits", &index, "--key", "//Dave"]), 2, "holds no deposit");
+	json(&gov(url, &["remove-vote", &index, "--key", "//Charlie"]));
+	let unlocked = json(&gov(url, &["unlock", "--key", "//Charlie"]));
+	assert_eq!(amount(&unlocked["frozen_before"]), 200_000 * UNIT, "{unlocked}");
+	assert_eq!(amount(&unlocked["frozen_after"]), 0, "{unlocked}");
+	#[rustfmt::skip]
+	json(&gov(url, &[
+		"delegate", "--track", "root", "--to", "//Alice", "--amount", "10", "--key", "//Charlie",
+	]));
+	json(&gov(url, &["undelegate", "--track", "root", "--key", "//Charlie"]));
 
 	// A worker registering under the new minimum is refused before signing: the worker reads
 	// the enacted value.

@@ -458,6 +458,7 @@ async fn prepare(gateway: &Gateway, client: &Client, chat: ChatJob) -> Result<Ac
 		deadline_blocks: config.deadline_blocks,
 	};
 	let quote = market::check(client, &config.key, &request).await?;
+	market::check_workers(client, &request).await?;
 	// What the job can cost at most: everything held but the deposit, which comes back.
 	let most = quote.total.saturating_sub(quote.deposit).saturating_add(quote.tx_fee);
 	if most > config.max_job_cost {
@@ -543,6 +544,12 @@ impl Gateway {
 					)
 				}
 			},
+			MarketError::CancelRefused(refusal) => ApiError::new(
+				StatusCode::BAD_REQUEST,
+				"invalid_request_error",
+				"refused",
+				refusal.to_string(),
+			),
 			MarketError::Timeout { job, .. } => ApiError::new(
 				StatusCode::GATEWAY_TIMEOUT,
 				"api_error",

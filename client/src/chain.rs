@@ -136,6 +136,26 @@ impl ChainError {
 	}
 }
 
+#[cfg(test)]
+mod tests {
+	use super::ChainError;
+	use subxt::{
+		error::RpcError,
+		ext::subxt_rpcs::{Error as Rpc, UserError},
+	};
+
+	#[test]
+	fn a_node_answer_is_not_a_lost_connection() {
+		let refused = UserError { code: 1010, message: "Invalid Transaction".into(), data: None };
+		let answer = ChainError::other("sending")(subxt::Error::Rpc(RpcError::ClientError(
+			Rpc::User(refused),
+		)));
+		assert!(answer.is_node_answer() && !answer.is_connection());
+		let lost = ChainError::other("following")(subxt::Error::Rpc(RpcError::SubscriptionDropped));
+		assert!(lost.is_connection() && !lost.is_node_answer());
+	}
+}
+
 /// Connects to `url` once.
 pub async fn connect(url: &str) -> Result<Client, ChainError> {
 	Client::from_insecure_url(url).await.map_err(|source| ChainError::Unreachable {

@@ -35,8 +35,21 @@ impl Keypair {
 	/// Builds a key from a secret URI: a dev name (`//Alice`), a mnemonic with an optional
 	/// derivation path, or a hex seed.
 	pub fn from_uri(uri: &str, scheme: Scheme) -> Result<Self> {
-		let invalid =
-			|error: sp_core::crypto::SecretStringError| Error::InvalidSecret(format!("{error:?}"));
+		// The parser's own errors quote the offending characters: only the kind is told.
+		let invalid = |error: sp_core::crypto::SecretStringError| {
+			use sp_core::crypto::SecretStringError as Why;
+			Error::InvalidSecret(
+				match error {
+					Why::InvalidFormat(_) => "not a //Name, a mnemonic or a 0x seed",
+					Why::InvalidPhrase => "the mnemonic is not a valid BIP-39 phrase",
+					Why::InvalidPassword => "the password is wrong",
+					Why::InvalidSeed => "the seed is not valid",
+					Why::InvalidSeedLength => "the seed is not 32 bytes",
+					Why::InvalidPath => "the derivation path is not valid",
+				}
+				.to_string(),
+			)
+		};
 		Ok(match scheme {
 			Scheme::Sr25519 => {
 				Self::Sr25519(sr25519::Pair::from_string(uri, None).map_err(invalid)?)

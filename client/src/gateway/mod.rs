@@ -353,11 +353,21 @@ async fn answer(
 			Ok(following) => (following, accepted),
 			Err(error) => {
 				// A failed call cost its fee; after a lost connection the post's fate is
-				// unknown, so its reservation stays.
+				// unknown, so its reservation stays and the client must not retry.
 				if let MarketError::Chain(ChainError::Dispatch { .. }) = &error {
 					gateway.settle(accepted.reserved, accepted.quote.tx_fee);
 				}
-				return Err(gateway.refused(error).await);
+				let mut error = gateway.refused(error).await;
+				if error.code == "node_unreachable" {
+					let payer = chain::ss58(&chain::account(&gateway.config.key.account_id()));
+					error.message = format!(
+						"{}; the job may have been posted: `commons job list --requester {payer}` \
+						 shows it",
+						error.message
+					);
+					error.retry = false;
+				}
+				return Err(error);
 			},
 		}
 	};

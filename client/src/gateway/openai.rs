@@ -29,6 +29,8 @@ pub struct ApiError {
 	pub job: Option<u64>,
 	/// The job's receipt, when it settled.
 	pub commons: Option<Box<Value>>,
+	/// Whether a retry is safe: not once a job may have been posted.
+	pub retry: bool,
 }
 
 impl ApiError {
@@ -42,6 +44,7 @@ impl ApiError {
 			param: Some(param),
 			job: None,
 			commons: None,
+			retry: true,
 		}
 	}
 
@@ -52,12 +55,22 @@ impl ApiError {
 		code: &'static str,
 		message: impl Into<String>,
 	) -> Self {
-		Self { status, kind, code, message: message.into(), param: None, job: None, commons: None }
+		Self {
+			status,
+			kind,
+			code,
+			message: message.into(),
+			param: None,
+			job: None,
+			commons: None,
+			retry: true,
+		}
 	}
 
 	/// The same error, about job `job`.
 	pub fn about_job(mut self, job: u64) -> Self {
 		self.job = Some(job);
+		self.retry = false;
 		self
 	}
 
@@ -84,7 +97,7 @@ impl IntoResponse for ApiError {
 		let mut response = (self.status, Json(self.body())).into_response();
 		// Once a job is posted, a retry would post and pay for another: OpenAI's clients
 		// honour this header over their own retry rules.
-		if self.job.is_some() {
+		if !self.retry {
 			response
 				.headers_mut()
 				.insert("x-should-retry", axum::http::HeaderValue::from_static("false"));

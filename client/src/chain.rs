@@ -226,6 +226,21 @@ pub struct Included {
 	pub events: subxt::blocks::ExtrinsicEvents<CommonsConfig>,
 }
 
+impl Included {
+	/// The fee the transaction paid, from its `TransactionFeePaid` event.
+	pub fn fee_paid(&self) -> Option<u128> {
+		let event =
+			self.events.find_first::<api::transaction_payment::events::TransactionFeePaid>();
+		event.ok().flatten().map(|event| event.actual_fee)
+	}
+
+	/// The number of the block that included it.
+	pub async fn block_number(&self, client: &Client) -> Result<u32, ChainError> {
+		let block = client.blocks().at(self.block).await;
+		Ok(block.map_err(ChainError::other("reading the including block"))?.number())
+	}
+}
+
 /// A transaction sent to the pool and being watched.
 pub struct Sent {
 	/// The call, as `Pallet.call`.

@@ -774,19 +774,8 @@ pub async fn submit(
 			call: "Jobs.post_job".into(),
 			error: "no JobPosted event".into(),
 		})?;
-	let tx_fee = included
-		.events
-		.find_first::<api::transaction_payment::events::TransactionFeePaid>()
-		.ok()
-		.flatten()
-		.map(|event| event.actual_fee)
-		.unwrap_or_default();
-	let post_block = client
-		.blocks()
-		.at(included.block)
-		.await
-		.map_err(other("reading the post's block"))?
-		.number();
+	let tx_fee = included.fee_paid().unwrap_or_default();
+	let post_block = included.block_number(client).await?;
 	let posted = Posted {
 		job: posted_event.job,
 		block: post_block,

@@ -192,18 +192,7 @@ pub async fn transfer(
 	let quote = check_transfer(client, signer, &dest, amount, allow_death).await?;
 	let call = transfer_call(&dest, amount, allow_death);
 	let included = chain::submit(client, signer, &call).await?;
-	let fee = included
-		.events
-		.find_first::<api::transaction_payment::events::TransactionFeePaid>()
-		.ok()
-		.flatten()
-		.map(|event| event.actual_fee)
-		.unwrap_or(quote.fee);
-	let block = client
-		.blocks()
-		.at(included.block)
-		.await
-		.map_err(ChainError::other("reading the transfer's block"))?
-		.number();
+	let fee = included.fee_paid().unwrap_or(quote.fee);
+	let block = included.block_number(client).await?;
 	Ok(Transferred { block, block_hash: included.block, fee })
 }

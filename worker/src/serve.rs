@@ -30,10 +30,7 @@ use std::{
 
 use anyhow::{bail, Context};
 use commons_engine::{tokenizer::Role, Backend, EngineError, Model, Sampling, ENGINE_VERSION};
-use commons_primitives::{
-	prompt::{Prompt, Role as PromptRole},
-	JobId, ModelId,
-};
+use commons_primitives::{prompt::Prompt, JobId, ModelId};
 use subxt::utils::AccountId32;
 use tokio::{sync::watch, task::JoinSet};
 
@@ -809,13 +806,9 @@ pub fn generate(
 			let turns: Vec<(Role, &str)> = messages
 				.iter()
 				.map(|message| {
-					let role = match message.role {
-						PromptRole::System => Role::System,
-						PromptRole::User => Role::User,
-						PromptRole::Assistant => Role::Assistant,
-					};
 					// The chain posts only conversations whose content is UTF-8.
-					(role, std::str::from_utf8(&message.content).unwrap_or_default())
+					let content = std::str::from_utf8(&message.content).unwrap_or_default();
+					(message.role.into(), content)
 				})
 				.collect();
 			engine.tokenizer().encode_chat(&turns, true)?

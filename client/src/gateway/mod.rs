@@ -29,7 +29,7 @@ use axum::{
 	Json, Router,
 };
 use commons_engine::tokenizer::{Role as TemplateRole, Tokenizer};
-use commons_primitives::prompt::{encode_conversation, Role};
+use commons_primitives::prompt::encode_conversation;
 use serde_json::{json, Value};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -418,20 +418,14 @@ async fn prepare(gateway: &Gateway, client: &Client, chat: ChatJob) -> Result<Ac
 		.map_err(|error| Failed::Market(MarketError::Lookup(error)))?;
 	let model_name = chain::model_name(&info);
 	let tokenizer = gateway.tokenizer(&info.spec.weights_sha256, &model_name)?;
-	let turns: Vec<(TemplateRole, String)> = chat
+	// Requests arrive as JSON strings: every message's content is UTF-8.
+	let turns: Vec<(TemplateRole, &str)> = chat
 		.messages
 		.iter()
 		.map(|message| {
-			let role = match message.role {
-				Role::System => TemplateRole::System,
-				Role::User => TemplateRole::User,
-				Role::Assistant => TemplateRole::Assistant,
-			};
-			(role, String::from_utf8_lossy(&message.content).into_owned())
+			(message.role.into(), std::str::from_utf8(&message.content).unwrap_or_default())
 		})
 		.collect();
-	let turns: Vec<(TemplateRole, &str)> =
-		turns.iter().map(|(role, text)| (*role, text.as_str())).collect();
 	let prompt_tokens = tokenizer
 		.encode_chat(&turns, true)
 		.map_err(|error| {

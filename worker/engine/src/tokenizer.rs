@@ -245,6 +245,17 @@ impl Role {
 	}
 }
 
+impl From<commons_primitives::prompt::Role> for Role {
+	fn from(role: commons_primitives::prompt::Role) -> Self {
+		use commons_primitives::prompt::Role as Turn;
+		match role {
+			Turn::System => Role::System,
+			Turn::User => Role::User,
+			Turn::Assistant => Role::Assistant,
+		}
+	}
+}
+
 impl fmt::Display for Role {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		f.write_str(self.as_str())

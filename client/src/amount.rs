@@ -1,9 +1,6 @@
 //! Amounts of CMN as people write them (`1.5`) and as the chain counts them (the smallest unit).
 
-use commons_runtime::{
-	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL},
-	Balance,
-};
+use commons_primitives::currency::{Balance, TOKEN_DECIMALS, TOKEN_SYMBOL};
 
 /// An amount in CMN as a float, for metrics and charts (exact to about 15 significant digits).
 pub fn as_float(amount: Balance) -> f64 {
@@ -68,7 +65,7 @@ pub fn format_amount(amount: Balance) -> String {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use commons_runtime::currency::UNIT;
+	use commons_primitives::currency::UNIT;
 
 	#[test]
 	fn amounts_parse_in_cmn() {

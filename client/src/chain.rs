@@ -67,12 +67,12 @@ enum ViewFunctionDispatchError {
 
 /// An account in the Commons address format.
 pub fn ss58(account: &AccountId32) -> String {
-	crate::keys::to_ss58(&commons_runtime::AccountId::from(account.0))
+	crate::keys::to_ss58(&sp_core::crypto::AccountId32::from(account.0))
 }
 
-/// The subxt form of a runtime account id.
-pub fn account(account: &commons_runtime::AccountId) -> AccountId32 {
-	AccountId32(*<commons_runtime::AccountId as AsRef<[u8; 32]>>::as_ref(account))
+/// The subxt form of an account id.
+pub fn account(account: &sp_core::crypto::AccountId32) -> AccountId32 {
+	AccountId32(*<sp_core::crypto::AccountId32 as AsRef<[u8; 32]>>::as_ref(account))
 }
 
 /// Why talking to the chain failed.
@@ -385,6 +385,14 @@ pub async fn models(client: &Client) -> Result<Vec<(u32, ModelInfo)>, ChainError
 		}
 	}
 	Ok(models)
+}
+
+/// Model `id`, if registered, at the latest block.
+pub async fn model(client: &Client, id: u32) -> Result<Option<ModelInfo>, ChainError> {
+	let at = client.storage().at_latest().await.map_err(ChainError::other("reading the chain"))?;
+	at.fetch(&api::storage().models().models(id))
+		.await
+		.map_err(ChainError::other("reading the model registry"))
 }
 
 /// A model's name as text.

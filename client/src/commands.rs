@@ -4,9 +4,9 @@ use std::{path::Path, time::Duration};
 
 use commons_client::{
 	amount::format_amount,
-	chain::{self, api, ChainError, Client, ModelLookup},
+	chain::{self, api, ChainError, Client, ModelInfo, ModelLookup},
 	market::{self, JobRequest, MarketError, Outcome, Receipt, Stage},
-	model_files::LocalModels,
+	model_files::{self, Tokenizers},
 	Error, Keypair,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,14 +27,8 @@ pub const TIMED_OUT: u8 = 7;
 
 impl From<Error> for Failure {
 	fn from(error: Error) -> Self {
-		let code = match &error {
-			Error::InvalidKey(..) | Error::InvalidSecret(_) | Error::KeyFile { .. } => 2,
-			Error::Unreachable { .. } => 3,
-			Error::Rpc { method: "author_submitExtrinsic", .. } => 4,
-			Error::DispatchFailed { .. } => 5,
-			_ => 1,
-		};
-		Self { code, error: error.into() }
+		// A key or address that does not parse is bad input: nothing was signed.
+		Self { code: 2, error: error.into() }
 	}
 }
 
@@ -82,8 +76,8 @@ pub struct InferArgs {
 	pub request: JobRequest,
 	/// The requester's key.
 	pub key: Keypair,
-	/// Where the model file (for its tokenizer) is looked for.
-	pub models_dir: std::path::PathBuf,
+	/// The models' tokenizers, to turn token ids into text.
+	pub tokenizers: Tokenizers,
 	/// How long to wait for settlement.
 	pub timeout: Duration,
 	/// Only check and quote; sign nothing.
@@ -92,7 +86,7 @@ pub struct InferArgs {
 
 /// `commons infer`: check, post, follow with a progress display, print the answer and receipt.
 pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(), Failure> {
-	let InferArgs { model, mut request, key, models_dir, timeout, dry_run } = args;
+	let InferArgs { model, mut request, key, tokenizers, timeout, dry_run } = args;
 	let (model, info) = chain::resolve_model(client, &model).await.map_err(MarketError::from)?;
 	request.model = model;
 	if dry_run {
@@ -156,14 +150,10 @@ pub async fn infer(client: &Client, args: InferArgs, json_out: bool) -> Result<(
 	progress.finish_and_clear();
 	let after = market::free_balance(client, &requester).await?;
 
-	let text = match (&receipt.output, LocalModels::scan(&models_dir)) {
-		(Some(tokens), Ok(local)) => match local.find(&info.spec.weights_sha256) {
-			Some(path) => Some(decode(path, tokens)?),
-			None => None,
-		},
-		_ => None,
-	};
-	print_receipt(&receipt, text.as_deref(), json_out, |value| {
+	// The receipt is complete before any decoding: a tokenizer that cannot be had is a note
+	// beside it, never a failure that hides what was paid.
+	let text = receipt.output.as_deref().map(|tokens| decode(&tokenizers, &info, tokens));
+	print_receipt(&receipt, text.as_ref(), json_out, |value| {
 		value["posted_block"] = json!(posted.block);
 		value["escrow"] = json!(posted.escrow.to_string());
 		value["deposit_held"] = json!(posted.deposit.to_string());
@@ -233,16 +223,16 @@ fn print_quote(quote: &market::Quote, unserved: Option<&MarketError>, json_out: 
 	}
 }
 
-/// Token ids to text with the model file's own tokenizer.
-fn decode(path: &Path, tokens: &[u32]) -> anyhow::Result<String> {
-	let file = commons_engine::gguf::GgufFile::open(path)?;
-	let tokenizer = commons_engine::tokenizer::Tokenizer::from_gguf(&file)?;
-	Ok(tokenizer.decode(tokens)?)
+/// Token ids to text with the model's own tokenizer, or why they cannot be.
+fn decode(tokenizers: &Tokenizers, info: &ModelInfo, tokens: &[u32]) -> Result<String, String> {
+	let tokenizer =
+		tokenizers.load(&model_files::hashes(info)).map_err(|error| error.to_string())?;
+	tokenizer.decode(tokens).map_err(|error| format!("the tokens do not decode: {error}"))
 }
 
 fn print_receipt(
 	receipt: &Receipt,
-	text: Option<&str>,
+	text: Option<&Result<String, String>>,
 	json_out: bool,
 	extra: impl FnOnce(&mut serde_json::Value),
 ) {
@@ -261,17 +251,18 @@ fn print_receipt(
 			"refunded": receipt.refunded.to_string(),
 			"slashes": slashes,
 			"tokens": receipt.output,
-			"text": text,
+			"text": text.and_then(|text| text.as_ref().ok()),
+			"text_unavailable": text.and_then(|text| text.as_ref().err()),
 			"verification": receipt.verification,
 		});
 		extra(&mut value);
 		println!("{value}");
 		return;
 	}
-	if let Some(text) = text {
-		println!("{}\n", text.trim());
-	} else if let Some(tokens) = &receipt.output {
-		println!("token ids {tokens:?} (the model file is not in the models directory)\n");
+	match (text, &receipt.output) {
+		(Some(Ok(text)), _) => println!("{}\n", text.trim()),
+		(Some(Err(why)), Some(tokens)) => println!("token ids {tokens:?}\n({why})\n"),
+		_ => {},
 	}
 	println!("job        {}", receipt.job);
 	println!("outcome    {:?}", receipt.outcome);
@@ -315,7 +306,13 @@ fn slashes_json(slashes: &[market::Slash]) -> Vec<serde_json::Value> {
 }
 
 /// `commons job show`: a job's record as stored now, with the slashes of its settlement.
-pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> Result<(), Failure> {
+pub async fn job_show(
+	client: &Client,
+	url: &str,
+	tokenizers: &Tokenizers,
+	job: u64,
+	json_out: bool,
+) -> Result<(), Failure> {
 	let Some(record) = market::job(client, job).await? else {
 		return Err(Failure {
 			code: 2,
@@ -378,6 +375,13 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		Some(receipt) => receipt.slashes.clone(),
 		None => Vec::new(),
 	};
+	let text = match &output {
+		Some(tokens) => match chain::model(client, record.model).await? {
+			Some(info) => Some(decode(tokenizers, &info, tokens)),
+			None => Some(Err(format!("model {} is no longer registered", record.model))),
+		},
+		None => None,
+	};
 	let value = json!({
 		"job": job,
 		"status": market::status_name(&record.status),
@@ -394,6 +398,8 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		"output_hash": output_hash,
 		"seats": seats,
 		"tokens": output,
+		"text": text.as_ref().and_then(|text| text.as_ref().ok()),
+		"text_unavailable": text.as_ref().and_then(|text| text.as_ref().err()),
 		"slashes": slashes_json(&slashes),
 		"paid": settlement.as_ref().map(|receipt| receipt.paid.to_string()),
 		"refunded": settlement.as_ref().map(|receipt| receipt.refunded.to_string()),
@@ -438,6 +444,11 @@ pub async fn job_show(client: &Client, url: &str, job: u64, json_out: bool) -> R
 		}
 		if let Some(tokens) = output {
 			println!("tokens     {tokens:?}");
+		}
+		match &text {
+			Some(Ok(text)) => println!("text       {}", text.trim()),
+			Some(Err(why)) => println!("text       not shown: {why}"),
+			None => {},
 		}
 		if let Some(note) = value["events_note"].as_str() {
 			println!("note       {note}");
@@ -513,6 +524,7 @@ pub async fn models_list(client: &Client, json_out: bool) -> Result<(), Failure>
 					"name": chain::model_name(info),
 					"status": format!("{:?}", info.status),
 					"sha256": hex::encode(info.spec.weights_sha256),
+					"tokenizer_hash": hex::encode(info.spec.tokenizer_hash),
 					"size": info.spec.weights_size,
 					"engine_version": info.spec.engine_version,
 					"min_price": info.spec.min_price.to_string(),
@@ -573,4 +585,159 @@ pub async fn workers_list(client: &Client, json_out: bool) -> Result<(), Failure
 		}
 	}
 	Ok(())
+}
+
+/// Exit code of a receipt that does not verify.
+pub const NOT_VERIFIED: u8 = 8;
+
+/// `commons job verify N`: recomputes the accepted output hash from the stored tokens, and
+/// counts the seats that revealed it against the quorum the chain required.
+pub async fn job_verify(client: &Client, job: u64, json_out: bool) -> Result<(), Failure> {
+	use api::runtime_types::pallet_jobs::types::{Audit, JobStatus, Verdict};
+	let refused = |why: String| Failure { code: 2, error: anyhow::anyhow!(why) };
+	let Some(record) = market::job(client, job).await? else {
+		return Err(refused(format!(
+			"no job {job} is stored: its tokens are kept for the retention period ({} blocks) \
+			 after settlement",
+			market::retention_period(client).await.unwrap_or_default()
+		)));
+	};
+	let accepted = match &record.status {
+		JobStatus::Settled { verdict: Verdict::Accepted { output_hash }, .. } => *output_hash,
+		JobStatus::Settled { verdict, .. } => {
+			return Err(refused(format!(
+				"job {job} settled without an accepted answer: {verdict:?}"
+			)))
+		},
+		other => {
+			return Err(refused(format!(
+				"job {job} is {}: only a settled job has a receipt",
+				market::status_name(other)
+			)))
+		},
+	};
+	let (_, head) = market::finalized_head(client).await?;
+	let Some(tokens) = market::accepted_output(client, head, job).await? else {
+		return Err(refused(format!("job {job}'s tokens are not stored any more")));
+	};
+	let recomputed = commons_primitives::output_hash(record.engine_version, record.model, &tokens);
+	let agreeing: Vec<String> = record
+		.seats
+		.0
+		.iter()
+		.filter(|seat| seat.revealed == Some(accepted))
+		.map(|seat| chain::ss58(&seat.worker))
+		.collect();
+	// The chain's rule: a majority of the replicas, or worker and auditor once audited.
+	let quorum = match record.audit {
+		Audit::Audited { .. } => 2,
+		_ => record.replicas / 2 + 1,
+	};
+	let hash_matches = recomputed == accepted;
+	let quorum_met = u32::try_from(agreeing.len()).unwrap_or(u32::MAX) >= quorum;
+	let verified = hash_matches && quorum_met;
+	if json_out {
+		println!(
+			"{}",
+			json!({
+				"job": job,
+				"verified": verified,
+				"output_hash": hex::encode(accepted),
+				"recomputed_hash": hex::encode(recomputed),
+				"engine_version": record.engine_version,
+				"model": record.model,
+				"tokens": tokens.len(),
+				"agreeing_workers": agreeing,
+				"quorum": quorum,
+			})
+		);
+	} else {
+		let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
+		println!(
+			"{} the {} stored tokens hash to the accepted output 0x{} (engine {}, model {})",
+			mark(hash_matches),
+			tokens.len(),
+			hex::encode(accepted),
+			record.engine_version,
+			record.model
+		);
+		println!(
+			"{} {} seats revealed it; the quorum is {quorum}",
+			mark(quorum_met),
+			agreeing.len()
+		);
+		for worker in &agreeing {
+			println!("     {worker}");
+		}
+	}
+	if verified {
+		Ok(())
+	} else {
+		Err(Failure {
+			code: NOT_VERIFIED,
+			error: anyhow::anyhow!("job {job}'s receipt does not verify"),
+		})
+	}
+}
+
+/// `commons models fetch MODEL [--from FILE]`: caches the model's tokenizer after checking
+/// the file against the registry.
+pub async fn models_fetch(
+	client: &Client,
+	tokenizers: &Tokenizers,
+	model: &str,
+	from: Option<&Path>,
+	json_out: bool,
+) -> Result<(), Failure> {
+	let (id, info) = chain::resolve_model(client, model).await.map_err(MarketError::from)?;
+	let hashes = model_files::hashes(&info);
+	let refused = |error: model_files::ModelFileError| Failure { code: 2, error: error.into() };
+	let source = match from {
+		Some(path) => tokenizers.import(&hashes, path).map_err(refused)?.1,
+		None if tokenizers.is_cached(&hashes.weights) => {
+			tokenizers.load(&hashes).map_err(refused)?;
+			model_files::Source::Cache
+		},
+		None => {
+			tokenizers.load(&hashes).map_err(refused)?;
+			model_files::Source::ModelFile
+		},
+	};
+	let name = chain::model_name(&info);
+	let source = match source {
+		model_files::Source::Cache => "already cached",
+		model_files::Source::ModelFile => "extracted from the model file",
+		model_files::Source::TokenizerImage => "imported from a tokenizer image",
+	};
+	report_line(json_out, json!({ "model": id, "name": name, "tokenizer": source }), || {
+		format!("model {id} ({name}): tokenizer {source}; its answers decode here")
+	});
+	Ok(())
+}
+
+/// `commons models tokenizer-hash FILE [--write IMAGE]`.
+pub fn tokenizer_hash(file: &Path, write: Option<&Path>, json_out: bool) -> Result<(), Failure> {
+	let refused = |error: anyhow::Error| Failure { code: 2, error };
+	let opened = commons_gguf::gguf::GgufFile::open(file).map_err(|error| refused(error.into()))?;
+	let image = commons_gguf::tokenizer::tokenizer_image(&opened);
+	// Only an image that builds a tokenizer is worth a hash.
+	commons_gguf::tokenizer::Tokenizer::from_gguf(&opened)
+		.map_err(|error| refused(error.into()))?;
+	let hash = hex::encode(commons_gguf::sha256(&image));
+	if let Some(path) = write {
+		std::fs::write(path, &image)
+			.map_err(|error| refused(anyhow::anyhow!("{}: {error}", path.display())))?;
+	}
+	report_line(json_out, json!({ "tokenizer_hash": hash, "bytes": image.len() }), || {
+		format!("tokenizer_hash 0x{hash} ({} bytes)", image.len())
+	});
+	Ok(())
+}
+
+fn report_line(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+	if json_out {
+		println!("{value}");
+	} else {
+		println!("{}", text());
+	}
 }

@@ -1,46 +1,44 @@
 //! The governance commands of `commons`: `gov propose-param`, `vote`, `status`, `params`.
 
-use std::time::Duration;
-
 use commons_client::{
 	amount::format_amount,
+	chain::{api::runtime_types::pallet_referenda::types::ReferendumInfo, Client, CommonsConfig},
 	governance::{self, GovError, Referendum},
-	Keypair, Node,
 };
-use pallet_referenda::ReferendumInfo;
 use serde_json::json;
+use subxt::tx::Signer;
 
 use crate::commands::Failure;
 
 impl From<GovError> for Failure {
 	fn from(error: GovError) -> Self {
 		match error {
-			GovError::Node(error) => error.into(),
+			GovError::Chain(error) => error.into(),
 			GovError::Dispatch { .. } => Self { code: 5, error: error.into() },
 			refused => Self { code: 2, error: refused.into() },
 		}
 	}
 }
 
-/// `commons gov propose-param <name> <value>`.
+/// `commons gov propose-param <name> <value>`, for a proposal already built and checked.
 pub async fn propose(
-	node: &Node,
-	key: &Keypair,
-	name: &str,
-	value: &str,
+	client: &Client,
+	key: &impl Signer<CommonsConfig>,
+	proposal: &governance::Proposal,
 	json_out: bool,
 ) -> Result<(), Failure> {
-	let proposal = governance::proposal(name, value)?;
-	let proposed = governance::propose(node, key, &proposal, Duration::from_secs(120)).await?;
-	let what = governance::describe_call(&proposal.call);
+	let proposed = governance::propose(client, key, proposal).await?;
+	let tracks = governance::tracks(client).await?;
+	let track = governance::track_name(&tracks, proposal.built.track);
+	let what = proposal.describe();
 	if json_out {
 		println!(
 			"{}",
 			json!({
 				"referendum": proposed.index,
-				"track": governance::track_name(proposed.track),
+				"track": track,
 				"proposal": what,
-				"parameter": proposal.info.name,
+				"parameter": proposal.parameter.name,
 				"value": proposal.value.to_string(),
 				"preimage": format!("{:?}", proposed.preimage),
 				"deposits": proposed.deposits.to_string(),
@@ -49,11 +47,7 @@ pub async fn propose(
 			})
 		);
 	} else {
-		println!(
-			"referendum #{} on the {} track: {what}",
-			proposed.index,
-			governance::track_name(proposed.track)
-		);
+		println!("referendum #{} on the {track} track: {what}", proposed.index);
 		println!("preimage   {:?}", proposed.preimage);
 		println!(
 			"held       {} in deposits (returned when it ends)",
@@ -67,17 +61,15 @@ pub async fn propose(
 
 /// `commons gov vote <index> aye|nay --conviction N --amount A`.
 pub async fn vote(
-	node: &Node,
-	key: &Keypair,
+	client: &Client,
+	key: &impl Signer<CommonsConfig>,
 	index: u32,
 	aye: bool,
 	conviction: u8,
 	amount: u128,
 	json_out: bool,
 ) -> Result<(), Failure> {
-	let inclusion =
-		governance::vote(node, key, index, aye, conviction, amount, Duration::from_secs(120))
-			.await?;
+	let (fee, block) = governance::vote(client, key, index, aye, conviction, amount).await?;
 	let side = if aye { "aye" } else { "nay" };
 	if json_out {
 		println!(
@@ -87,23 +79,27 @@ pub async fn vote(
 				"vote": side,
 				"conviction": conviction,
 				"amount": amount.to_string(),
-				"block": inclusion.block_number,
-				"fee": inclusion.fee.to_string(),
+				"block": block,
+				"fee": fee.to_string(),
 			})
 		);
 	} else {
 		println!(
-			"voted {side} on referendum #{index} with {} at conviction {conviction} in block #{} \
+			"voted {side} on referendum #{index} with {} at conviction {conviction} in block #{block} \
 			 (fee {})",
 			format_amount(amount),
-			inclusion.block_number,
-			format_amount(inclusion.fee)
+			format_amount(fee)
 		);
 	}
 	Ok(())
 }
 
-fn referendum_json(index: u32, info: &Referendum, proposal: Option<String>) -> serde_json::Value {
+fn referendum_json(
+	index: u32,
+	info: &Referendum,
+	proposal: Option<String>,
+	tracks: &[(u16, String)],
+) -> serde_json::Value {
 	let mut value = json!({
 		"referendum": index,
 		"state": governance::state_name(info),
@@ -111,7 +107,7 @@ fn referendum_json(index: u32, info: &Referendum, proposal: Option<String>) -> s
 	});
 	match info {
 		ReferendumInfo::Ongoing(status) => {
-			value["track"] = json!(governance::track_name(status.track));
+			value["track"] = json!(governance::track_name(tracks, status.track));
 			value["submitted"] = json!(status.submitted);
 			value["decision_deposit"] = json!(status.decision_deposit.is_some());
 			value["deciding_since"] = json!(status.deciding.as_ref().map(|d| d.since));
@@ -130,18 +126,20 @@ fn referendum_json(index: u32, info: &Referendum, proposal: Option<String>) -> s
 }
 
 /// `commons gov status [index]`: one referendum, or every one.
-pub async fn status(node: &Node, index: Option<u32>, json_out: bool) -> Result<(), Failure> {
+pub async fn status(client: &Client, index: Option<u32>, json_out: bool) -> Result<(), Failure> {
 	let indices: Vec<u32> = match index {
 		Some(index) => vec![index],
-		None => (0..governance::referendum_count(node).await?).collect(),
+		None => (0..governance::referendum_count(client).await?).collect(),
 	};
+	let tracks = governance::tracks(client).await?;
+	let parameters = governance::parameters(client, None).await?;
 	let mut list = Vec::new();
 	for index in indices {
-		let Some(info) = governance::referendum(node, index).await? else {
+		let Some(info) = governance::referendum(client, index).await? else {
 			return Err(GovError::NoReferendum(index).into());
 		};
-		let proposal = governance::describe_proposal(node, &info).await?;
-		list.push(referendum_json(index, &info, proposal));
+		let proposal = governance::describe_proposal(client, &parameters, &info).await?;
+		list.push(referendum_json(index, &info, proposal, &tracks));
 	}
 	if json_out {
 		match (index, list.pop()) {
@@ -184,19 +182,19 @@ pub async fn status(node: &Node, index: Option<u32>, json_out: bool) -> Result<(
 }
 
 /// `commons gov params`: every protocol parameter with its value, default and range.
-pub async fn params(node: &Node, json_out: bool) -> Result<(), Failure> {
-	let values = governance::parameter_values(node).await?;
+pub async fn params(client: &Client, json_out: bool) -> Result<(), Failure> {
+	let values = governance::parameters(client, None).await?;
+	let tracks = governance::tracks(client).await?;
 	if json_out {
 		let list: Vec<_> = values
 			.iter()
-			.map(|value| {
-				let info = value.info;
+			.map(|info| {
 				json!({
 					"name": info.name,
-					"track": governance::group_track(info.group),
-					"unit": format!("{:?}", info.unit).to_lowercase(),
-					"current": value.current.to_string(),
-					"default": value.default.to_string(),
+					"track": governance::track_name(&tracks, info.track),
+					"unit": info.unit_word(),
+					"current": info.current.to_string(),
+					"default": info.default.to_string(),
 					"low": info.low.to_string(),
 					"high": info.high.to_string(),
 				})
@@ -206,11 +204,10 @@ pub async fn params(node: &Node, json_out: bool) -> Result<(), Failure> {
 		return Ok(());
 	}
 	println!("{:<30} {:<34} {:<12} range", "parameter", "value", "track");
-	for value in &values {
-		let info = value.info;
-		let track = governance::group_track(info.group);
-		let mut shown = governance::format_value(info, value.current);
-		if value.current != value.default {
+	for info in &values {
+		let track = governance::track_name(&tracks, info.track);
+		let mut shown = governance::format_value(&info.unit, info.current);
+		if info.current != info.default {
 			shown.push_str(" *");
 		}
 		println!(
@@ -218,8 +215,8 @@ pub async fn params(node: &Node, json_out: bool) -> Result<(), Failure> {
 			info.name,
 			shown,
 			track,
-			governance::format_value(info, info.low),
-			governance::format_value(info, info.high)
+			governance::format_value(&info.unit, info.low),
+			governance::format_value(&info.unit, info.high)
 		);
 	}
 	println!("\n* set by governance (or genesis); the default applies otherwise");

@@ -1,12 +1,11 @@
 //! Signers: an sr25519 key (what wallets use) or an ed25519 key (what workers use). Both sign
-//! for a `MultiSignature` account, so either can send any transaction.
+//! for a `MultiSignature` account, so either can send any transaction: the account is the
+//! public key itself (`chain.rs` signs for subxt).
 
-use commons_runtime::{AccountId, Signature};
 use sp_core::{
-	crypto::{Ss58AddressFormat, Ss58Codec},
+	crypto::{AccountId32 as AccountId, Ss58AddressFormat, Ss58Codec},
 	ed25519, sr25519, Pair,
 };
-use sp_runtime::{traits::IdentifyAccount, MultiSigner};
 
 use crate::{Error, Result};
 
@@ -60,19 +59,12 @@ impl Keypair {
 		})
 	}
 
-	/// The account this key signs for.
+	/// The account this key signs for: for sr25519 and ed25519 keys, a `MultiSignature`
+	/// account is the 32-byte public key.
 	pub fn account_id(&self) -> AccountId {
 		match self {
-			Self::Sr25519(pair) => MultiSigner::from(pair.public()).into_account(),
-			Self::Ed25519(pair) => MultiSigner::from(pair.public()).into_account(),
-		}
-	}
-
-	/// Signs `message`.
-	pub fn sign(&self, message: &[u8]) -> Signature {
-		match self {
-			Self::Sr25519(pair) => pair.sign(message).into(),
-			Self::Ed25519(pair) => pair.sign(message).into(),
+			Self::Sr25519(pair) => AccountId::from(pair.public().0),
+			Self::Ed25519(pair) => AccountId::from(pair.public().0),
 		}
 	}
 }
@@ -113,7 +105,7 @@ pub fn read_secret(path: &std::path::Path) -> Result<String> {
 
 /// The Commons address format (SS58 prefix 7342).
 pub fn address_format() -> Ss58AddressFormat {
-	Ss58AddressFormat::custom(commons_runtime::currency::SS58_PREFIX)
+	Ss58AddressFormat::custom(commons_primitives::currency::SS58_PREFIX)
 }
 
 /// Renders an account in the Commons address format.

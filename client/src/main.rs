@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 other error, 2 bad input (nothing was signed), 3 node unreachable,
 //! 4 transaction rejected by the node, 5 transaction included but its call failed, 6 a job settled
-//! without an accepted answer (no quorum, expired; refunded), 7 a job did not settle in time.
+//! without an accepted answer (no quorum, expired; refunded), 7 a job did not settle in time,
+//! 8 a receipt that does not verify (`job verify`).
 
 mod commands;
 mod gov_commands;
@@ -14,11 +15,11 @@ use commands::Failure;
 use clap::{Parser, Subcommand};
 use commons_client::{
 	amount::{format_amount, parse_amount},
-	chain, keys,
+	chain, governance, keys,
 	market::{self, JobRequest},
-	votes, wallet, Keypair, Node, Scheme,
+	model_files, votes, wallet, Keypair, Scheme,
 };
-use commons_runtime::Balance;
+use commons_primitives::currency::Balance;
 use serde_json::json;
 
 /// Pay for inference, check balances and receipts on a Commons chain.
@@ -32,6 +33,15 @@ struct Cli {
 	/// Print machine-readable JSON instead of text.
 	#[arg(long, env = "COMMONS_JSON", global = true)]
 	json: bool,
+
+	/// Where model files are looked for, to extract their tokenizers.
+	#[arg(long, env = "COMMONS_MODELS_DIR", default_value = "models", global = true)]
+	models_dir: PathBuf,
+
+	/// Where tokenizers and model file hashes are cached (default:
+	/// `$XDG_CACHE_HOME/commons/client`, or `~/.cache/commons/client`).
+	#[arg(long, env = "COMMONS_CACHE_DIR", global = true)]
+	cache_dir: Option<PathBuf>,
 
 	#[command(subcommand)]
 	command: Command,
@@ -104,9 +114,6 @@ enum Command {
 		/// The requester's key.
 		#[command(flatten)]
 		key: KeyArgs,
-		/// Where the model file is looked for, to turn token ids into text.
-		#[arg(long, default_value = "models")]
-		models_dir: PathBuf,
 		/// Seconds to wait for settlement.
 		#[arg(long, default_value_t = 300)]
 		timeout: u64,
@@ -120,10 +127,10 @@ enum Command {
 		#[command(subcommand)]
 		command: JobCommand,
 	},
-	/// The model registry.
+	/// The model registry, and the tokenizers that turn its models' answers into text.
 	Models {
 		#[command(subcommand)]
-		command: ListCommand,
+		command: ModelsCommand,
 	},
 	/// The worker registry.
 	Workers {
@@ -154,11 +161,15 @@ fn vote_failure(error: votes::VoteError) -> Failure {
 	}
 }
 
-/// A track by name.
-fn track_arg(name: &str) -> Result<u16, Failure> {
-	commons_client::governance::track_id(name).ok_or_else(|| Failure {
-		code: 2,
-		error: anyhow::anyhow!("unknown track `{name}`: root or parameters"),
+/// A track by name, among the chain's.
+async fn track_arg(client: &chain::Client, name: &str) -> Result<u16, Failure> {
+	let tracks = governance::tracks(client).await?;
+	governance::track_id(&tracks, name).ok_or_else(|| {
+		let names: Vec<&str> = tracks.iter().map(|(_, name)| name.as_str()).collect();
+		Failure {
+			code: 2,
+			error: anyhow::anyhow!("unknown track `{name}`: {}", names.join(" or ")),
+		}
 	})
 }
 
@@ -202,9 +213,6 @@ struct GatewayArgs {
 	/// Seconds a request waits for its job to settle.
 	#[arg(long, default_value_t = 300)]
 	timeout: u64,
-	/// Where model files are looked for, for their tokenizers.
-	#[arg(long, default_value = "models")]
-	models_dir: PathBuf,
 	/// A bearer token clients must send (`Authorization: Bearer …`).
 	#[arg(long, env = "COMMONS_GATEWAY_API_KEY", hide_env_values = true)]
 	api_key: Option<String>,
@@ -390,11 +398,42 @@ enum JobCommand {
 		#[command(flatten)]
 		key: KeyArgs,
 	},
+	/// Check a settled job's receipt: the stored tokens hash to the accepted output hash, and
+	/// that hash is what the agreeing seats revealed.
+	Verify {
+		/// The job id.
+		id: u64,
+	},
 	/// The stored jobs an account posted.
 	List {
 		/// The requester: SS58 address, 0x-hex account id, or a dev key such as //Alice.
 		#[arg(long)]
 		requester: String,
+	},
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+	/// List the registered models.
+	List,
+	/// Make a model's answers readable here: cache its tokenizer (a few MB), from a file given
+	/// with --from, or from the model file in the models directory. The file is checked
+	/// against the registry: the model file by its sha256, a tokenizer image by the
+	/// registered tokenizer hash. The weights are not needed afterwards.
+	Fetch {
+		/// The model, by id or name.
+		model: String,
+		/// The model file, or its tokenizer image (a GGUF file without tensors).
+		#[arg(long)]
+		from: Option<PathBuf>,
+	},
+	/// Print the tokenizer hash of a model file: what its registration declares.
+	TokenizerHash {
+		/// The model file.
+		file: PathBuf,
+		/// Also write the tokenizer image here, for requesters who need only the tokenizer.
+		#[arg(long)]
+		write: Option<PathBuf>,
 	},
 }
 
@@ -405,6 +444,8 @@ enum ListCommand {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+	let cache_dir = cli.cache_dir.clone().unwrap_or_else(model_files::default_cache_dir);
+	let tokenizers = model_files::Tokenizers::new(&cli.models_dir, &cache_dir);
 	match cli.command {
 		Command::Balance { account } => {
 			let who = chain::account(&keys::parse_account(&account)?);
@@ -497,7 +538,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			price,
 			deadline,
 			key,
-			models_dir,
 			timeout,
 			dry_run,
 		} => {
@@ -533,14 +573,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				model,
 				request,
 				key,
-				models_dir,
+				tokenizers,
 				timeout: Duration::from_secs(timeout),
 				dry_run,
 			};
 			commands::infer(&client, args, cli.json).await?;
 		},
 		Command::Job { command: JobCommand::Show { id } } => {
-			commands::job_show(&chain::connect(&cli.url).await?, &cli.url, id, cli.json).await?;
+			let client = chain::connect(&cli.url).await?;
+			commands::job_show(&client, &cli.url, &tokenizers, id, cli.json).await?;
+		},
+		Command::Job { command: JobCommand::Verify { id } } => {
+			commands::job_verify(&chain::connect(&cli.url).await?, id, cli.json).await?;
 		},
 		Command::Job { command: JobCommand::Wait { id, timeout } } => {
 			let client = chain::connect(&cli.url).await?;
@@ -553,7 +597,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 					),
 				});
 			}
-			commands::job_show(&client, &cli.url, id, cli.json).await?;
+			commands::job_show(&client, &cli.url, &tokenizers, id, cli.json).await?;
 		},
 		Command::Job { command: JobCommand::Cancel { id, key } } => {
 			let key = key.keypair()?;
@@ -575,7 +619,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				listen: args.listen,
 				url: cli.url.clone(),
 				key: args.key.keypair()?,
-				models_dir: args.models_dir,
+				tokenizers,
 				replicas: args.replicas,
 				audit_rate: args.audit_rate,
 				price: args.price,
@@ -592,32 +636,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			use clap::CommandFactory;
 			clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
 		},
-		Command::Models { command: ListCommand::List } => {
+		Command::Models { command: ModelsCommand::List } => {
 			commands::models_list(&chain::connect(&cli.url).await?, cli.json).await?;
+		},
+		Command::Models { command: ModelsCommand::Fetch { model, from } } => {
+			let client = chain::connect(&cli.url).await?;
+			commands::models_fetch(&client, &tokenizers, &model, from.as_deref(), cli.json).await?;
+		},
+		Command::Models { command: ModelsCommand::TokenizerHash { file, write } } => {
+			commands::tokenizer_hash(&file, write.as_deref(), cli.json)?;
 		},
 		Command::Workers { command: ListCommand::List } => {
 			commands::workers_list(&chain::connect(&cli.url).await?, cli.json).await?;
 		},
 		Command::Gov { command } => match command {
 			GovCommand::ProposeParam { name, value, key } => {
-				// Check the value before reading a key or reaching the node.
-				commons_client::governance::proposal(&name, &value)?;
+				// The chain describes its parameters: check the value there before reading a key.
+				let client = chain::connect(&cli.url).await?;
+				let proposal = governance::proposal(&client, &name, &value).await?;
 				let key = key.keypair()?;
-				let node = Node::connect(&cli.url).await?;
-				gov_commands::propose(&node, &key, &name, &value, cli.json).await?;
+				gov_commands::propose(&client, &key, &proposal, cli.json).await?;
 			},
 			GovCommand::Vote { referendum, side, conviction, amount, key } => {
 				let key = key.keypair()?;
-				let node = Node::connect(&cli.url).await?;
+				let client = chain::connect(&cli.url).await?;
 				let aye = matches!(side, Side::Aye);
-				gov_commands::vote(&node, &key, referendum, aye, conviction, amount, cli.json)
+				gov_commands::vote(&client, &key, referendum, aye, conviction, amount, cli.json)
 					.await?;
 			},
 			GovCommand::Status { referendum } => {
-				gov_commands::status(&Node::connect(&cli.url).await?, referendum, cli.json).await?;
+				gov_commands::status(&chain::connect(&cli.url).await?, referendum, cli.json)
+					.await?;
 			},
 			GovCommand::Params => {
-				gov_commands::params(&Node::connect(&cli.url).await?, cli.json).await?;
+				gov_commands::params(&chain::connect(&cli.url).await?, cli.json).await?;
 			},
 			GovCommand::RemoveVote { referendum, key } => {
 				let key = key.keypair()?;
@@ -654,9 +706,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			},
 			GovCommand::Delegate { track, to, conviction, amount, key } => {
 				let key = key.keypair()?;
-				let class = track_arg(&track)?;
 				let to = chain::account(&keys::parse_account(&to)?);
 				let client = chain::connect(&cli.url).await?;
+				let class = track_arg(&client, &track).await?;
 				votes::delegate(&client, &key, class, to.clone(), conviction, amount)
 					.await
 					.map_err(vote_failure)?;
@@ -669,8 +721,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			},
 			GovCommand::Undelegate { track, key } => {
 				let key = key.keypair()?;
-				let class = track_arg(&track)?;
 				let client = chain::connect(&cli.url).await?;
+				let class = track_arg(&client, &track).await?;
 				votes::undelegate(&client, &key, class).await.map_err(vote_failure)?;
 				report(cli.json, json!({ "track": track, "undelegated": true }), || {
 					format!("undelegated on track {track}")

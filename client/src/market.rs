@@ -435,16 +435,11 @@ pub async fn min_audit_rate(client: &Client) -> Result<u32, ChainError> {
 /// A governed parameter's current value (its default until a referendum set it), saturated to
 /// `u32`.
 async fn governed(client: &Client, name: &'static str) -> Result<u32, ChainError> {
-	let failed = |error: crate::governance::GovError| {
-		ChainError::other(format!("reading {name}"))(subxt::Error::Other(error.to_string()))
-	};
-	let (key, default) = crate::governance::storage_location(name).map_err(failed)?;
-	let at = client.storage().at_latest().await.map_err(other("reading the chain"))?;
+	let parameters = crate::governance::parameters(client, None).await?;
 	let value =
-		match at.fetch_raw(key).await.map_err(ChainError::other(format!("reading {name}")))? {
-			Some(bytes) => crate::governance::stored_number(&bytes).map_err(failed)?,
-			None => default,
-		};
+		crate::governance::find(&parameters, name).map(|info| info.current).map_err(|error| {
+			ChainError::other(format!("reading {name}"))(subxt::Error::Other(error.to_string()))
+		})?;
 	Ok(u32::try_from(value).unwrap_or(u32::MAX))
 }
 

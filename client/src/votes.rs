@@ -17,7 +17,7 @@ use crate::{
 		},
 		ChainError, Client, CommonsConfig,
 	},
-	governance::track_name,
+	governance,
 };
 
 /// Why a governance call is refused before anything is signed, or failed.
@@ -46,10 +46,10 @@ pub enum VoteError {
 	Conviction(u8),
 	/// The account already votes or delegates on the track.
 	#[error("this account already {0} on track {1}; undelegate or remove those votes first")]
-	Busy(&'static str, &'static str),
+	Busy(&'static str, String),
 	/// Not delegating.
 	#[error("this account does not delegate on track {0}")]
-	NotDelegating(&'static str),
+	NotDelegating(String),
 	/// Not enough to delegate.
 	#[error("delegating {amount} needs that much free balance; the account has {free}")]
 	Insufficient {
@@ -194,14 +194,15 @@ pub async fn delegate(
 		other => return Err(VoteError::Conviction(other)),
 	};
 	let who = signer.account_id();
+	let name = governance::track_name(&governance::tracks(client).await?, track);
 	for (class, record) in voting(client, &who).await? {
 		if class != track {
 			continue;
 		}
 		match record {
-			Voting::Delegating(_) => return Err(VoteError::Busy("delegates", track_name(track))),
+			Voting::Delegating(_) => return Err(VoteError::Busy("delegates", name)),
 			Voting::Casting(casting) if !casting.votes.0.is_empty() => {
-				return Err(VoteError::Busy("votes", track_name(track)))
+				return Err(VoteError::Busy("votes", name))
 			},
 			_ => {},
 		}
@@ -230,7 +231,8 @@ pub async fn undelegate(
 		.iter()
 		.any(|(class, record)| *class == track && matches!(record, Voting::Delegating(_)));
 	if !delegating {
-		return Err(VoteError::NotDelegating(track_name(track)));
+		let tracks = governance::tracks(client).await?;
+		return Err(VoteError::NotDelegating(governance::track_name(&tracks, track)));
 	}
 	chain::submit(client, signer, &api::tx().conviction_voting().undelegate(track)).await?;
 	Ok(())

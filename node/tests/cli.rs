@@ -53,7 +53,7 @@ fn commons_cli_transfers_and_reports_every_failure_clearly() {
 	runtime
 		.block_on(async {
 			let node =
-				commons_client::Node::connect_with_retry(&process.url, Duration::from_secs(60))
+				commons_testing::Node::connect_with_retry(&process.url, Duration::from_secs(60))
 					.await?;
 			node.wait_finalized_number(1, Duration::from_secs(60)).await
 		})

@@ -8,8 +8,8 @@ mod common;
 use std::{process::Command, time::Duration};
 
 use common::NodeProcess;
-use commons_client::{tx, Error, Keypair, Node, Scheme};
 use commons_runtime::{currency::UNIT, time::SLOT_DURATION, Hash};
+use commons_testing::{tx, Error, Keypair, Node, Scheme};
 use sp_runtime::{DispatchError, TokenError};
 
 const TIMEOUT: Duration = Duration::from_secs(60);

@@ -96,6 +96,57 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 	assert_eq!(shown["status"], "accepted");
 	assert_eq!(shown["output_hash"], receipt["output_hashes"][0]);
 	assert_eq!(shown["tokens"], receipt["tokens"]);
+	assert_eq!(shown["text"], receipt["text"], "job show decodes the text too: {shown}");
+
+	// The receipt verifies: the stored tokens hash to the accepted output, a quorum revealed it.
+	let verified = json(&run("commons", url, &["--json", "job", "verify", &job]));
+	assert_eq!(verified["verified"], true, "{verified}");
+	assert_eq!(verified["recomputed_hash"], verified["output_hash"]);
+	assert_eq!(verified["agreeing_workers"].as_array().unwrap().len(), 3, "{verified}");
+	assert_eq!(verified["quorum"], 2);
+
+	// Text without the weights: with neither the model file nor a cached tokenizer the receipt is
+	// still whole and says how to get the text; a file that is not the model is refused; the
+	// tokenizer image alone, pinned by the registry's tokenizer hash, decodes the answer.
+	let (empty_models, fresh_cache) = (dir.join("no-models"), dir.join("fresh-cache"));
+	std::fs::create_dir_all(&empty_models).unwrap();
+	let without = |args: &[&str]| {
+		let mut all = vec![
+			"--json",
+			"--models-dir",
+			empty_models.to_str().unwrap(),
+			"--cache-dir",
+			fresh_cache.to_str().unwrap(),
+		];
+		all.extend_from_slice(args);
+		run("commons", url, &all)
+	};
+	let bare = json(&without(&["job", "show", &job]));
+	assert_eq!(bare["tokens"], receipt["tokens"]);
+	assert!(bare["text"].is_null(), "{bare}");
+	assert!(bare["text_unavailable"].as_str().unwrap().contains("models fetch"), "{bare}");
+	let stranger = dir.join("stranger.gguf");
+	std::fs::write(&stranger, b"not a model").unwrap();
+	let refused = without(&["models", "fetch", "0", "--from", stranger.to_str().unwrap()]);
+	assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+	assert!(text(&refused).contains("neither the model file"), "{}", text(&refused));
+	let model_file = models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+	let image = dir.join("smollm2-tokenizer.gguf");
+	let hashed = json(&without(&[
+		"models",
+		"tokenizer-hash",
+		model_file.to_str().unwrap(),
+		"--write",
+		image.to_str().unwrap(),
+	]));
+	let registered = json(&without(&["models", "list"]));
+	assert_eq!(hashed["tokenizer_hash"], registered[0]["tokenizer_hash"], "{registered}");
+	assert!(std::fs::metadata(&image).unwrap().len() < 4 << 20, "the image holds no weights");
+	let fetched = json(&without(&["models", "fetch", "0", "--from", image.to_str().unwrap()]));
+	assert_eq!(fetched["tokenizer"], "imported from a tokenizer image", "{fetched}");
+	let decoded = json(&without(&["job", "show", &job]));
+	assert_eq!(decoded["text"], receipt["text"], "{decoded}");
+
 	let listed = json(&run("commons", url, &["--json", "workers", "list"]));
 	assert_eq!(listed.as_array().unwrap().len(), 3);
 	assert!(listed.as_array().unwrap().iter().all(|worker| worker["accepted"] == 1), "{listed}");

@@ -62,6 +62,13 @@ fn token_holders_raise_the_minimum_stake_and_the_chain_enforces_it() {
 		2,
 		"a number of blocks",
 	);
+	// In range, but against a rule that ties it to another parameter: the chain's own check,
+	// asked through its view function, refuses it before anything is signed.
+	refused(
+		&gov(url, &["propose-param", "MinReplicas", "6", "--key", "//Alice"]),
+		2,
+		"MinReplicas would exceed MaxReplicas",
+	);
 	refused(
 		&gov(url, &["propose-param", "MinWorkerStake", "5000", "--key", "//CommonsPenniless"]),
 		2,

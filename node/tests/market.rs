@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use codec::Decode;
 use common::NodeProcess;
-use commons_client::{Keypair, Node, Scheme};
 use commons_primitives::{commitment, output_hash, JobId};
 use commons_runtime::{
 	currency::UNIT, genesis_config_presets::smollm2, AccountId, Runtime, RuntimeCall, RuntimeEvent,
 };
+use commons_testing::{Keypair, Node, Scheme};
 use pallet_jobs::{JobStatus, Sampling, Verdict};
 
 const TIMEOUT: Duration = Duration::from_secs(90);

@@ -9,7 +9,7 @@ use common::{
 	market::{infer_paris, json, logs, one_at_a_time, temp_dir, text, WorkerProcess},
 	NodeProcess,
 };
-use commons_client::Node;
+use commons_testing::Node;
 
 #[test]
 fn four_validator_testnet_finalises() {

@@ -11,6 +11,34 @@ extern crate alloc;
 
 pub mod prompt;
 
+/// The native token, its decimals and the network's address format: the runtime counts in
+/// these units and every client shows them.
+pub mod currency {
+	/// An amount in the smallest unit.
+	pub type Balance = u128;
+
+	/// Ticker of the native token.
+	pub const TOKEN_SYMBOL: &str = "CMN";
+	/// Decimal places of the native token.
+	pub const TOKEN_DECIMALS: u8 = 12;
+	/// SS58 address prefix of Commons networks (unregistered in the public SS58 registry).
+	pub const SS58_PREFIX: u16 = 7342;
+
+	/// One CMN.
+	pub const UNIT: Balance = 1_000_000_000_000;
+	/// One thousandth of a CMN.
+	pub const MILLI_UNIT: Balance = 1_000_000_000;
+	/// One millionth of a CMN.
+	pub const MICRO_UNIT: Balance = 1_000_000;
+	/// Below this an account is removed; it stops dust accounts from bloating state.
+	pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
+}
+
+/// Two-second blocks on every network: commit and reveal windows are counted in blocks, and a
+/// short block keeps a job's post-to-settled latency low. Aura fixes the slot duration for the
+/// life of a chain, so it is one constant rather than a per-network setting.
+pub const MILLI_SECS_PER_BLOCK: u64 = 2000;
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::Get,

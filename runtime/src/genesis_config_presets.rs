@@ -57,13 +57,19 @@ pub mod smollm2 {
 	];
 	/// Size of the file in bytes.
 	pub const WEIGHTS_SIZE: u64 = 98_362_432;
+	/// sha256 of its tokenizer image: the file's `tokenizer.*` metadata alone, 1,768,643 bytes
+	/// (docs/protocol.md, "Tokenizer hash"; `commons models tokenizer-hash` computes it).
+	pub const TOKENIZER_SHA256: [u8; 32] = [
+		0xc2, 0x92, 0x2e, 0x78, 0x40, 0xa6, 0xb8, 0x4e, 0x59, 0x6a, 0xf9, 0x01, 0x38, 0xc5, 0x4f,
+		0x28, 0x10, 0x7a, 0x0a, 0xb2, 0x2a, 0x88, 0xb8, 0x50, 0x0a, 0x95, 0x1a, 0xcb, 0x39, 0xca,
+		0xb2, 0x38,
+	];
 	/// The engine version whose kernels serve it.
 	pub const ENGINE_VERSION: u32 = 1;
 	/// The floor price per replica.
 	pub const MIN_PRICE: Balance = 10 * MILLI_UNIT;
 
-	/// Its genesis entry, owned by `owner`. A GGUF file carries its tokenizer (vocabulary,
-	/// merges, chat template), so the tokenizer hash is the file's hash.
+	/// Its genesis entry, owned by `owner`.
 	pub fn genesis_model(owner: AccountId) -> pallet_models::GenesisModel<AccountId, Balance> {
 		pallet_models::GenesisModel {
 			owner,
@@ -72,7 +78,7 @@ pub mod smollm2 {
 			quantisation: "Q4_1".into(),
 			weights_sha256: WEIGHTS_SHA256,
 			weights_size: WEIGHTS_SIZE,
-			tokenizer_hash: WEIGHTS_SHA256,
+			tokenizer_hash: TOKENIZER_SHA256,
 			engine_version: ENGINE_VERSION,
 			min_price: MIN_PRICE,
 		}

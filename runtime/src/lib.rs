@@ -47,7 +47,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -105,35 +105,17 @@ pub type Executive = frame_executive::Executive<
 	Migrations,
 >;
 
-/// The native token, its decimals and the network's address format.
+/// The native token, its decimals and the network's address format (one home, shared with the
+/// clients: `commons_primitives::currency`).
 pub mod currency {
-	use super::Balance;
-
-	/// Ticker of the native token.
-	pub const TOKEN_SYMBOL: &str = "CMN";
-	/// Decimal places of the native token.
-	pub const TOKEN_DECIMALS: u8 = 12;
-	/// SS58 address prefix of Commons networks (unregistered in the public SS58 registry).
-	pub const SS58_PREFIX: u16 = 7342;
-
-	/// One CMN.
-	pub const UNIT: Balance = 1_000_000_000_000;
-	/// One thousandth of a CMN.
-	pub const MILLI_UNIT: Balance = 1_000_000_000;
-	/// One millionth of a CMN.
-	pub const MICRO_UNIT: Balance = 1_000_000;
-	/// Below this an account is removed; it stops dust accounts from bloating state.
-	pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
+	pub use commons_primitives::currency::*;
 }
 
 /// Block time and the durations derived from it.
 pub mod time {
 	use super::BlockNumber;
 
-	/// Two-second blocks on every network: commit and reveal windows are counted in blocks, and
-	/// a short block keeps a job's post-to-settled latency low. Aura fixes the slot duration for
-	/// the life of a chain, so it is one constant rather than a per-network setting.
-	pub const MILLI_SECS_PER_BLOCK: u64 = 2000;
+	pub use commons_primitives::MILLI_SECS_PER_BLOCK;
 	/// Aura's slot duration equals the block time.
 	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 

@@ -14,15 +14,15 @@ mod common;
 
 use codec::Encode;
 use common::genesis_from_preset;
-use commons_client::{
-	tx::{self, ChainContext, Lifetime},
-	Keypair, Scheme,
-};
 use commons_runtime::{
 	currency::{EXISTENTIAL_DEPOSIT, UNIT},
 	genesis_config_presets::{self, DEV_ENDOWMENT, TESTNET_VALIDATOR_ENDOWMENT},
 	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent, System,
 	UncheckedExtrinsic, VERSION,
+};
+use commons_testing::{
+	tx::{self, ChainContext, Lifetime},
+	Keypair, Scheme,
 };
 use frame_support::traits::fungible::Inspect;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};

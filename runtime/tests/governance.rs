@@ -592,3 +592,72 @@ fn the_catalogue_and_the_guard_agree_on_every_range() {
 		assert_eq!(parameters::current("ParametersDecisionPeriod"), Some(30), "fast timing");
 	});
 }
+
+/// What clients read instead of a compiled-in catalogue: the `ProtocolParameters` view
+/// functions describe every parameter, build a proposal exactly as a referendum needs it, and
+/// refuse what the guard would refuse.
+#[test]
+fn the_view_functions_describe_parameters_and_build_proposals_the_guard_accepts() {
+	use commons_runtime::governance::parameters::{self, ProposalRefusal, Refusal};
+	development().execute_with(|| {
+		let states = parameters::states();
+		assert_eq!(states.len(), parameters::PARAMETERS.len());
+		let stake = states.iter().find(|state| state.name == b"MinWorkerStake").unwrap();
+		assert_eq!((stake.default, stake.current), (100 * UNIT, 100 * UNIT));
+		assert_eq!(stake.track, tracks::PARAMETERS);
+		// The development preset sets fast governance periods: the default is what applies
+		// without them, the current value what applies now.
+		let locking = states.iter().find(|state| state.name == b"VoteLockingPeriod").unwrap();
+		assert_eq!(locking.track, tracks::ROOT);
+		assert_eq!(locking.current, 10);
+		assert_eq!(locking.default, u128::from(7 * commons_runtime::time::DAYS));
+		assert_eq!(governance::VoteLockingPeriod::get(), 10, "reading the default changed nothing");
+
+		assert_eq!(
+			parameters::proposal(b"NoSuchThing", Some(1)),
+			Err(ProposalRefusal::UnknownParameter)
+		);
+		assert_eq!(
+			parameters::proposal(b"MinReplicas", Some(6)),
+			Err(ProposalRefusal::Refused(Refusal::ReplicasInverted))
+		);
+		assert_eq!(
+			parameters::proposal(b"ProtocolFee", Some(600_000_000)),
+			Err(ProposalRefusal::Refused(Refusal::OutOfRange))
+		);
+		// More than a whole is no share at all.
+		assert_eq!(
+			parameters::proposal(b"ProtocolFee", Some(2_000_000_000)),
+			Err(ProposalRefusal::DoesNotFit)
+		);
+
+		let built = parameters::proposal(b"MinWorkerStake", Some(5_000 * UNIT)).unwrap();
+		assert_eq!(built.call, min_worker_stake(5_000 * UNIT).encode());
+		assert_eq!(*parameters_track(), built.origin);
+		assert_eq!(built.track, tracks::PARAMETERS);
+		assert_eq!(
+			parameters::change(&built.call),
+			Some((b"MinWorkerStake".to_vec(), Some(5_000 * UNIT)))
+		);
+		assert_eq!(
+			parameters::change(
+				&RuntimeCall::System(frame_system::Call::remark { remark: vec![1] }).encode()
+			),
+			None
+		);
+
+		// The deposits are what the three steps hold: the proposal goes through as built.
+		let free = Balances::free_balance(alice());
+		let index =
+			propose(&alice(), Box::new(built.origin.clone()), min_worker_stake(5_000 * UNIT));
+		let held = free - Balances::free_balance(alice());
+		assert_eq!(
+			held,
+			built.preimage_deposit + built.submission_deposit + built.decision_deposit,
+			"referendum #{index}"
+		);
+		// Noted now: a second proposal of the same call holds no preimage deposit.
+		let again = parameters::proposal(b"MinWorkerStake", Some(5_000 * UNIT)).unwrap();
+		assert_eq!(again.preimage_deposit, 0);
+	});
+}

@@ -315,7 +315,6 @@ fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
 struct Session {
 	key: WorkerKey,
 	client: chain::Client,
-	url: String,
 }
 
 impl Session {
@@ -323,7 +322,7 @@ impl Session {
 	async fn open(config: &Config) -> Result<Self, Failure> {
 		let key = WorkerKey::read(&config.key()?)?;
 		let client = chain::connect(&config.url).await?;
-		Ok(Self { key, client, url: config.url.clone() })
+		Ok(Self { key, client })
 	}
 }
 
@@ -356,12 +355,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::Register { key, stake, price, models, slots, tokens_per_block } => {
-			let Session { key, client, url } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let mut ids = Vec::new();
 			for model in &models {
 				ids.push(chain::resolve_model(&client, model).await?.0);
 			}
-			manage::check_register(&client, &url, &key.account(), stake, price, &ids).await?;
+			manage::check_register(&client, &key.account(), stake, price, &ids).await?;
 			let call = api::tx().workers().register(
 				stake,
 				api::runtime_types::bounded_collections::bounded_vec::BoundedVec(ids.clone()),
@@ -387,7 +386,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Unbond { key, amount } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			manage::check_unbond(&manage::registered(&client, &key.account()).await?, amount)?;
 			chain::submit(&client, &key, &api::tx().workers().unbond(amount)).await?;
 			print(
@@ -397,7 +396,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Withdraw { key } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
 			let (now, _) = commons_client::market::finalized_head(&client).await?;
 			manage::check_withdraw(&info, now)?;
@@ -416,7 +415,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::BondExtra { key, amount } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			if amount == 0 {
 				return Err(Refusal::Zero("amount").into());
@@ -430,7 +429,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::SetPrice { key, price } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			if price == 0 {
 				return Err(Refusal::Zero("price").into());
@@ -441,7 +440,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::SetModels { key, models } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			manage::registered(&client, &key.account()).await?;
 			let mut ids = Vec::new();
 			for model in &models {
@@ -457,16 +456,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::GoOnline { key } => {
-			let Session { key, client, url } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
-			manage::check_go_online(&info, &url).await?;
+			manage::check_go_online(&client, &info).await?;
 			chain::submit(&client, &key, &api::tx().workers().go_online()).await?;
 			print(json, json!({ "worker": key.address(), "online": true }), || {
 				format!("{} is online: it takes new jobs", key.address())
 			});
 		},
 		Command::GoOffline { key } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
 			manage::check_go_offline(&info)?;
 			chain::submit(&client, &key, &api::tx().workers().go_offline()).await?;
@@ -485,7 +484,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			);
 		},
 		Command::Deregister { key } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			manage::check_deregister(&manage::registered(&client, &key.account()).await?)?;
 			let included = chain::submit(&client, &key, &api::tx().workers().deregister()).await?;
 			let unlock_at = included
@@ -503,7 +502,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 		},
 		Command::Status { key } => {
-			let Session { key, client, .. } = Session::open(&load(Some(&key), None)?).await?;
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let at = client.storage().at_latest().await.map_err(ChainError::other("reading"))?;
 			let info = at
 				.fetch(&api::storage().workers().workers(key.account()))

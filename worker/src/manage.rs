@@ -5,7 +5,7 @@ use anyhow::Context;
 use commons_client::{
 	amount::format_amount,
 	chain::{self, api, ChainError, Client},
-	governance, market, Node,
+	governance, market,
 };
 use subxt::utils::AccountId32;
 
@@ -127,9 +127,8 @@ pub async fn registered(client: &Client, account: &AccountId32) -> anyhow::Resul
 }
 
 /// The governed minimum stake of a listed worker.
-pub async fn min_worker_stake(url: &str) -> anyhow::Result<u128> {
-	let node = Node::connect(url).await?;
-	Ok(governance::parameter_value(&node, "MinWorkerStake").await?)
+pub async fn min_worker_stake(client: &Client) -> anyhow::Result<u128> {
+	Ok(governance::parameter_value(client, "MinWorkerStake").await?)
 }
 
 /// `amount` can be bonded from the account's free balance.
@@ -153,7 +152,6 @@ pub async fn check_free(
 /// balance covers, a price above zero and no model twice.
 pub async fn check_register(
 	client: &Client,
-	url: &str,
 	account: &AccountId32,
 	stake: u128,
 	price: u128,
@@ -166,7 +164,7 @@ pub async fn check_register(
 	if price == 0 {
 		return Err(Refusal::Zero("price").into());
 	}
-	let minimum = min_worker_stake(url).await?;
+	let minimum = min_worker_stake(client).await?;
 	if stake < minimum || stake == 0 {
 		return Err(Refusal::StakeBelowMinimum {
 			stake: format_amount(stake),
@@ -229,11 +227,11 @@ pub fn check_deregister(info: &WorkerInfo) -> Result<(), Refusal> {
 }
 
 /// Checks going online: offline now, with at least the minimum bonded.
-pub async fn check_go_online(info: &WorkerInfo, url: &str) -> anyhow::Result<()> {
+pub async fn check_go_online(client: &Client, info: &WorkerInfo) -> anyhow::Result<()> {
 	if info.online {
 		return Err(Refusal::Already("online").into());
 	}
-	let minimum = min_worker_stake(url).await?;
+	let minimum = min_worker_stake(client).await?;
 	if info.bonded < minimum || info.bonded == 0 {
 		return Err(Refusal::StakeBelowMinimum {
 			stake: format_amount(info.bonded),

@@ -154,7 +154,7 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
 	let batcher = Batcher::spawn(settings.key.clone(), batch::WINDOW, batch::MOST_CALLS);
 	let store = Store::open(&settings.database)?;
-	let local = LocalModels::scan(&settings.models_dir)?;
+	let local = LocalModels::scan(&settings.models_dir, None)?;
 	if let Some(address) = settings.metrics {
 		tracing::info!("metrics on http://{address}/metrics");
 	}

@@ -12,7 +12,6 @@ use std::{
 	collections::HashMap,
 	convert::Infallible,
 	net::SocketAddr,
-	path::PathBuf,
 	sync::{Arc, Mutex},
 	time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -28,7 +27,7 @@ use axum::{
 	routing::{get, post},
 	Json, Router,
 };
-use commons_engine::tokenizer::{Role as TemplateRole, Tokenizer};
+use commons_gguf::tokenizer::{Role as TemplateRole, Tokenizer};
 use commons_primitives::prompt::encode_conversation;
 use serde_json::{json, Value};
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -37,7 +36,7 @@ use crate::{
 	amount::format_amount,
 	chain::{self, api::runtime_types::commons_primitives::ModelStatus, ChainError, Client},
 	market::{self, JobRequest, MarketError, Outcome, Posted, Receipt, Refusal, Stage},
-	model_files::LocalModels,
+	model_files::{self, ModelHashes, Tokenizers},
 	Keypair,
 };
 use openai::{ApiError, ChatJob, ChatRequest};
@@ -50,8 +49,8 @@ pub struct Config {
 	pub url: String,
 	/// The key that pays.
 	pub key: Keypair,
-	/// Where model files are found, for their tokenizers.
-	pub models_dir: PathBuf,
+	/// The models' tokenizers, cached or extracted from model files.
+	pub tokenizers: Tokenizers,
 	/// Replicas per job (ignored with `audit_rate`).
 	pub replicas: u32,
 	/// Audited jobs at this rate (parts per million) instead of replicated ones.
@@ -195,9 +194,9 @@ impl Gateway {
 		}
 	}
 
-	/// The tokenizer of the model whose file has sha256 `weights`, read once from the models
-	/// directory.
-	fn tokenizer(&self, weights: &[u8; 32], name: &str) -> Result<Arc<Tokenizer>, ApiError> {
+	/// The tokenizer of the model pinned by `hashes`, loaded once.
+	fn tokenizer(&self, hashes: &ModelHashes, name: &str) -> Result<Arc<Tokenizer>, ApiError> {
+		let weights = &hashes.weights;
 		if let Some(tokenizer) =
 			self.tokenizers.lock().ok().and_then(|map| map.get(weights).cloned())
 		{
@@ -214,15 +213,9 @@ impl Gateway {
 				),
 			)
 		};
-		let local = LocalModels::scan(&self.config.models_dir)
-			.map_err(|error| unavailable(format!("{error:#}")))?;
-		let path = local.find(weights).ok_or_else(|| {
-			unavailable(format!("its file is not in {}", self.config.models_dir.display()))
-		})?;
-		let file = commons_engine::gguf::GgufFile::open(path)
-			.map_err(|error| unavailable(error.to_string()))?;
-		let tokenizer =
-			Arc::new(Tokenizer::from_gguf(&file).map_err(|error| unavailable(error.to_string()))?);
+		let tokenizer = Arc::new(
+			self.config.tokenizers.load(hashes).map_err(|error| unavailable(error.to_string()))?,
+		);
 		if let Ok(mut map) = self.tokenizers.lock() {
 			map.insert(*weights, tokenizer.clone());
 		}
@@ -417,7 +410,7 @@ async fn prepare(gateway: &Gateway, client: &Client, chat: ChatJob) -> Result<Ac
 		.await
 		.map_err(|error| Failed::Market(MarketError::Lookup(error)))?;
 	let model_name = chain::model_name(&info);
-	let tokenizer = gateway.tokenizer(&info.spec.weights_sha256, &model_name)?;
+	let tokenizer = gateway.tokenizer(&model_files::hashes(&info), &model_name)?;
 	// Requests arrive as JSON strings: every message's content is UTF-8.
 	let turns: Vec<(TemplateRole, &str)> = chat
 		.messages

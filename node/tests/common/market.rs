@@ -8,8 +8,8 @@ use std::{
 };
 
 use super::{free_port, repo_root, NodeProcess};
-use commons_client::{keys, Node};
 use commons_runtime::RuntimeEvent;
+use commons_testing::{keys, Node};
 
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -29,9 +29,17 @@ pub fn models_dir() -> PathBuf {
 	repo_root().join("models")
 }
 
+/// The `commons` client's cache (tokenizers, model file hashes) for this test process: its
+/// own, never the user's. A test that needs an empty one passes `--cache-dir`.
+pub fn client_cache() -> PathBuf {
+	static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+	DIR.get_or_init(|| temp_dir("client-cache")).clone()
+}
+
 pub fn run(name: &str, url: &str, args: &[&str]) -> Output {
 	Command::new(binary(name))
 		.env("COMMONS_RPC", url)
+		.env("COMMONS_CACHE_DIR", client_cache())
 		.env_remove("COMMONS_KEY")
 		.args(args)
 		.output()
@@ -446,6 +454,7 @@ impl GatewayProcess {
 		let models = models_dir();
 		let child = Command::new(binary("commons"))
 			.env("COMMONS_RPC", url)
+			.env("COMMONS_CACHE_DIR", client_cache())
 			.env_remove("COMMONS_KEY")
 			.args(["gateway", "--listen", &listen, "--models-dir", models.to_str().unwrap()])
 			.args(args)

@@ -70,9 +70,9 @@ impl NodeProcess {
 	}
 
 	/// Starts `commons-node --dev` and connects to it once it has finalised block #1.
-	pub async fn dev_connected(timeout: Duration) -> (Self, commons_client::Node) {
+	pub async fn dev_connected(timeout: Duration) -> (Self, commons_testing::Node) {
 		let process = Self::start_dev();
-		let node = match commons_client::Node::connect_with_retry(&process.url, timeout).await {
+		let node = match commons_testing::Node::connect_with_retry(&process.url, timeout).await {
 			Ok(node) => node,
 			Err(error) => panic!("cannot reach the node: {error}\n{}", process.output()),
 		};

@@ -40,17 +40,15 @@ parameter_types! {
 	pub const MaxTreasurySpend: Balance = Balance::MAX;
 }
 
+/// What noting a preimage holds: a base plus a price per byte.
+pub type PreimagePrice = LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>;
+
 impl pallet_preimage::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
 	type ManagerOrigin = EnsureRoot<AccountId>;
-	type Consideration = HoldConsideration<
-		AccountId,
-		Balances,
-		PreimageHoldReason,
-		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
-	>;
+	type Consideration = HoldConsideration<AccountId, Balances, PreimageHoldReason, PreimagePrice>;
 }
 
 impl pallet_scheduler::Config for Runtime {

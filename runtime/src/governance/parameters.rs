@@ -7,7 +7,11 @@
 //! `pallet-parameters`; a value outside its range fails with `OutOfRange` and changes nothing.
 //! `docs/governance.md` lists every parameter with its default, range and track.
 
+use alloc::vec::Vec;
+
+use codec::{Decode, Encode};
 use frame_support::dynamic_params::{dynamic_pallet_params, dynamic_params};
+use scale_info::TypeInfo;
 use sp_runtime::Perbill;
 
 use crate::{
@@ -175,7 +179,7 @@ pub fn fast_governance() -> [RuntimeParameters; 11] {
 }
 
 /// Why a value is refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub enum Refusal {
 	/// Outside the parameter's own range.
 	OutOfRange,
@@ -211,7 +215,7 @@ pub const MAX_JOBS: u32 = 1 << 20;
 pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 128;
 
 /// How a parameter's value reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub enum Unit {
 	/// An amount, in the smallest unit (12 decimals to the CMN).
 	Balance,
@@ -486,6 +490,155 @@ pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
 	}
 }
 
+/// A parameter as [`Pallet::parameters`] lists it for clients: they read names, units and ranges
+/// from the chain they talk to, so a runtime upgrade that adds or moves a parameter needs no new
+/// client.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct ParameterState {
+	/// Its name, as in `docs/governance.md`.
+	pub name: Vec<u8>,
+	/// The referendum track that decides it.
+	pub track: u16,
+	/// How its value reads.
+	pub unit: Unit,
+	/// The least value it may take.
+	pub low: u128,
+	/// The most value it may take.
+	pub high: u128,
+	/// The value it has while governance has set none.
+	pub default: u128,
+	/// The value in force.
+	pub current: u128,
+}
+
+/// Everything a proposer signs to change a parameter, built by [`Pallet::proposal`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct ParameterProposal {
+	/// The call a referendum enacts (`ProtocolParameters::set_parameter`), SCALE-encoded: the
+	/// preimage to note.
+	pub call: Vec<u8>,
+	/// The origin the referendum enacts it with.
+	pub origin: crate::OriginCaller,
+	/// The track that origin puts the referendum on.
+	pub track: u16,
+	/// Held for noting the preimage (nothing when it is noted already).
+	pub preimage_deposit: crate::Balance,
+	/// Held for submitting the referendum.
+	pub submission_deposit: crate::Balance,
+	/// Held for the referendum to start deciding.
+	pub decision_deposit: crate::Balance,
+}
+
+/// Why [`Pallet::proposal`] builds no proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum ProposalRefusal {
+	/// No parameter has that name.
+	UnknownParameter,
+	/// The value does not fit the parameter's type.
+	DoesNotFit,
+	/// The value breaks a rule: `set_parameter` would refuse it now.
+	Refused(Refusal),
+}
+
+/// A parameter's track: the parameters track for the marketplace, root for governance's own.
+fn track_of(group: Group) -> u16 {
+	match group {
+		Group::Market => super::tracks::PARAMETERS,
+		Group::Governance => super::tracks::ROOT,
+	}
+}
+
+/// The value `name` has while none is stored: read in a storage layer that is rolled back.
+fn default_of(name: &str) -> Option<u128> {
+	use frame_support::storage::{transactional::with_transaction_opaque_err, TransactionOutcome};
+	let (key, _) =
+		frame_support::traits::dynamic_params::AggregatedKeyValue::into_parts(compose(name, None)?);
+	with_transaction_opaque_err(|| {
+		pallet_parameters::Parameters::<Runtime>::remove(key);
+		TransactionOutcome::Rollback(Ok::<_, ()>(current(name)))
+	})
+	.ok()
+	.and_then(|read| read.ok())
+	.flatten()
+}
+
+/// Every parameter with its track, unit, range, default and value in force.
+pub fn states() -> Vec<ParameterState> {
+	PARAMETERS
+		.iter()
+		.map(|info| ParameterState {
+			name: info.name.as_bytes().to_vec(),
+			track: track_of(info.group),
+			unit: info.unit,
+			low: info.low,
+			high: info.high,
+			default: default_of(info.name).unwrap_or_default(),
+			current: current(info.name).unwrap_or_default(),
+		})
+		.collect()
+}
+
+/// The proposal that sets `name` to `value` (`None`: back to its default), checked as
+/// `set_parameter` would check it now.
+pub fn proposal(name: &[u8], value: Option<u128>) -> Result<ParameterProposal, ProposalRefusal> {
+	use frame_support::traits::{Footprint, Get};
+	use sp_runtime::traits::Hash;
+	let info = PARAMETERS
+		.iter()
+		.find(|info| info.name.as_bytes() == name)
+		.ok_or(ProposalRefusal::UnknownParameter)?;
+	let setting = compose(info.name, value).ok_or(ProposalRefusal::DoesNotFit)?;
+	check(&setting).map_err(ProposalRefusal::Refused)?;
+	let call =
+		crate::RuntimeCall::ProtocolParameters(Call::set_parameter { key_value: setting }).encode();
+	let (origin, decision_deposit) = match info.group {
+		Group::Market => (
+			crate::OriginCaller::Origins(super::origins::Origin::ParameterAdmin),
+			governance::ParametersDecisionDeposit::get(),
+		),
+		Group::Governance => (
+			crate::OriginCaller::system(frame_system::RawOrigin::Root),
+			governance::RootDecisionDeposit::get(),
+		),
+	};
+	// The price pallet-preimage's consideration holds for one item of the call's length, unless
+	// somebody noted the same call already.
+	let hash = <Runtime as frame_system::Config>::Hashing::hash(&call);
+	let preimage_deposit = if pallet_preimage::RequestStatusFor::<Runtime>::contains_key(hash) {
+		0
+	} else {
+		<crate::configs::governance::PreimagePrice as sp_runtime::traits::Convert<_, _>>::convert(
+			Footprint::from_parts(1, call.len()),
+		)
+	};
+	Ok(ParameterProposal {
+		call,
+		origin,
+		track: track_of(info.group),
+		preimage_deposit,
+		submission_deposit: crate::configs::governance::SubmissionDeposit::get(),
+		decision_deposit,
+	})
+}
+
+/// The parameter change an encoded call makes, by name and new value (`None`: back to the
+/// default), if it is one.
+pub fn change(call: &[u8]) -> Option<(Vec<u8>, Option<u128>)> {
+	use codec::DecodeLimit;
+	let call = crate::RuntimeCall::decode_with_depth_limit(
+		frame_support::MAX_EXTRINSIC_DEPTH,
+		&mut &call[..],
+	)
+	.ok()?;
+	match call {
+		crate::RuntimeCall::ProtocolParameters(Call::set_parameter { key_value }) => {
+			let (name, value) = parts(&key_value);
+			Some((name.as_bytes().to_vec(), value))
+		},
+		_ => None,
+	}
+}
+
 /// Who may set a parameter: the parameters track (or root) for the marketplace, root alone for
 /// governance's own periods and deposits.
 pub struct ParameterSetOrigin;
@@ -526,7 +679,12 @@ pub mod pallet_protocol_parameters {
 	use frame_support::{pallet_prelude::*, traits::EnsureOriginWithArg};
 	use frame_system::pallet_prelude::*;
 
-	use super::{check, fast_governance, Refusal, RuntimeParameters, RuntimeParametersKey};
+	use alloc::vec::Vec;
+
+	use super::{
+		check, fast_governance, ParameterProposal, ParameterState, ProposalRefusal, Refusal,
+		RuntimeParameters, RuntimeParametersKey,
+	};
 	pub use crate::weights::protocol_parameters::WeightInfo;
 
 	#[pallet::config]
@@ -610,6 +768,29 @@ pub mod pallet_protocol_parameters {
 					pallet_parameters::Parameters::<crate::Runtime>::set(key, value);
 				}
 			}
+		}
+	}
+
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// Every protocol parameter: name, track, unit, range, default and value in force.
+		pub fn parameters() -> Vec<ParameterState> {
+			super::states()
+		}
+
+		/// The preimage, origin, track and deposits of a referendum that sets parameter `name`
+		/// to `value` (`None`: back to its default), or why `set_parameter` would refuse it now.
+		pub fn proposal(
+			name: Vec<u8>,
+			value: Option<u128>,
+		) -> Result<ParameterProposal, ProposalRefusal> {
+			super::proposal(&name, value)
+		}
+
+		/// The parameter change an encoded call makes (a referendum's preimage), by name and
+		/// value (`None`: back to the default); `None` for any other call.
+		pub fn change(call: Vec<u8>) -> Option<(Vec<u8>, Option<u128>)> {
+			super::change(&call)
 		}
 	}
 

@@ -8,12 +8,14 @@
 //! together: load once, share, generate.
 
 pub mod fixed;
-pub mod gguf;
+/// The container, from `commons-gguf` (clients read it without the engine).
+pub use commons_gguf::gguf;
+/// The tokenizer and chat template, from `commons-gguf`.
+pub use commons_gguf::tokenizer;
 pub mod gpu;
 pub mod integer;
 pub mod model;
 pub mod reference;
-pub mod tokenizer;
 
 pub use gpu::{AdapterChoice, AdapterSummary, GpuError};
 pub use model::{

@@ -638,15 +638,8 @@ impl Model {
 
 /// The sha256 of a file, read in chunks.
 pub fn file_sha256(path: &Path) -> Result<[u8; 32]> {
-	use sha2::Digest;
-	let read_error = |e: std::io::Error| EngineError::Read {
-		path: path.display().to_string(),
-		reason: e.to_string(),
-	};
-	let mut file = std::fs::File::open(path).map_err(read_error)?;
-	let mut hasher = sha2::Sha256::new();
-	std::io::copy(&mut file, &mut hasher).map_err(read_error)?;
-	Ok(hasher.finalize().into())
+	commons_gguf::file_sha256(path)
+		.map_err(|e| EngineError::Read { path: path.display().to_string(), reason: e.to_string() })
 }
 
 fn build_pool(threads: usize) -> Result<rayon::ThreadPool> {

@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, sync::OnceLock, time::Instant};
 
-use commons_engine::{
+use commons_gguf::{
 	gguf::GgufFile,
 	tokenizer::{ChatTemplate, Role, TokenType, Tokenizer, TokenizerError},
 };
@@ -628,4 +628,28 @@ fn bytes_without_a_token_are_dropped() {
 	let tokenizer = writer.tokenizer().unwrap();
 	assert_eq!(tokenizer.unk_id(), Some(tokens.len() as u32 - 1));
 	assert_eq!(tokenizer.encode("zhiz", false), vec![tokenizer.token_id("hi").unwrap()]);
+}
+
+/// The tokenizer image of the real file: every `tokenizer.*` key and no weights, a few
+/// megabytes that build the same tokenizer, byte for byte the same image each time.
+#[test]
+fn the_tokenizer_image_builds_the_same_tokenizer_without_the_weights() {
+	let path = crate_dir().join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+	let file = GgufFile::open(&path).unwrap();
+	let image = commons_gguf::tokenizer::tokenizer_image(&file);
+	assert!(image.len() < 4 << 20, "{} bytes", image.len());
+	assert_eq!(image, commons_gguf::tokenizer::tokenizer_image(&file), "deterministic");
+	let alone = GgufFile::from_bytes(image.clone()).unwrap();
+	assert!(alone.tensors.is_empty());
+	let from_image = Tokenizer::from_gguf(&alone).unwrap();
+	// The image of the image is the image: nothing the tokenizer reads is lost or added.
+	assert_eq!(commons_gguf::tokenizer::tokenizer_image(&alone), image);
+	let whole = smollm2();
+	assert_eq!(from_image.vocab_size(), whole.vocab_size());
+	assert_eq!(from_image.merge_count(), whole.merge_count());
+	for case in cases() {
+		let ids = from_image.encode(&case.text, case.allow_special);
+		assert_eq!(ids, case.ids, "{:?}", case.text);
+		assert_eq!(from_image.decode(&ids).unwrap(), whole.decode(&ids).unwrap());
+	}
 }

@@ -81,7 +81,7 @@ pub fn sign(
 		(),
 	);
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	let signature = payload.using_encoded(|bytes| crate::sign(signer, bytes));
 	UncheckedExtrinsic::new_signed(call, Address::Id(signer.account_id()), signature, extension)
 }
 

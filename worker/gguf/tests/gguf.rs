@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use commons_engine::gguf::{GgufError, GgufFile, TensorType, Value};
+use commons_gguf::gguf::{GgufError, GgufFile, TensorType, Value};
 
 /// Writes GGUF images for tests.
 #[derive(Default)]
@@ -233,4 +233,37 @@ fn smollm2_loads_as_a_llama_model_of_q4_1_and_q8_0_tensors() {
 	let end = file.tensors.iter().map(|t| file.data_offset + t.offset + t.len).max().unwrap();
 	let size = std::fs::metadata(smollm2()).unwrap().len();
 	assert!(end <= size && size - end < 32, "data ends at {end}, file is {size} bytes");
+}
+
+#[test]
+fn a_metadata_image_reads_back_as_the_same_metadata() {
+	let metadata: Vec<(String, Value)> = vec![
+		("general.architecture".into(), Value::String("llama".into())),
+		("a.u8".into(), Value::U8(7)),
+		("a.i8".into(), Value::I8(-7)),
+		("a.u16".into(), Value::U16(700)),
+		("a.i16".into(), Value::I16(-700)),
+		("a.u32".into(), Value::U32(70_000)),
+		("a.i32".into(), Value::I32(-70_000)),
+		("a.f32".into(), Value::F32(0.5)),
+		("a.bool".into(), Value::Bool(true)),
+		("a.u64".into(), Value::U64(1 << 40)),
+		("a.i64".into(), Value::I64(-(1 << 40))),
+		("a.f64".into(), Value::F64(-0.25)),
+		(
+			"a.strings".into(),
+			Value::Array(vec![Value::String("x".into()), Value::String("".into())]),
+		),
+		("a.nested".into(), Value::Array(vec![Value::Array(vec![Value::I32(1), Value::I32(2)])])),
+		("a.empty".into(), Value::Array(Vec::new())),
+	];
+	let image = commons_gguf::gguf::metadata_image(
+		metadata.iter().map(|(key, value)| (key.as_str(), value)),
+	);
+	let file = GgufFile::from_bytes(image).unwrap();
+	assert!(file.tensors.is_empty());
+	assert_eq!(file.metadata.len(), metadata.len());
+	for (key, value) in &metadata {
+		assert_eq!(file.metadata.get(key), Some(value), "{key}");
+	}
 }

@@ -715,6 +715,19 @@ fn integer(value: &Value) -> Option<i64> {
 	}
 }
 
+/// The part of a model file its tokenizer is built from, as a GGUF image of its own: every
+/// `tokenizer.*` key and the architecture (which every GGUF file names), no tensors. A few
+/// megabytes that turn the model's token ids into text without its weights;
+/// [`Tokenizer::from_gguf`] reads it as it reads the whole file.
+pub fn tokenizer_image(file: &GgufFile) -> Vec<u8> {
+	crate::gguf::metadata_image(
+		file.metadata
+			.iter()
+			.filter(|(key, _)| key.starts_with("tokenizer.") || *key == "general.architecture")
+			.map(|(key, value)| (key.as_str(), value)),
+	)
+}
+
 impl Tokenizer {
 	/// The tokenizer of a GGUF file.
 	pub fn from_gguf(file: &GgufFile) -> Result<Self> {

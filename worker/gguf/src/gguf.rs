@@ -164,6 +164,76 @@ impl Value {
 	}
 }
 
+impl Value {
+	/// The GGUF type id of this value.
+	fn type_id(&self) -> u32 {
+		match self {
+			Value::U8(_) => 0,
+			Value::I8(_) => 1,
+			Value::U16(_) => 2,
+			Value::I16(_) => 3,
+			Value::U32(_) => 4,
+			Value::I32(_) => 5,
+			Value::F32(_) => 6,
+			Value::Bool(_) => 7,
+			Value::String(_) => 8,
+			Value::Array(_) => 9,
+			Value::U64(_) => 10,
+			Value::I64(_) => 11,
+			Value::F64(_) => 12,
+		}
+	}
+
+	/// Appends the value's bytes (without its type id) as GGUF stores them.
+	fn write(&self, out: &mut Vec<u8>) {
+		match self {
+			Value::U8(v) => out.extend(v.to_le_bytes()),
+			Value::I8(v) => out.extend(v.to_le_bytes()),
+			Value::U16(v) => out.extend(v.to_le_bytes()),
+			Value::I16(v) => out.extend(v.to_le_bytes()),
+			Value::U32(v) => out.extend(v.to_le_bytes()),
+			Value::I32(v) => out.extend(v.to_le_bytes()),
+			Value::F32(v) => out.extend(v.to_le_bytes()),
+			Value::Bool(v) => out.push(u8::from(*v)),
+			Value::String(text) => write_string(out, text),
+			Value::Array(values) => {
+				// An array read from a file holds one type; an empty one may say any.
+				let element_type = values.first().map_or(0, Value::type_id);
+				out.extend(element_type.to_le_bytes());
+				out.extend((values.len() as u64).to_le_bytes());
+				for value in values {
+					value.write(out);
+				}
+			},
+			Value::U64(v) => out.extend(v.to_le_bytes()),
+			Value::I64(v) => out.extend(v.to_le_bytes()),
+			Value::F64(v) => out.extend(v.to_le_bytes()),
+		}
+	}
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) {
+	out.extend((text.len() as u64).to_le_bytes());
+	out.extend(text.as_bytes());
+}
+
+/// A GGUF v3 image holding `metadata` and no tensors, in key order: how part of a model file
+/// (its tokenizer) travels without the weights. [`GgufFile::from_bytes`] reads it back.
+pub fn metadata_image<'a>(metadata: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Vec<u8> {
+	let mut pairs: Vec<(&str, &Value)> = metadata.into_iter().collect();
+	pairs.sort_by_key(|(key, _)| *key);
+	let mut out = MAGIC.to_vec();
+	out.extend(VERSION.to_le_bytes());
+	out.extend(0u64.to_le_bytes());
+	out.extend((pairs.len() as u64).to_le_bytes());
+	for (key, value) in pairs {
+		write_string(&mut out, key);
+		out.extend(value.type_id().to_le_bytes());
+		value.write(&mut out);
+	}
+	out
+}
+
 /// How a tensor's elements are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorType {

@@ -43,6 +43,9 @@ echo "== Alice asks: What is the capital of France? (3 replicas, 1 CMN each)"
 "$CLI" infer --key //Alice --model 0 --prompt "What is the capital of France?" \
 	--max-tokens 16 --replicas 3 --price 1 --models-dir models
 
+echo "== anyone can check the receipt: the stored tokens hash to the accepted output"
+"$CLI" job verify 0
+
 echo "== balance changes"
 echo "Alice (requester)   $(cmn $(($(balance //Alice) - BEFORE_ALICE)))"
 for i in 0 1 2; do

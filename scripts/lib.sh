@@ -110,4 +110,15 @@ start_worker() {
 	"${WORKER_BIN:-$COMMONS_BIN/commons-worker}" run --key "$key" --models-dir "$REPO_ROOT/models" \
 		--backend "$backend" --threads 1 --metrics-port "$METRICS_PORT" >"$dir/$name.log" 2>&1 &
 	STARTED_PIDS+=($!)
+	# The worker measures its engine, then declares the capacity it measured. Until then the
+	# chain sizes its commit windows by the registration's guess, and a job posted meanwhile can
+	# be more than a slow backend (lavapipe) finishes in time: its seat would be a no-show.
+	local deadline=$(($(date +%s) + 180))
+	until grep -q "capacity: " "$dir/$name.log" 2>/dev/null; do
+		if (($(date +%s) > deadline)); then
+			echo "start_worker: $name declared no capacity within 180 s (see $dir/$name.log)" >&2
+			break
+		fi
+		sleep 1
+	done
 }

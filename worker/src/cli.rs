@@ -74,9 +74,10 @@ enum Command {
 		/// Jobs computed at once.
 		#[arg(long, default_value_t = 1)]
 		slots: u32,
-		/// Tokens one slot processes per block until `run` measures the engine: low, so that
-		/// the worker is never seated beyond what it can do before it runs.
-		#[arg(long, default_value_t = 4)]
+		/// Tokens one slot processes per block until `run` measures the engine: the least, so
+		/// that the worker is never seated beyond what a slow backend (lavapipe does about one
+		/// a block) finishes before it has measured.
+		#[arg(long, default_value_t = 1)]
 		tokens_per_block: u32,
 	},
 	/// Start unbonding part of the stake; it can be withdrawn after the unbonding period.

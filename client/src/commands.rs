@@ -694,13 +694,14 @@ pub async fn models_fetch(
 	let refused = |error: model_files::ModelFileError| Failure { code: 2, error: error.into() };
 	let source = match from {
 		Some(path) => tokenizers.import(&hashes, path).map_err(refused)?.1,
-		None if tokenizers.is_cached(&hashes.weights) => {
-			tokenizers.load(&hashes).map_err(refused)?;
-			model_files::Source::Cache
-		},
 		None => {
+			let cached = tokenizers.is_cached(&hashes.weights);
 			tokenizers.load(&hashes).map_err(refused)?;
-			model_files::Source::ModelFile
+			if cached {
+				model_files::Source::Cache
+			} else {
+				model_files::Source::ModelFile
+			}
 		},
 	};
 	let name = chain::model_name(&info);
@@ -709,7 +710,7 @@ pub async fn models_fetch(
 		model_files::Source::ModelFile => "extracted from the model file",
 		model_files::Source::TokenizerImage => "imported from a tokenizer image",
 	};
-	report_line(json_out, json!({ "model": id, "name": name, "tokenizer": source }), || {
+	report(json_out, json!({ "model": id, "name": name, "tokenizer": source }), || {
 		format!("model {id} ({name}): tokenizer {source}; its answers decode here")
 	});
 	Ok(())
@@ -728,13 +729,14 @@ pub fn tokenizer_hash(file: &Path, write: Option<&Path>, json_out: bool) -> Resu
 		std::fs::write(path, &image)
 			.map_err(|error| refused(anyhow::anyhow!("{}: {error}", path.display())))?;
 	}
-	report_line(json_out, json!({ "tokenizer_hash": hash, "bytes": image.len() }), || {
+	report(json_out, json!({ "tokenizer_hash": hash, "bytes": image.len() }), || {
 		format!("tokenizer_hash 0x{hash} ({} bytes)", image.len())
 	});
 	Ok(())
 }
 
-fn report_line(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+/// Prints `value` as JSON, or `text()` for people.
+pub fn report(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
 	if json_out {
 		println!("{value}");
 	} else {

@@ -10,7 +10,7 @@ mod gov_commands;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use commands::Failure;
+use commands::{report, Failure};
 
 use clap::{Parser, Subcommand};
 use commons_client::{
@@ -171,15 +171,6 @@ async fn track_arg(client: &chain::Client, name: &str) -> Result<u16, Failure> {
 			error: anyhow::anyhow!("unknown track `{name}`: {}", names.join(" or ")),
 		}
 	})
-}
-
-/// Prints `value` as JSON, or `text()` for people.
-fn report(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
-	if json_out {
-		println!("{value}");
-	} else {
-		println!("{}", text());
-	}
 }
 
 /// What `commons gateway` is asked.

@@ -158,7 +158,7 @@ async fn send_batches<S: Signer<CommonsConfig>>(
 		let (calls, waiting): (Vec<Call>, Vec<_>) =
 			batch.into_iter().map(|queued| (queued.call, (queued.wait, queued.done))).unzip();
 		let names: Vec<String> = calls.iter().map(|call| call_name(&client, call)).collect();
-		let call = api::tx().utility().force_batch(calls);
+		let call = ForceBatch(calls);
 		let sent = match chain::finalized_nonce(&client, &account).await {
 			Ok(finalized) => {
 				let nonce = lock(&nonces).choose(finalized);
@@ -253,6 +253,48 @@ fn outcomes(client: &Client, included: &chain::Included, names: &[String]) -> Ve
 		}));
 	}
 	outcomes
+}
+
+/// `Utility.force_batch(calls)`, encoded in the terms of the node's metadata of the moment.
+///
+/// The generated `force_batch` payload would be checked against a hash of the whole
+/// `RuntimeCall` type, which changes whenever any pallet adds or changes a call: every runtime
+/// upgrade would stop the sender. Here each call is encoded by its pallet's and call's names
+/// against the metadata in force (refused if its own fields no longer fit), so only a change to
+/// the calls sent stops it.
+pub struct ForceBatch(pub Vec<Call>);
+
+impl subxt::tx::Payload for ForceBatch {
+	fn encode_call_data_to(
+		&self,
+		metadata: &subxt::Metadata,
+		out: &mut Vec<u8>,
+	) -> Result<(), subxt::ext::subxt_core::Error> {
+		use codec::{Compact, Encode};
+		use subxt::ext::{scale_encode::EncodeAsType, subxt_core::error::MetadataError};
+		let utility = metadata.pallet_by_name_err("Utility")?;
+		let force_batch = utility
+			.call_variant_by_name("force_batch")
+			.ok_or_else(|| MetadataError::CallNameNotFound("force_batch".into()))?;
+		let call_index = force_batch.index;
+		utility.index().encode_to(out);
+		call_index.encode_to(out);
+		Compact(self.0.len() as u32).encode_to(out);
+		let call_type = metadata.outer_enums().call_enum_ty();
+		for call in &self.0 {
+			call.encode_as_type_to(call_type, metadata.types(), out)?;
+		}
+		Ok(())
+	}
+}
+
+/// Whether `call` can be sent to a runtime with `metadata`: its pallet and call still exist
+/// under their names and its fields still fit.
+pub fn fits(call: &Call, metadata: &subxt::Metadata) -> Result<(), String> {
+	use subxt::ext::scale_encode::EncodeAsType;
+	call.encode_as_type(metadata.outer_enums().call_enum_ty(), metadata.types())
+		.map(|_| ())
+		.map_err(|error| error.to_string())
 }
 
 /// `Pallet.call` for a runtime call, from the node's metadata.

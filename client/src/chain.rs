@@ -156,6 +156,93 @@ mod tests {
 	}
 }
 
+/// Whether a block's header says its block changed the runtime (`set_code` deposits
+/// `RuntimeEnvironmentUpdated`): the blocks built on it run the new code.
+pub fn changes_runtime(header: &<CommonsConfig as subxt::Config>::Header) -> bool {
+	use subxt::config::substrate::DigestItem;
+	header.digest.logs.iter().any(|item| matches!(item, DigestItem::RuntimeEnvironmentUpdated))
+}
+
+/// The runtime's version in the state of block `at`.
+pub async fn runtime_version_at(
+	client: &Client,
+	at: BlockHash,
+) -> Result<subxt::client::RuntimeVersion, ChainError> {
+	use codec::Decode;
+	/// The leading fields of `sp_version::RuntimeVersion`, in their SCALE order.
+	#[derive(Decode)]
+	struct Version {
+		_spec_name: String,
+		_impl_name: String,
+		_authoring_version: u32,
+		spec_version: u32,
+		_impl_version: u32,
+		_apis: Vec<([u8; 8], u32)>,
+		transaction_version: u32,
+	}
+	let bytes = client
+		.runtime_api()
+		.at(at)
+		.call_raw("Core_version", None)
+		.await
+		.map_err(ChainError::other("reading the runtime version"))?;
+	let version = Version::decode(&mut &bytes[..])
+		.map_err(|error| ChainError::other("reading the runtime version")(error.into()))?;
+	Ok(subxt::client::RuntimeVersion {
+		spec_version: version.spec_version,
+		transaction_version: version.transaction_version,
+	})
+}
+
+/// Makes `client` use the runtime of block `at`: its version (which every transaction signs)
+/// and its metadata (which encodes calls and decodes storage and events). Returns the new version
+/// when it differs from the one the client had, having switched to it.
+pub async fn adopt_runtime_at(
+	client: &Client,
+	at: BlockHash,
+) -> Result<Option<subxt::client::RuntimeVersion>, ChainError> {
+	use subxt::backend::BackendExt;
+	let version = runtime_version_at(client, at).await?;
+	if version == client.runtime_version() {
+		return Ok(None);
+	}
+	let metadata = client
+		.backend()
+		.metadata_at_version(METADATA_VERSION, at)
+		.await
+		.map_err(ChainError::other("reading the new runtime's metadata"))?;
+	client.set_metadata(metadata);
+	client.set_runtime_version(version);
+	Ok(Some(version))
+}
+
+/// The metadata version the client reads (the first with view functions).
+const METADATA_VERSION: u32 = 16;
+
+/// Keeps `client` on the runtime of the node's best block for as long as the connection lasts:
+/// at each best block that changes the runtime, adopts the new one ([`adopt_runtime_at`]), and
+/// calls `upgraded` with it. For long-running users of one connection (the gateway); the worker
+/// adopts in its own block loop, before it acts on the block.
+pub async fn follow_runtime_upgrades(
+	client: Client,
+	upgraded: impl Fn(subxt::client::RuntimeVersion) + Send,
+) -> Result<(), ChainError> {
+	let mut blocks = client
+		.blocks()
+		.subscribe_best()
+		.await
+		.map_err(ChainError::other("following the best blocks"))?;
+	while let Some(block) = blocks.next().await {
+		let block = block.map_err(ChainError::other("following the best blocks"))?;
+		if changes_runtime(block.header()) {
+			if let Some(version) = adopt_runtime_at(&client, block.hash()).await? {
+				upgraded(version);
+			}
+		}
+	}
+	Ok(())
+}
+
 /// Connects to `url` once.
 pub async fn connect(url: &str) -> Result<Client, ChainError> {
 	Client::from_insecure_url(url).await.map_err(|source| ChainError::Unreachable {

@@ -582,7 +582,20 @@ fn bad_requests_are_refused_before_signing() {
 	let bonded = metric(&scrape, "commons_worker_bonded_cmn").unwrap();
 	let expected = (200_000_000_000_000 + spare) as f64 / 1e12;
 	assert!((bonded - expected).abs() < 1e-6, "{bonded} CMN bonded, not {expected}: {scrape}");
+	// A second process with the same key refuses to start: its salts and nonces would collide
+	// with the first one's.
+	let models_arg = models.to_str().unwrap();
+	let twice =
+		run("commons-worker", url, &["--config", config_arg, "run", "--models-dir", models_arg]);
+	assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
+	assert!(
+		text(&twice).contains("is in use by another commons-worker process"),
+		"{}",
+		text(&twice)
+	);
 	// A second worker on the same metrics port refuses to start, naming it.
+	let other_key = dir.join("other-worker.key");
+	generate_key(url, &other_key);
 	let taken = run(
 		"commons-worker",
 		url,
@@ -590,10 +603,12 @@ fn bad_requests_are_refused_before_signing() {
 			"--config",
 			config_arg,
 			"run",
+			"--key",
+			other_key.to_str().unwrap(),
 			"--metrics-port",
 			&port_arg,
 			"--models-dir",
-			models.to_str().unwrap(),
+			models_arg,
 		],
 	);
 	assert_eq!(taken.status.code(), Some(1), "{}", text(&taken));

@@ -1,7 +1,8 @@
 //! The `commons-worker` command line: earn by serving Commons inference jobs.
 //!
 //! Exit codes: 0 success, 1 other error, 2 bad input (a key file, an amount, a model), 3 node
-//! unreachable, 5 transaction included but its call failed.
+//! unreachable, 5 transaction included but its call failed, 6 the chain's runtime is not one this
+//! release can serve (it went offline).
 
 use std::{
 	net::{Ipv4Addr, SocketAddr},
@@ -12,10 +13,11 @@ use std::{
 
 use crate::{
 	config::{self, Config, ConfigError},
-	key::{KeyError, WorkerKey},
+	key::{KeyError, KeyLock, WorkerKey},
 	manage::{self, Refusal},
 	models::BackendChoice,
-	serve::{self, Settings, Stop},
+	serve::{self, Settings, Stop, UnsupportedRuntime},
+	store::StoreError,
 };
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -280,7 +282,18 @@ struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
 	fn from(error: E) -> Self {
 		let error = error.into();
-		let code = if error.downcast_ref::<KeyError>().is_some()
+		let store_refused = matches!(
+			error.downcast_ref::<StoreError>(),
+			Some(
+				StoreError::OtherChain { .. }
+					| StoreError::OtherKey { .. }
+					| StoreError::Newer { .. }
+			)
+		);
+		let code = if error.downcast_ref::<UnsupportedRuntime>().is_some() {
+			6
+		} else if error.downcast_ref::<KeyError>().is_some()
+			|| store_refused
 			|| error.downcast_ref::<Refusal>().is_some()
 			|| error.downcast_ref::<ConfigError>().is_some()
 		{
@@ -605,6 +618,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				.map(RelativePathBuf::relative)
 				.unwrap_or_else(|| key_file.with_extension("redb"));
 			let key = WorkerKey::read(&key_file)?;
+			// Held until the worker stops.
+			let _serving = KeyLock::acquire(&key_file)?;
 			let (stop, stopping) = tokio::sync::watch::channel(Stop::Run);
 			let mut signals = Signals::listen()?;
 			tokio::spawn(async move {

@@ -42,6 +42,12 @@ pub enum KeyError {
 		/// What is wrong with it.
 		reason: String,
 	},
+	/// Another process serves with this key file.
+	#[error(
+		"{0} is in use by another commons-worker process: one key is served by one process (two \
+		 would commit different salts for the same seats and one of them would be slashed)"
+	)]
+	InUse(PathBuf),
 	/// The system's random number generator failed.
 	#[error("cannot draw a random seed: {0}")]
 	Random(getrandom::Error),
@@ -116,9 +122,40 @@ impl WorkerKey {
 		format!("0x{}", hex::encode(self.signing.verifying_key().to_bytes()))
 	}
 
+	/// The salt of this key's commitment to job `job` of the chain with `genesis`, whose
+	/// content has `digest`: derived from the secret seed, so that nobody else can compute it
+	/// and a worker that lost its database commits, and can reveal, the same salt again.
+	pub fn salt(&self, genesis: &[u8; 32], job: u64, digest: &[u8; 32]) -> [u8; 32] {
+		use codec::Encode;
+		let preimage = (SALT_CONTEXT, self.signing.to_bytes(), genesis, job, digest).encode();
+		sp_crypto_hashing::blake2_256(&preimage)
+	}
+
 	/// An ed25519 signature of `message`.
 	pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
 		self.signing.sign(message).to_bytes()
+	}
+}
+
+/// Separates salts from any other hash of the seed.
+const SALT_CONTEXT: &[u8] = b"commons/worker/salt/v1";
+
+/// The key file, locked for as long as this lives: one serving process per key file.
+pub struct KeyLock {
+	_file: fs::File,
+}
+
+impl KeyLock {
+	/// Locks the key file at `path` (an advisory lock, released when the process ends however
+	/// it ends), or fails with [`KeyError::InUse`] when another process holds it.
+	pub fn acquire(path: &Path) -> Result<Self, KeyError> {
+		let file =
+			fs::File::open(path).map_err(|source| KeyError::Io { path: path.into(), source })?;
+		match file.try_lock() {
+			Ok(()) => Ok(Self { _file: file }),
+			Err(fs::TryLockError::WouldBlock) => Err(KeyError::InUse(path.into())),
+			Err(fs::TryLockError::Error(source)) => Err(KeyError::Io { path: path.into(), source }),
+		}
 	}
 }
 
@@ -153,6 +190,30 @@ mod tests {
 		assert_eq!(commons_client::chain::account(&parsed), key.account());
 		let signature = Signature::from_bytes(&read.sign_bytes(b"job 7"));
 		assert!(key.signing.verifying_key().verify(b"job 7", &signature).is_ok());
+	}
+
+	#[test]
+	fn a_key_file_serves_one_process_at_a_time() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("worker.key");
+		WorkerKey::generate().unwrap().write_new(&path).unwrap();
+		let first = KeyLock::acquire(&path).unwrap();
+		// Another open file description, as another process would have.
+		let second = KeyLock::acquire(&path).err().unwrap();
+		assert!(matches!(second, KeyError::InUse(_)), "{second}");
+		drop(first);
+		KeyLock::acquire(&path).unwrap();
+	}
+
+	#[test]
+	fn salts_are_fixed_by_key_chain_and_job_and_differ_between_them() {
+		let key = WorkerKey::from_seed([1; 32]);
+		let salt = key.salt(&[2; 32], 7, &[3; 32]);
+		assert_eq!(salt, WorkerKey::from_seed([1; 32]).salt(&[2; 32], 7, &[3; 32]));
+		assert_ne!(salt, WorkerKey::from_seed([9; 32]).salt(&[2; 32], 7, &[3; 32]));
+		assert_ne!(salt, key.salt(&[4; 32], 7, &[3; 32]));
+		assert_ne!(salt, key.salt(&[2; 32], 8, &[3; 32]));
+		assert_ne!(salt, key.salt(&[2; 32], 7, &[5; 32]));
 	}
 
 	#[test]

@@ -60,7 +60,7 @@ use commons_client::amount::{as_float, format_amount};
 use crate::{
 	key::WorkerKey,
 	metrics::Metrics,
-	store::{Record, Store},
+	store::{JobDigest, Record, Store, StoreError},
 };
 
 /// How `commons-worker run` is configured.
@@ -186,6 +186,8 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 
 	let mut tasks = JoinSet::new();
 	let mut checked = false;
+	// The runtime could not be read at the last best block that may have changed it.
+	let mut runtime_unsure = false;
 	'serving: while *stop.borrow() != Stop::Now {
 		let watching = stop.clone();
 		let client = chain::connect_with_backoff(&settings.rpc, settings.max_backoff, || {
@@ -198,6 +200,10 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 		};
 		tracing::info!("connected to {}", settings.rpc);
 		worker.record(|metrics| metrics.connected.set(1));
+		// A release that cannot encode its calls for this runtime would be slashed for every
+		// seat it holds: refuse to serve it, offline.
+		worker.ensure_runtime_usable(&client).await?;
+		worker.bind_store(&client)?;
 		if !checked {
 			// A worker that cannot serve what it registered for would be slashed for every job:
 			// refuse to start instead.
@@ -247,6 +253,30 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 				},
 			};
 			let (number, hash) = (block.number(), block.hash());
+			if inclusion == Inclusion::Best
+				&& (runtime_unsure
+					|| chain::changes_runtime(block.header())
+					|| number % RUNTIME_CHECK_EVERY == 0)
+			{
+				// Blocks built on this one run its runtime: sign for it before acting on it.
+				runtime_unsure = match chain::adopt_runtime_at(&client, hash).await {
+					Ok(adopted) => {
+						if let Some(version) = adopted {
+							tracing::info!(
+								"block #{number}: the runtime is now spec version {}; signing \
+								 for it",
+								version.spec_version
+							);
+							worker.ensure_runtime_usable(&client).await?;
+						}
+						false
+					},
+					Err(error) => {
+						tracing::warn!("block #{number}: {error}; checking again next block");
+						true
+					},
+				};
+			}
 			if inclusion == Inclusion::Finalized {
 				worker.record(|metrics| metrics.finalized_block.set(u64::from(number)));
 				if let Ok(events) = block.events().await {
@@ -372,6 +402,37 @@ impl Worker {
 		let fees = crate::manage::job_fees(client, &self.key).await?;
 		*self.job_fees.lock().map_err(poisoned)? = Some((fees, number));
 		Ok(fees)
+	}
+
+	/// Checks that this release can still send its calls to, and read its state from, the
+	/// runtime `client` follows. When it cannot, goes offline on chain (so that no new seat is
+	/// assigned to a worker that could not answer it) and fails with
+	/// [`UnsupportedRuntime`].
+	async fn ensure_runtime_usable(&self, client: &Client) -> anyhow::Result<()> {
+		let Err(reason) = usable(&client.metadata(), &self.account) else { return Ok(()) };
+		let spec_version = client.runtime_version().spec_version;
+		tracing::error!(
+			"this worker release cannot serve the chain's runtime (spec version {spec_version}): \
+			 {reason}; going offline"
+		);
+		// Sent by name and without arguments, which any runtime that still has the call accepts.
+		let go_offline =
+			subxt::dynamic::tx("Workers", "go_offline", Vec::<subxt::dynamic::Value>::new());
+		match chain::send(client, &self.key, &go_offline).await {
+			Ok(sent) => match sent.finalized().await {
+				Ok(_) => tracing::info!("offline: no new jobs will be assigned"),
+				Err(error) => tracing::warn!("going offline: {error}"),
+			},
+			Err(error) => tracing::warn!("could not go offline: {error}"),
+		}
+		Err(UnsupportedRuntime { spec_version, reason }.into())
+	}
+
+	/// Ties the database to the chain `client` is on, the first time, and refuses a database
+	/// written for another chain or another key.
+	fn bind_store(&self, client: &Client) -> anyhow::Result<()> {
+		self.store.bind(client.genesis_hash().0, self.account.0)?;
+		Ok(())
 	}
 
 	/// Checks that the account is registered and that a local file matches the registry's
@@ -589,7 +650,7 @@ impl Worker {
 			tasks.spawn(async move {
 				let outcome = match duty {
 					Duty::Commit { .. } => worker.commit(&client, at.hash, job).await,
-					Duty::Reveal { .. } => worker.reveal(&client, job).await,
+					Duty::Reveal { .. } => worker.reveal(&client, at.hash, job).await,
 					Duty::Wait => Ok(()),
 				};
 				if let Err(error) = outcome {
@@ -605,7 +666,9 @@ impl Worker {
 
 	/// Runs the job (unless its record is already stored), stores the record, then commits.
 	async fn commit(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<()> {
-		let record = match self.store.get(job)? {
+		let posted = read_job(client, at, job).await?;
+		let digest = job_digest(&posted);
+		let record = match self.stored(job, &digest)? {
 			Some(record) => {
 				tracing::info!("job {job}: committing the stored output again");
 				record
@@ -616,7 +679,7 @@ impl Worker {
 					return self.copy_commitment(client, at, job).await;
 				}
 				#[allow(unused_mut)] // Changed only by fault injection.
-				let mut record = self.run_job(client, at, job).await?;
+				let mut record = self.run_job(client, job, &posted, digest).await?;
 				#[cfg(feature = "fault-injection")]
 				if self.fault == Some(crate::faults::Fault::WrongOutput) {
 					crate::faults::falsify(&mut record.output);
@@ -639,6 +702,32 @@ impl Worker {
 			hex::encode(record.output_hash)
 		);
 		Ok(())
+	}
+
+	/// The stored record of `job` when it answers the job with `digest`. A record of another job
+	/// under the same id, or one that cannot be read, is reported loudly and not used: the job
+	/// is run afresh, and its salt derived again ([`WorkerKey::salt`]).
+	fn stored(&self, job: JobId, digest: &JobDigest) -> anyhow::Result<Option<Record>> {
+		match self.store.get(job) {
+			Ok(Some(record)) if record.job.is_none_or(|answered| answered == *digest) => {
+				Ok(Some(record))
+			},
+			Ok(Some(record)) => {
+				tracing::error!(
+					"job {job}: the stored record answers another job (digest 0x{}, the chain's is \
+					 0x{}); not using it",
+					hex::encode(record.job.unwrap_or_default()),
+					hex::encode(digest)
+				);
+				Ok(None)
+			},
+			Ok(None) => Ok(None),
+			Err(error @ StoreError::Unreadable { .. }) => {
+				tracing::error!("{error}");
+				Ok(None)
+			},
+			Err(error) => Err(error.into()),
+		}
 	}
 
 	/// Fault injection: commits another seat's commitment without running the job, as a lazy
@@ -666,13 +755,15 @@ impl Worker {
 		Ok(())
 	}
 
-	/// Runs job `job` on the engine.
-	async fn run_job(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<Record> {
-		let record = chain::view(client, Some(at), api::view_functions().jobs().job(job))
-			.await
-			.context("reading the job")?
-			.with_context(|| format!("job {job} is not stored"))?;
-		let Job { model, engine_version, prompt, max_tokens, sampling, .. } = record;
+	/// Runs job `job`, as posted, on the engine.
+	async fn run_job(
+		&self,
+		client: &Client,
+		job: JobId,
+		posted: &Job,
+		digest: JobDigest,
+	) -> anyhow::Result<Record> {
+		let Job { model, engine_version, prompt, max_tokens, sampling, .. } = posted.clone();
 		tracing::info!("job {job}: seated; running it on model {model}");
 		if engine_version != ENGINE_VERSION {
 			bail!(
@@ -696,16 +787,47 @@ impl Worker {
 			metrics.tokens_generated.inc_by(tokens as u64);
 			metrics.tokens_per_second.set(tokens as f64 / seconds.max(1e-9));
 		});
-		let mut salt = [0u8; 32];
-		getrandom::getrandom(&mut salt)?;
+		let salt = self.key.salt(&client.genesis_hash().0, job, &digest);
 		let output_hash = commons_primitives::output_hash(ENGINE_VERSION, model, &output);
-		Ok(Record { model, output, output_hash, salt })
+		Ok(Record { job: Some(digest), model, output, output_hash, salt })
 	}
 
-	/// Reveals the stored output and salt, then forgets them.
-	async fn reveal(&self, client: &Client, job: JobId) -> anyhow::Result<()> {
-		let Some(record) = self.store.get(job)? else {
-			bail!("assigned a reveal but no commitment is stored for it (was the database lost?)");
+	/// Reveals the stored output and salt, then forgets them. Without a usable record (the
+	/// database was lost, or the record cannot be read) the job is run again: the engine gives
+	/// the same output and the key the same salt, so the commitment sent is met, which is
+	/// checked against the chain's before anything is revealed.
+	async fn reveal(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<()> {
+		let posted = read_job(client, at, job).await?;
+		let digest = job_digest(&posted);
+		let record = match self.stored(job, &digest)? {
+			Some(record) => record,
+			None => {
+				tracing::warn!(
+					"job {job}: no stored commitment to reveal; running the job again to \
+					 recover it"
+				);
+				let record = self.run_job(client, job, &posted, digest).await?;
+				let committed = posted
+					.seats
+					.0
+					.iter()
+					.filter(|seat| seat.worker == self.account && seat.round == posted.round)
+					.find_map(|seat| seat.commitment);
+				let recomputed = commons_primitives::commitment(
+					&record.output_hash,
+					&record.salt,
+					&self.account,
+				);
+				if committed != Some(recomputed) {
+					bail!(
+						"the commitment on chain is not the one a fresh run gives (committed \
+						 with a random salt by an older release, or by another engine): it cannot \
+						 be revealed, and the seat will be counted as a no-show"
+					);
+				}
+				tracing::info!("job {job}: recovered the committed output");
+				record
+			},
 		};
 		let call =
 			JobsCall::reveal_result { job, output: BoundedVec(record.output), salt: record.salt };
@@ -785,6 +907,33 @@ impl Worker {
 	}
 }
 
+/// Job `job` as the chain holds it at block `at`.
+async fn read_job(client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<Job> {
+	chain::view(client, Some(at), api::view_functions().jobs().job(job))
+		.await
+		.context("reading the job")?
+		.with_context(|| format!("job {job} is not stored"))
+}
+
+/// What identifies a job's question ([`JobDigest`]).
+pub fn job_digest(job: &Job) -> JobDigest {
+	use codec::Encode;
+	let sampling = match job.sampling {
+		JobSampling::Greedy => (0u8, 0u32, 0u32, 0u64),
+		JobSampling::TopK { temperature, top_k, seed } => (1, temperature, top_k, seed),
+	};
+	let fields = (
+		&job.requester.0,
+		job.model,
+		job.engine_version,
+		&job.prompt.0,
+		job.max_tokens,
+		sampling,
+		job.posted_at,
+	);
+	sp_crypto_hashing::blake2_256(&fields.encode())
+}
+
 /// The protocol's rule for turning a job into tokens (docs/protocol.md, "Prompts"): text prompt
 /// bytes, read as UTF-8 (invalid sequences replaced), are one user message in the model's chat
 /// template; a conversation's messages are its turns. A prompt too long for the context, or
@@ -860,6 +1009,75 @@ fn due(duty: &Duty, job: JobId, at: At, committed: &mut HashMap<JobId, u32>) -> 
 	}
 }
 
+/// Best blocks between two checks of the runtime's version when no block has said it changed
+/// (a block that did can be missed when the best chain jumps).
+const RUNTIME_CHECK_EVERY: u32 = 30;
+
+/// The chain runs a runtime this release cannot serve: a call it sends or state it reads
+/// changed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+	"the chain's runtime (spec version {spec_version}) is not one this worker release can serve: \
+	 {reason}. The worker went offline; install a release built for this runtime and run again \
+	 (the commitments in its database are revealed then)"
+)]
+pub struct UnsupportedRuntime {
+	/// The runtime's spec version.
+	pub spec_version: u32,
+	/// What no longer fits.
+	pub reason: String,
+}
+
+/// Whether the calls this worker sends still encode for a runtime with `metadata`, and the state
+/// and view functions it reads still have the types it decodes.
+pub fn usable(metadata: &subxt::Metadata, account: &AccountId32) -> Result<(), String> {
+	use subxt::ext::subxt_core::{storage, view_functions};
+	let sent = [
+		batch::Call::Jobs(JobsCall::commit_result { job: 0, commitment: [0; 32] }),
+		batch::Call::Jobs(JobsCall::reveal_result {
+			job: 0,
+			output: BoundedVec(Vec::new()),
+			salt: [0; 32],
+		}),
+		batch::Call::Workers(WorkersCall::go_online),
+		batch::Call::Workers(WorkersCall::go_offline),
+		batch::Call::Workers(WorkersCall::set_capacity {
+			capacity: Capacity { slots: 1, tokens_per_block: 1 },
+		}),
+	];
+	for call in &sent {
+		batch::fits(call, metadata).map_err(|error| format!("{}: {error}", call_name(call)))?;
+	}
+	let empty_batch = batch::ForceBatch(Vec::new());
+	subxt::tx::Payload::encode_call_data(&empty_batch, metadata)
+		.map_err(|error| format!("Utility.force_batch: {error}"))?;
+	let (workers, system, models) =
+		(api::storage().workers(), api::storage().system(), api::storage().models());
+	let views = api::view_functions().jobs();
+	let read = [
+		("Workers.Workers", storage::validate(&workers.workers(account.clone()), metadata)),
+		("System.Account", storage::validate(&system.account(account.clone()), metadata)),
+		("Models.Models", storage::validate(&models.models(0), metadata)),
+		("Jobs.duties", view_functions::validate(&views.duties(account.clone()), metadata)),
+		("Jobs.job", view_functions::validate(&views.job(0), metadata)),
+	];
+	for (name, outcome) in read {
+		outcome.map_err(|error| format!("{name}: {error}"))?;
+	}
+	Ok(())
+}
+
+fn call_name(call: &batch::Call) -> &'static str {
+	match call {
+		batch::Call::Jobs(JobsCall::commit_result { .. }) => "Jobs.commit_result",
+		batch::Call::Jobs(JobsCall::reveal_result { .. }) => "Jobs.reveal_result",
+		batch::Call::Workers(WorkersCall::go_online) => "Workers.go_online",
+		batch::Call::Workers(WorkersCall::go_offline) => "Workers.go_offline",
+		batch::Call::Workers(WorkersCall::set_capacity { .. }) => "Workers.set_capacity",
+		_ => "a call",
+	}
+}
+
 /// Finalised blocks between two estimates of a job's fees.
 const FEE_ESTIMATE_EVERY: u32 = 100;
 
@@ -893,6 +1111,57 @@ mod tests {
 
 	fn at(number: u32, inclusion: Inclusion) -> At {
 		At { hash: BlockHash::zero(), number, inclusion }
+	}
+
+	/// The runtime metadata the client was generated from, as frame-metadata's types.
+	fn committed_metadata() -> frame_metadata::RuntimeMetadataPrefixed {
+		let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../client/metadata/commons.scale");
+		let bytes = std::fs::read(path).unwrap();
+		codec::Decode::decode(&mut bytes.as_slice()).unwrap()
+	}
+
+	fn subxt_metadata(metadata: frame_metadata::RuntimeMetadataPrefixed) -> subxt::Metadata {
+		subxt::Metadata::try_from(metadata).unwrap()
+	}
+
+	/// Renames variant `from` of pallet `pallet`'s call enum to `to`.
+	fn rename_call(
+		metadata: &mut frame_metadata::RuntimeMetadataPrefixed,
+		pallet: &str,
+		from: &str,
+		to: &str,
+	) {
+		let frame_metadata::RuntimeMetadata::V16(v16) = &mut metadata.1 else {
+			panic!("the committed metadata is v16")
+		};
+		let calls = v16.pallets.iter().find(|p| p.name == pallet).unwrap().calls.clone().unwrap();
+		let ty = v16.types.types.iter_mut().find(|ty| ty.id == calls.ty.id).unwrap();
+		let scale_info::TypeDef::Variant(variants) = &mut ty.ty.type_def else {
+			panic!("a call enum is a variant type")
+		};
+		variants.variants.iter_mut().find(|variant| variant.name == from).unwrap().name =
+			to.to_string();
+	}
+
+	#[test]
+	fn a_runtime_that_changes_only_other_calls_is_served_and_one_that_changes_a_worker_call_is_not()
+	{
+		let account = AccountId32([1; 32]);
+		assert_eq!(usable(&subxt_metadata(committed_metadata()), &account), Ok(()));
+
+		// Another pallet's call changed: the batch still encodes, by names.
+		let mut other = committed_metadata();
+		rename_call(&mut other, "System", "remark", "remark_v2");
+		let other = subxt_metadata(other);
+		assert_eq!(usable(&other, &account), Ok(()));
+		// The generated `force_batch`, checked against the whole call type, would have stopped.
+		let generated = api::tx().utility().force_batch(Vec::new());
+		assert!(subxt::ext::subxt_core::tx::validate(&generated, &other).is_err());
+
+		let mut changed = committed_metadata();
+		rename_call(&mut changed, "Jobs", "reveal_result", "reveal_result_v2");
+		let reason = usable(&subxt_metadata(changed), &account).unwrap_err();
+		assert!(reason.starts_with("Jobs.reveal_result"), "{reason}");
 	}
 
 	#[test]

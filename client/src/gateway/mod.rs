@@ -81,7 +81,7 @@ struct Ledger {
 
 struct Gateway {
 	config: Config,
-	client: tokio::sync::Mutex<Option<Client>>,
+	client: Arc<tokio::sync::Mutex<Option<Client>>>,
 	/// Posts go one at a time: each takes the nonce after the previous, finalised one.
 	posting: tokio::sync::Mutex<()>,
 	ledger: Mutex<Ledger>,
@@ -104,7 +104,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 	let payer = chain::ss58(&chain::account(&config.key.account_id()));
 	let gateway = Arc::new(Gateway {
 		config,
-		client: tokio::sync::Mutex::new(None),
+		client: Arc::new(tokio::sync::Mutex::new(None)),
 		posting: tokio::sync::Mutex::new(()),
 		ledger: Mutex::new(Ledger::default()),
 		tokenizers: Mutex::new(HashMap::new()),
@@ -165,6 +165,18 @@ impl Gateway {
 		}
 		let client =
 			chain::connect(&self.config.url).await.map_err(|error| unreachable_node(&error))?;
+		// Requests sign and decode for the runtime in force across upgrades; when following
+		// fails, the connection is forgotten and made again (which reads the runtime afresh).
+		let (following, gateway_client) = (client.clone(), self.client.clone());
+		tokio::spawn(async move {
+			let upgraded = |version: subxt::client::RuntimeVersion| {
+				tracing::info!("the runtime is now spec version {}", version.spec_version)
+			};
+			if let Err(error) = chain::follow_runtime_upgrades(following, upgraded).await {
+				tracing::warn!("stopped following runtime upgrades: {error}; reconnecting");
+			}
+			*gateway_client.lock().await = None;
+		});
 		*slot = Some(client.clone());
 		Ok(client)
 	}

@@ -21,6 +21,11 @@ MARKET_PALLETS=(-p pallet-models -p pallet-workers -p pallet-jobs -p pallet-rewa
 cargo clippy --release --locked "${MARKET_PALLETS[@]}" --all-targets \
 	--features runtime-benchmarks,try-runtime -- -D warnings
 
+echo "== cargo clippy on the runtime with its try-runtime API (upgrades tested against live state)"
+# Native only: the try-runtime build is never a chain's runtime, so its wasm is not built.
+SKIP_WASM_BUILD=1 cargo clippy --release --locked -p commons-runtime --features try-runtime \
+	-- -D warnings
+
 echo "== cargo clippy on commons-worker with fault injection (the test-only cheating worker)"
 cargo clippy --release --workspace --all-targets --locked \
 	--features commons-worker/fault-injection -- -D warnings

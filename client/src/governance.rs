@@ -286,6 +286,9 @@ pub async fn proposal(client: &Client, name: &str, text: &str) -> Result<Proposa
 				Refusal::RetentionExceedsStore => {
 					"jobs would live and be kept longer than the job store holds them"
 				},
+				Refusal::DepositAboveSupply => {
+					"the decision deposit would be more than a tenth of the total issuance"
+				},
 			}))
 		},
 	};

@@ -217,6 +217,33 @@ impl_runtime_apis! {
 		}
 	}
 
+	// Upgrades tested against live state (`try-runtime on-runtime-upgrade live`, docs/chain.md):
+	// the migrations, then every pallet's storage version and invariants. Built only with the
+	// `try-runtime` feature, never into the runtime a chain runs; a failed check must abort
+	// the tool's run, which is what the panics below do.
+	#[cfg(feature = "try-runtime")]
+	#[allow(clippy::panic)]
+	impl frame_try_runtime::TryRuntime<Block> for Runtime {
+		fn on_runtime_upgrade(checks: frame_try_runtime::UpgradeCheckSelect) -> (Weight, Weight) {
+			match Executive::try_runtime_upgrade(checks) {
+				Ok(weight) => (weight, crate::configs::RuntimeBlockWeights::get().max_block),
+				Err(error) => panic!("the runtime upgrade failed its checks: {error:?}"),
+			}
+		}
+
+		fn execute_block(
+			block: <Block as BlockT>::LazyBlock,
+			state_root_check: bool,
+			signature_check: bool,
+			select: frame_try_runtime::TryStateSelect,
+		) -> Weight {
+			match Executive::try_execute_block(block, state_root_check, signature_check, select) {
+				Ok(weight) => weight,
+				Err(error) => panic!("the block failed its checks: {error:?}"),
+			}
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

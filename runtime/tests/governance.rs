@@ -541,6 +541,46 @@ fn testnet_governance_takes_days_and_has_no_sudo() {
 	});
 }
 
+/// The testnet's root track could never start deciding while its decision deposit (100,000 CMN)
+/// exceeded the whole genesis supply (40,000 CMN): no runtime upgrade was reachable. A deposit
+/// is now held to a tenth of the issuance, and four root referenda decide at once, so that one
+/// nobody supports cannot hold upgrades up for its whole decision period.
+#[test]
+fn testnet_decision_deposits_fit_its_supply_and_root_referenda_decide_side_by_side() {
+	use commons_runtime::governance::{
+		parameters::{Error, MAX_DEPOSIT_SHARE},
+		tracks,
+	};
+	use pallet_referenda::TracksInfo;
+	genesis_from_preset("testnet").execute_with(|| {
+		let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+		let most = MAX_DEPOSIT_SHARE.mul_floor(issuance);
+		// The four validators' 40,000 CMN and the treasury's existential deposit.
+		assert!((4_000 * UNIT..4_001 * UNIT).contains(&most), "{most}: a tenth of the issuance");
+		assert!(governance::RootDecisionDeposit::get() <= most);
+		assert!(governance::ParametersDecisionDeposit::get() <= most);
+		let root_track = tracks::TracksInfo::tracks()
+			.find(|track| track.id == tracks::ROOT)
+			.expect("a root track");
+		assert_eq!(root_track.info.max_deciding, 4);
+		assert_eq!(root_track.info.decision_deposit, governance::RootDecisionDeposit::get());
+
+		let root = commons_runtime::RuntimeOrigin::root();
+		let set = |deposit| {
+			commons_runtime::ProtocolParameters::set_parameter(
+				root.clone(),
+				RuntimeParameters::Governance(governance::Parameters::RootDecisionDeposit(
+					governance::RootDecisionDeposit,
+					Some(deposit),
+				)),
+			)
+		};
+		assert_noop!(set(most + 1), Error::<Runtime>::DepositAboveSupply);
+		assert_ok!(set(most));
+		assert_eq!(governance::RootDecisionDeposit::get(), most);
+	});
+}
+
 #[test]
 fn the_catalogue_and_the_guard_agree_on_every_range() {
 	use commons_runtime::governance::parameters::{self, Refusal};

@@ -27,3 +27,31 @@ fn the_committed_client_metadata_is_this_runtimes() {
 		current.len()
 	);
 }
+
+#[test]
+fn a_metadata_change_moves_the_spec_version() {
+	let committed = include_bytes!("../../client/metadata/commons.scale");
+	let record = include_str!("../../client/metadata/spec-versions.txt");
+	let versions: Vec<(u32, &str)> = record
+		.lines()
+		.filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+		.map(|line| {
+			let (spec, hash) = line.split_once(' ').expect("`spec_version hash` lines");
+			(spec.parse().expect("a spec version"), hash.trim())
+		})
+		.collect();
+	assert!(
+		versions.windows(2).all(|pair| pair[0].0 < pair[1].0),
+		"client/metadata/spec-versions.txt: spec versions must only move up: {versions:?}"
+	);
+	let spec = commons_runtime::VERSION.spec_version;
+	let hash = hex::encode(sp_io::hashing::blake2_256(committed));
+	let recorded = versions.iter().find(|(version, _)| *version == spec).map(|(_, hash)| *hash);
+	assert_eq!(
+		recorded,
+		Some(hash.as_str()),
+		"the metadata of spec_version {spec} is not the one recorded for it in \
+		 client/metadata/spec-versions.txt: a runtime whose calls, storage or events changed \
+		 needs a new spec_version (scripts/update-metadata.sh refuses until it has one)"
+	);
+}

@@ -156,6 +156,47 @@ impl Node {
 		})
 	}
 
+	/// The runtime's spec version at the best block.
+	pub async fn spec_version(&self) -> Result<u32> {
+		let version: RuntimeVersionJson =
+			self.call("state_getRuntimeVersion", rpc_params![]).await?;
+		Ok(version.spec_version)
+	}
+
+	/// Every key and value of the state at block `at` (paged, as any client may read it), to
+	/// check a runtime's invariants against a live chain's state.
+	pub async fn state_pairs(&self, at: Hash) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+		const PAGE: u32 = 1000;
+		let mut keys: Vec<sp_core::Bytes> = Vec::new();
+		loop {
+			let start = keys.last().cloned();
+			let page: Vec<sp_core::Bytes> =
+				self.call("state_getKeysPaged", rpc_params!["0x", PAGE, start, at]).await?;
+			let done = page.len() < PAGE as usize;
+			keys.extend(page);
+			if done {
+				break;
+			}
+		}
+		#[derive(serde::Deserialize)]
+		struct Changes {
+			changes: Vec<(sp_core::Bytes, Option<sp_core::Bytes>)>,
+		}
+		let mut pairs = Vec::with_capacity(keys.len());
+		for chunk in keys.chunks(PAGE as usize) {
+			let answers: Vec<Changes> =
+				self.call("state_queryStorageAt", rpc_params![chunk, at]).await?;
+			for answer in answers {
+				for (key, value) in answer.changes {
+					if let Some(value) = value {
+						pairs.push((key.0, value.0));
+					}
+				}
+			}
+		}
+		Ok(pairs)
+	}
+
 	/// Hash of block `number` on the best chain, if it exists.
 	pub async fn block_hash(&self, number: u32) -> Result<Option<Hash>> {
 		self.call("chain_getBlockHash", rpc_params![number]).await

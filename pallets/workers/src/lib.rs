@@ -171,7 +171,13 @@ pub mod pallet {
 	use super::*;
 	use frame_system::pallet_prelude::*;
 
+	/// The layout of this pallet's storage. A release that changes it moves this one up and
+	/// adds the `VersionedMigration` from the previous one to the runtime's `Migrations`
+	/// (docs/chain.md, "Upgrades").
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

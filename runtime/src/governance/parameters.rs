@@ -120,9 +120,12 @@ pub mod dynamic_params {
 		/// Root track: blocks between approval and enactment.
 		#[codec(index = 8)]
 		pub static RootMinEnactmentPeriod: BlockNumber = DAYS;
-		/// Root track: deposit for a referendum to start deciding.
+		/// Root track: deposit for a referendum to start deciding. Within reach of a
+		/// holder of a small share of a young network's supply (5 % of the testnet's 40,000
+		/// CMN); the track's four deciding places, not the price, keep one proposer from
+		/// holding runtime upgrades up.
 		#[codec(index = 9)]
-		pub static RootDecisionDeposit: Balance = 100_000 * UNIT;
+		pub static RootDecisionDeposit: Balance = 2_000 * UNIT;
 		/// Blocks a vote's balance stays locked per conviction doubling.
 		#[codec(index = 10)]
 		pub static VoteLockingPeriod: BlockNumber = 7 * DAYS;
@@ -194,7 +197,14 @@ pub enum Refusal {
 	/// Would let jobs live and be retained longer than the job store holds them at the full
 	/// assignment rate (`store_holds_the_assignment_rate`).
 	RetentionExceedsStore,
+	/// Would make a decision deposit more than [`MAX_DEPOSIT_SHARE`] of the total issuance:
+	/// too few holders could ever start a referendum on that track (a network that cannot
+	/// upgrade its runtime).
+	DepositAboveSupply,
 }
+
+/// The largest share of the total issuance a track's decision deposit may be.
+pub const MAX_DEPOSIT_SHARE: Perbill = Perbill::from_percent(10);
 
 /// The most seats a job has: the storage bound that caps `MaxReplicas` and escalation.
 pub const MAX_SEATS: u32 = 7;
@@ -486,6 +496,16 @@ pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
 	}
 	match setting {
 		RuntimeParameters::Market(_) => MarketValues::after(setting).check(),
+		RuntimeParameters::Governance(
+			governance::Parameters::RootDecisionDeposit(_, Some(deposit))
+			| governance::Parameters::ParametersDecisionDeposit(_, Some(deposit)),
+		) => {
+			let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+			if *deposit > MAX_DEPOSIT_SHARE.mul_floor(issuance) {
+				return Err(Refusal::DepositAboveSupply);
+			}
+			Ok(())
+		},
 		RuntimeParameters::Governance(_) => Ok(()),
 	}
 }
@@ -713,6 +733,9 @@ pub mod pallet_protocol_parameters {
 		/// The value would let jobs live and be retained longer than the job store holds them
 		/// at the full assignment rate; nothing changed.
 		RetentionExceedsStore,
+		/// The value would make a decision deposit more than a tenth of the total issuance;
+		/// nothing changed.
+		DepositAboveSupply,
 	}
 
 	impl<T> From<Refusal> for Error<T> {
@@ -723,6 +746,7 @@ pub mod pallet_protocol_parameters {
 				Refusal::WindowsTooShort => Error::WindowsTooShort,
 				Refusal::SlashesInverted => Error::SlashesInverted,
 				Refusal::RetentionExceedsStore => Error::RetentionExceedsStore,
+				Refusal::DepositAboveSupply => Error::DepositAboveSupply,
 			}
 		}
 	}

@@ -42,7 +42,9 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 			id: ROOT,
 			info: TrackInfo {
 				name: name("root"),
-				max_deciding: 1,
+				// More than one, so that a referendum nobody supports cannot hold runtime
+				// upgrades up for its whole decision period.
+				max_deciding: 4,
 				decision_deposit: governance::RootDecisionDeposit::get(),
 				prepare_period: governance::RootPreparePeriod::get(),
 				decision_period: governance::RootDecisionPeriod::get(),

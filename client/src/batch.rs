@@ -12,7 +12,7 @@ use std::{
 	time::Duration,
 };
 
-use subxt::tx::Signer;
+use subxt::{tx::Signer, utils::AccountId32};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{
@@ -57,8 +57,23 @@ impl Batcher {
 	where
 		S: Signer<CommonsConfig> + Send + Sync + 'static,
 	{
+		Self::spawn_for(signer, None, window, most_calls)
+	}
+
+	/// The same, for `real` when it is given: each batch is sent as `Proxy.proxy` of `real`
+	/// with the `WorkerOperation` proxy type, so that the calls act as `real` while `signer` (its
+	/// operator) signs and pays the fees.
+	pub fn spawn_for<S>(
+		signer: S,
+		real: Option<AccountId32>,
+		window: Duration,
+		most_calls: usize,
+	) -> Self
+	where
+		S: Signer<CommonsConfig> + Send + Sync + 'static,
+	{
 		let (queue, queued) = mpsc::unbounded_channel();
-		tokio::spawn(send_batches(signer, queued, window, most_calls.max(1)));
+		tokio::spawn(send_batches(signer, real, queued, window, most_calls.max(1)));
 		Self { queue }
 	}
 
@@ -134,6 +149,7 @@ fn lock(nonces: &Mutex<Nonces>) -> std::sync::MutexGuard<'_, Nonces> {
 /// that the next batch does not wait for the previous one's finality.
 async fn send_batches<S: Signer<CommonsConfig>>(
 	signer: S,
+	real: Option<AccountId32>,
 	mut queued: mpsc::UnboundedReceiver<Queued>,
 	window: Duration,
 	most_calls: usize,
@@ -158,11 +174,18 @@ async fn send_batches<S: Signer<CommonsConfig>>(
 		let (calls, waiting): (Vec<Call>, Vec<_>) =
 			batch.into_iter().map(|queued| (queued.call, (queued.wait, queued.done))).unzip();
 		let names: Vec<String> = calls.iter().map(|call| call_name(&client, call)).collect();
-		let call = ForceBatch(calls);
+		let batch = ForceBatch(calls);
 		let sent = match chain::finalized_nonce(&client, &account).await {
 			Ok(finalized) => {
 				let nonce = lock(&nonces).choose(finalized);
-				chain::send_at_nonce(&client, &signer, &call, nonce).await.map(|sent| (sent, nonce))
+				let sent = match &real {
+					Some(real) => {
+						let call = AsOperator { real: real.clone(), call: batch };
+						chain::send_at_nonce(&client, &signer, &call, nonce).await
+					},
+					None => chain::send_at_nonce(&client, &signer, &batch, nonce).await,
+				};
+				sent.map(|sent| (sent, nonce))
 			},
 			Err(error) => Err(error),
 		};
@@ -243,6 +266,16 @@ fn outcomes(client: &Client, included: &chain::Included, names: &[String]) -> Ve
 			outcomes.push(Err(ChainError::Dispatch { call, error }));
 		}
 	}
+	// A batch sent through a proxy that the proxy pallet refused (a key that is not the
+	// worker's operator): its `ProxyExecuted` event carries the error of every call.
+	if outcomes.is_empty() {
+		if let Some(error) = proxy_refusal(client, included) {
+			return names
+				.iter()
+				.map(|call| Err(ChainError::Dispatch { call: call.clone(), error: error.clone() }))
+				.collect();
+		}
+	}
 	// A batch whose events do not account for every call (it never happens with `force_batch`)
 	// reports the missing ones as failed rather than leaving their callers waiting.
 	while outcomes.len() < names.len() {
@@ -288,6 +321,53 @@ impl subxt::tx::Payload for ForceBatch {
 	}
 }
 
+/// `Proxy.proxy(real, Some(WorkerOperation), call)`: `call` made by `real`'s operator key, in
+/// the terms of the node's metadata of the moment (names, like [`ForceBatch`]).
+pub struct AsOperator<P> {
+	/// The account the call acts as: the registered worker.
+	pub real: AccountId32,
+	/// The call.
+	pub call: P,
+}
+
+impl<P: subxt::tx::Payload> subxt::tx::Payload for AsOperator<P> {
+	fn encode_call_data_to(
+		&self,
+		metadata: &subxt::Metadata,
+		out: &mut Vec<u8>,
+	) -> Result<(), subxt::ext::subxt_core::Error> {
+		use subxt::ext::{
+			scale_encode::EncodeAsType, scale_value::Value, subxt_core::error::MetadataError,
+		};
+		let proxy = metadata.pallet_by_name_err("Proxy")?;
+		let call = proxy
+			.call_variant_by_name("proxy")
+			.ok_or_else(|| MetadataError::CallNameNotFound("proxy".into()))?;
+		let field = |name: &str| {
+			call.fields
+				.iter()
+				.find(|field| field.name.as_deref() == Some(name))
+				.map(|field| field.ty.id)
+				.ok_or_else(|| MetadataError::CallNameNotFound(format!("proxy's {name}")))
+		};
+		let (real_type, proxy_type) = (field("real")?, field("force_proxy_type")?);
+		out.push(proxy.index());
+		out.push(call.index);
+		let real = Value::unnamed_variant("Id", [Value::from_bytes(self.real.0)]);
+		real.encode_as_type_to(real_type, metadata.types(), out)?;
+		let operation = Value::unnamed_variant(
+			"Some",
+			[Value::unnamed_variant(WORKER_OPERATION, Vec::<Value>::new())],
+		);
+		operation.encode_as_type_to(proxy_type, metadata.types(), out)?;
+		// A boxed call is encoded as the call itself.
+		self.call.encode_call_data_to(metadata, out)
+	}
+}
+
+/// The proxy type of a worker's operator key (`commons_runtime::configs::proxy::ProxyType`).
+pub const WORKER_OPERATION: &str = "WorkerOperation";
+
 /// Whether `call` can be sent to a runtime with `metadata`: its pallet and call still exist
 /// under their names and its fields still fit.
 pub fn fits(call: &Call, metadata: &subxt::Metadata) -> Result<(), String> {
@@ -295,6 +375,24 @@ pub fn fits(call: &Call, metadata: &subxt::Metadata) -> Result<(), String> {
 	call.encode_as_type(metadata.outer_enums().call_enum_ty(), metadata.types())
 		.map(|_| ())
 		.map_err(|error| error.to_string())
+}
+
+/// The error of a `Proxy.proxy` that failed, from its `ProxyExecuted { result }` event.
+fn proxy_refusal(client: &Client, included: &chain::Included) -> Option<String> {
+	included.events.iter().flatten().find_map(|event| {
+		if event.pallet_name() != "Proxy" || event.variant_name() != "ProxyExecuted" {
+			return None;
+		}
+		// `Result<(), DispatchError>`: 0 for `Ok`, 1 then the error.
+		match event.field_bytes() {
+			[1, error @ ..] => Some(
+				subxt::error::DispatchError::decode_from(error, client.metadata())
+					.map(|error| chain::describe(&error))
+					.unwrap_or_else(|error| format!("an error that does not decode ({error})")),
+			),
+			_ => None,
+		}
+	})
 }
 
 /// `Pallet.call` for a runtime call, from the node's metadata.

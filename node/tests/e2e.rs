@@ -26,11 +26,14 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 	let dir = temp_dir("honest");
 	let workers = [
 		WorkerProcess::start(url, &dir, "cpu-a", "cpu"),
-		WorkerProcess::start(url, &dir, "cpu-b", "cpu"),
+		// Keys by role: registered with its own key, run by an operator key.
+		WorkerProcess::start_operated(url, &dir, "cpu-b", "cpu"),
 		WorkerProcess::start(url, &dir, "gpu", "gpu"),
 	];
 	let before_requester = free(url, "//Alice");
 	let before: Vec<u128> = workers.iter().map(|worker| free(url, &worker.address)).collect();
+	let before_payers: Vec<u128> =
+		workers.iter().map(|worker| free(url, &worker.fee_payer)).collect();
 
 	let output = infer_paris(url, "3");
 	if !output.status.success() {
@@ -76,19 +79,74 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 		escrow + deposit + tx_fee - refunded
 	);
 
-	// Each worker: its share of the payment, less the fees of its commit and reveal.
+	// Each worker: its share of the payment, less the fees of its commit and reveal (paid by
+	// its operator key's account where it has one).
 	let runtime = tokio::runtime::Runtime::new().unwrap();
 	let (posted, settled) = (
 		receipt["posted_block"].as_u64().unwrap() as u32,
 		receipt["settled_block"].as_u64().unwrap() as u32,
 	);
 	let share = paid / workers.len() as u128;
-	for (worker, before) in workers.iter().zip(before) {
-		let fees = runtime.block_on(fees_paid(url, &worker.address, posted, settled));
+	for ((worker, before), before_payer) in workers.iter().zip(before).zip(before_payers) {
+		let fees = runtime.block_on(fees_paid(url, &worker.fee_payer, posted, settled));
 		assert!(fees > 0, "the worker paid for its commit and reveal");
 		let after = free(url, &worker.address);
-		assert_eq!(after + fees, before + share, "{}: {}", worker.address, worker.output());
+		if worker.fee_payer == worker.address {
+			assert_eq!(after + fees, before + share, "{}: {}", worker.address, worker.output());
+		} else {
+			assert_eq!(after, before + share, "{}: {}", worker.address, worker.output());
+			assert_eq!(free(url, &worker.fee_payer) + fees, before_payer, "{}", worker.fee_payer);
+		}
 	}
+
+	// The operator key can serve and nothing more: unbonding or moving the worker's funds
+	// through it is filtered out, and nothing moves.
+	let operated = &workers[1];
+	let operator_seed = std::fs::read_to_string(dir.join("cpu-b-operator.key")).unwrap();
+	let operator =
+		commons_testing::Keypair::from_uri(operator_seed.trim(), commons_testing::Scheme::Ed25519)
+			.unwrap();
+	let stash = commons_testing::keys::parse_account(&operated.address).unwrap();
+	let bonded_before = amount(
+		&json(&run(
+			"commons-worker",
+			url,
+			&["--json", "status", "--key", dir.join("cpu-b.key").to_str().unwrap()],
+		))["bonded"],
+	);
+	for forbidden in [
+		commons_runtime::RuntimeCall::Workers(pallet_workers::Call::unbond { amount: 500 * UNIT }),
+		commons_runtime::RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
+			dest: operator.account_id().into(),
+			value: 10 * UNIT,
+		}),
+	] {
+		let through_operator = commons_runtime::RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+			real: stash.clone().into(),
+			force_proxy_type: None,
+			call: Box::new(forbidden),
+		});
+		let node = runtime.block_on(commons_testing::Node::connect(url)).unwrap();
+		let included =
+			runtime.block_on(node.sign_and_submit(through_operator, &operator, TIMEOUT)).unwrap();
+		let refused = included.events.iter().any(|event| {
+			matches!(
+				event,
+				commons_runtime::RuntimeEvent::Proxy(pallet_proxy::Event::ProxyExecuted {
+					result: Err(error)
+				}) if commons_testing::rpc::describe_dispatch_error(*error).contains("CallFiltered")
+			)
+		});
+		assert!(refused, "{:?}", included.events);
+	}
+	let bonded_after = amount(
+		&json(&run(
+			"commons-worker",
+			url,
+			&["--json", "status", "--key", dir.join("cpu-b.key").to_str().unwrap()],
+		))["bonded"],
+	);
+	assert_eq!(bonded_after, bonded_before);
 
 	// The job as stored: accepted, every seat revealed the accepted hash.
 	let job = receipt["job"].as_u64().unwrap().to_string();

@@ -130,6 +130,13 @@ enum Command {
 		#[command(flatten)]
 		key: KeyArg,
 	},
+	/// Name or withdraw the operator key: the key that runs the worker on the inference host and
+	/// can only commit, reveal, go online or offline and declare capacity for it (a
+	/// `WorkerOperation` proxy). Signed with the worker's own key, which then stays off the host.
+	Operator {
+		#[command(subcommand)]
+		command: OperatorCommand,
+	},
 	/// Leave: go offline and unbond the whole stake (no seat may be held).
 	Deregister {
 		#[command(flatten)]
@@ -198,6 +205,27 @@ struct KeyArg {
 	key: Option<PathBuf>,
 }
 
+#[derive(Subcommand)]
+enum OperatorCommand {
+	/// Let the key with this address operate the worker (holds a deposit of about 1 CMN from the
+	/// worker's free balance while it stands).
+	Add {
+		#[command(flatten)]
+		key: KeyArg,
+		/// The operator key's address (`commons-worker key inspect operator.key`).
+		#[arg(long)]
+		operator: String,
+	},
+	/// Stop the key with this address from operating the worker.
+	Remove {
+		#[command(flatten)]
+		key: KeyArg,
+		/// The operator key's address.
+		#[arg(long)]
+		operator: String,
+	},
+}
+
 /// The daemon's settings given as flags or environment variables; each one absent falls back to
 /// the config file, then to the default (`commons-worker init` shows them all).
 #[derive(Args, Serialize)]
@@ -215,6 +243,11 @@ struct RunArgs {
 	#[arg(long, env = "COMMONS_WORKER_THREADS")]
 	#[serde(skip_serializing_if = "Option::is_none")]
 	threads: Option<usize>,
+	/// Serve for this registered worker (its stash account), as its operator: the key is then
+	/// a `WorkerOperation` proxy of it (`commons-worker operator add`).
+	#[arg(long, env = "COMMONS_WORKER_STASH")]
+	#[serde(skip_serializing_if = "Option::is_none")]
+	stash: Option<String>,
 	/// The local database of commitments [default: the key file's path with `.redb`].
 	#[arg(long, env = "COMMONS_WORKER_DATABASE")]
 	#[serde(skip_serializing_if = "Option::is_none")]
@@ -478,6 +511,45 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				format!("{} is online: it takes new jobs", key.address())
 			});
 		},
+		Command::Operator { command } => {
+			use api::runtime_types::commons_runtime::configs::proxy::ProxyType;
+			let (key, operator, adding) = match command {
+				OperatorCommand::Add { key, operator } => (key, operator, true),
+				OperatorCommand::Remove { key, operator } => (key, operator, false),
+			};
+			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
+			manage::registered(&client, &key.account()).await?;
+			let delegate = chain::account(
+				&commons_client::keys::parse_account(&operator)
+					.map_err(|_| Refusal::NotAnAddress(operator.clone()))?,
+			);
+			let address = subxt::utils::MultiAddress::Id(delegate.clone());
+			let proxies = api::tx().proxy();
+			if adding {
+				let call = proxies.add_proxy(address, ProxyType::WorkerOperation, 0);
+				chain::submit(&client, &key, &call).await?;
+			} else {
+				let call = proxies.remove_proxy(address, ProxyType::WorkerOperation, 0);
+				chain::submit(&client, &key, &call).await?;
+			}
+			print(
+				json,
+				json!({ "worker": key.address(), "operator": chain::ss58(&delegate), "operates": adding }),
+				|| {
+					if adding {
+						format!(
+							"{} operates the worker {}: run `commons-worker run --key <its key \
+							 file> --stash {}` on the inference host",
+							chain::ss58(&delegate),
+							key.address(),
+							key.address()
+						)
+					} else {
+						format!("{} no longer operates {}", chain::ss58(&delegate), key.address())
+					}
+				},
+			);
+		},
 		Command::GoOffline { key } => {
 			let Session { key, client } = Session::open(&load(Some(&key), None)?).await?;
 			let info = manage::registered(&client, &key.account()).await?;
@@ -529,7 +601,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 				return Ok(());
 			};
 			let free = commons_client::market::free_balance(&client, &key.account()).await?;
-			let job_fees = manage::job_fees(&client, &key).await?;
+			let job_fees = manage::job_fees(&client, &key, None).await?;
 			let runway = manage::fee_runway(free, job_fees);
 			let earnings =
 				chain::view(&client, None, api::view_functions().rewards().earnings(key.account()))
@@ -632,9 +704,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 			});
 			let interface =
 				if config.metrics_external { Ipv4Addr::UNSPECIFIED } else { Ipv4Addr::LOCALHOST };
+			let stash = match config.stash.as_deref() {
+				Some(text) => Some(chain::account(
+					&commons_client::keys::parse_account(text)
+						.map_err(|_| Refusal::NotAnAddress(text.to_string()))?,
+				)),
+				None => None,
+			};
 			let settings = Settings {
 				rpc: config.url,
 				key,
+				stash,
 				models_dir: config.models_dir.relative(),
 				backend: config.backend.backend(),
 				threads: config.threads,

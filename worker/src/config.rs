@@ -27,6 +27,9 @@ pub struct Config {
 	pub url: String,
 	/// The worker's key file.
 	pub key: Option<RelativePathBuf>,
+	/// The registered worker the key operates for, when the key is its operator
+	/// (`WorkerOperation` proxy) rather than the registered account itself.
+	pub stash: Option<String>,
 	/// Directory holding the model files.
 	pub models_dir: RelativePathBuf,
 	/// Where the engine runs.
@@ -54,6 +57,7 @@ impl Default for Config {
 		Self {
 			url: "ws://127.0.0.1:9944".into(),
 			key: None,
+			stash: None,
 			models_dir: "models".into(),
 			backend: BackendChoice::Auto,
 			threads: 0,
@@ -138,7 +142,7 @@ impl Config {
 	pub fn render(&self) -> String {
 		let path = |path: &RelativePathBuf| quoted(&path.original().display().to_string());
 		let optional = |value: Option<String>, example: &str| value.ok_or(example.to_string());
-		let settings: [(&str, &str, Result<String, String>); 12] = [
+		let settings: [(&str, &str, Result<String, String>); 13] = [
 			(
 				"url",
 				"WebSocket RPC address of a Commons node (flag --url, env COMMONS_RPC).",
@@ -163,6 +167,13 @@ impl Config {
 				Ok(quoted(self.backend.name())),
 			),
 			("threads", "Engine threads (0: one per core).", Ok(self.threads.to_string())),
+			(
+				"stash",
+				"The registered worker this key operates for, when the key is its operator (a \
+				 WorkerOperation proxy that can commit, reveal and go offline, and cannot move \
+				 stake; docs/worker.md, \"Keys by role\"). Unset: the key is the registered worker.",
+				optional(self.stash.as_deref().map(quoted), "\"the stash's address\""),
+			),
 			(
 				"database",
 				"The local database of commitments (default: the key file's path with .redb). \
@@ -257,6 +268,7 @@ mod tests {
 		Config {
 			url: "ws://node.example:9944".into(),
 			key: Some("keys/w.key".into()),
+			stash: Some("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into()),
 			models_dir: "/srv/models".into(),
 			backend: BackendChoice::Cpu,
 			threads: 3,

@@ -26,6 +26,9 @@ pub enum Refusal {
 		 change a registration"
 	)]
 	AlreadyRegistered(String),
+	/// Text that is no account address.
+	#[error("{0:?} is not an account address")]
+	NotAnAddress(String),
 	/// Zero where an amount is needed.
 	#[error("the {0} must be more than zero")]
 	Zero(&'static str),
@@ -76,11 +79,16 @@ const FEE_ESTIMATE_OUTPUT_TOKENS: usize = 512;
 
 /// The fees of one job's commit and reveal as the node estimates them for this worker's
 /// transactions, each alone in its batch: the most a job costs (batched calls share a fee).
-pub async fn job_fees(client: &Client, key: &WorkerKey) -> anyhow::Result<u128> {
+pub async fn job_fees(
+	client: &Client,
+	key: &WorkerKey,
+	operating_for: Option<&subxt::utils::AccountId32>,
+) -> anyhow::Result<u128> {
 	use api::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec, commons_runtime::RuntimeCall,
 		pallet_jobs::pallet::Call as JobsCall,
 	};
+	use commons_client::batch::{AsOperator, ForceBatch};
 	let commit = JobsCall::commit_result { job: 0, commitment: [0; 32] };
 	let reveal = JobsCall::reveal_result {
 		job: 0,
@@ -89,11 +97,15 @@ pub async fn job_fees(client: &Client, key: &WorkerKey) -> anyhow::Result<u128> 
 	};
 	let mut fees = 0u128;
 	for call in [commit, reveal] {
-		let batch = api::tx().utility().force_batch(vec![RuntimeCall::Jobs(call)]);
-		let fee = client
-			.tx()
-			.create_signed(&batch, key, Default::default())
-			.await
+		let batch = ForceBatch(vec![RuntimeCall::Jobs(call)]);
+		let signed = match operating_for {
+			Some(real) => {
+				let call = AsOperator { real: real.clone(), call: batch };
+				client.tx().create_signed(&call, key, Default::default()).await
+			},
+			None => client.tx().create_signed(&batch, key, Default::default()).await,
+		};
+		let fee = signed
 			.context("signing a transaction to estimate its fee")?
 			.partial_fee_estimate()
 			.await

@@ -67,8 +67,11 @@ use crate::{
 pub struct Settings {
 	/// The node's WebSocket RPC address.
 	pub rpc: String,
-	/// The worker's key.
+	/// The worker's key: the registered worker's own, or its operator's.
 	pub key: WorkerKey,
+	/// The registered worker `key` operates for as its `WorkerOperation` proxy, if it is not
+	/// the registered worker itself.
+	pub stash: Option<AccountId32>,
 	/// Where model files are looked for.
 	pub models_dir: PathBuf,
 	/// Where the engine runs.
@@ -94,7 +97,10 @@ pub struct Settings {
 
 /// State shared by the block loop and the job tasks.
 struct Worker {
+	/// The registered worker: the account seated in jobs and named in commitments.
 	account: AccountId32,
+	/// The operator key's account, when `key` operates for `account` (it signs and pays fees).
+	operator: Option<AccountId32>,
 	/// Signs fee estimates (the batcher signs what is sent).
 	key: WorkerKey,
 	store: Store,
@@ -149,10 +155,13 @@ pub enum Stop {
 /// that no new seat comes, answers every seat it holds (commits and reveals), and exits once the
 /// chain lists it offline and no duty is left; on [`Stop::Now`] it exits at once.
 pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow::Result<()> {
-	let account = settings.key.account();
-	let address = settings.key.address();
+	let signer = settings.key.account();
+	let account = settings.stash.clone().unwrap_or_else(|| signer.clone());
+	let operator = settings.stash.is_some().then_some(signer);
+	let address = chain::ss58(&account);
 	let metrics = settings.metrics.map(Metrics::serve).transpose()?;
-	let batcher = Batcher::spawn(settings.key.clone(), batch::WINDOW, batch::MOST_CALLS);
+	let batcher =
+		Batcher::spawn_for(settings.key.clone(), settings.stash, batch::WINDOW, batch::MOST_CALLS);
 	let store = Store::open(&settings.database)?;
 	let local = LocalModels::scan(&settings.models_dir, None)?;
 	if let Some(address) = settings.metrics {
@@ -160,6 +169,7 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 	}
 	let worker = Arc::new(Worker {
 		account,
+		operator,
 		key: settings.key,
 		store,
 		metrics,
@@ -350,7 +360,7 @@ impl Worker {
 			.await
 			.context("reading the worker registry")?;
 		let free = state
-			.fetch(&api::storage().system().account(self.account.clone()))
+			.fetch(&api::storage().system().account(self.fee_payer().clone()))
 			.await
 			.context("reading the balance")?
 			.map_or(0, |account| account.data.free);
@@ -399,7 +409,8 @@ impl Worker {
 				return Ok(fees);
 			}
 		}
-		let fees = crate::manage::job_fees(client, &self.key).await?;
+		let operating_for = self.operator.as_ref().map(|_| &self.account);
+		let fees = crate::manage::job_fees(client, &self.key, operating_for).await?;
 		*self.job_fees.lock().map_err(poisoned)? = Some((fees, number));
 		Ok(fees)
 	}
@@ -409,7 +420,10 @@ impl Worker {
 	/// assigned to a worker that could not answer it) and fails with
 	/// [`UnsupportedRuntime`].
 	async fn ensure_runtime_usable(&self, client: &Client) -> anyhow::Result<()> {
-		let Err(reason) = usable(&client.metadata(), &self.account) else { return Ok(()) };
+		let operating = self.operator.is_some();
+		let Err(reason) = usable(&client.metadata(), &self.account, operating) else {
+			return Ok(());
+		};
 		let spec_version = client.runtime_version().spec_version;
 		tracing::error!(
 			"this worker release cannot serve the chain's runtime (spec version {spec_version}): \
@@ -418,7 +432,14 @@ impl Worker {
 		// Sent by name and without arguments, which any runtime that still has the call accepts.
 		let go_offline =
 			subxt::dynamic::tx("Workers", "go_offline", Vec::<subxt::dynamic::Value>::new());
-		match chain::send(client, &self.key, &go_offline).await {
+		let sent = match &self.operator {
+			Some(_) => {
+				let call = batch::AsOperator { real: self.account.clone(), call: go_offline };
+				chain::send(client, &self.key, &call).await
+			},
+			None => chain::send(client, &self.key, &go_offline).await,
+		};
+		match sent {
 			Ok(sent) => match sent.finalized().await {
 				Ok(_) => tracing::info!("offline: no new jobs will be assigned"),
 				Err(error) => tracing::warn!("going offline: {error}"),
@@ -426,6 +447,45 @@ impl Worker {
 			Err(error) => tracing::warn!("could not go offline: {error}"),
 		}
 		Err(UnsupportedRuntime { spec_version, reason }.into())
+	}
+
+	/// The account whose free balance pays the transaction fees: the operator's, when there is
+	/// one.
+	fn fee_payer(&self) -> &AccountId32 {
+		self.operator.as_ref().unwrap_or(&self.account)
+	}
+
+	/// Checks that `operator` is a `WorkerOperation` proxy of the registered worker, without a
+	/// delay (a delayed proxy's calls wait for announcements, which would miss every window).
+	async fn check_operator(&self, client: &Client, operator: &AccountId32) -> anyhow::Result<()> {
+		use api::runtime_types::commons_runtime::configs::proxy::ProxyType;
+		let at = client.storage().at_latest().await.context("reading the chain")?;
+		let proxies = at
+			.fetch(&api::storage().proxy().proxies(self.account.clone()))
+			.await
+			.context("reading the registered worker's proxies")?;
+		let operates = proxies.is_some_and(|(proxies, _)| {
+			proxies.0.iter().any(|proxy| {
+				proxy.delegate == *operator
+					&& proxy.delay == 0
+					&& matches!(proxy.proxy_type, ProxyType::WorkerOperation | ProxyType::Any)
+			})
+		});
+		if !operates {
+			bail!(
+				"{} is not an operator of the worker {}: with the worker's own key, run \
+				 `commons-worker operator add --operator {}`",
+				chain::ss58(operator),
+				chain::ss58(&self.account),
+				chain::ss58(operator)
+			);
+		}
+		tracing::info!(
+			"operating for the worker {} with the key {}",
+			chain::ss58(&self.account),
+			chain::ss58(operator)
+		);
+		Ok(())
 	}
 
 	/// Ties the database to the chain `client` is on, the first time, and refuses a database
@@ -449,6 +509,9 @@ impl Worker {
 				chain::ss58(&self.account)
 			);
 		};
+		if let Some(operator) = &self.operator {
+			self.check_operator(client, operator).await?;
+		}
 		for model in info.models.0 {
 			self.engine(client, model).await?;
 		}
@@ -1030,7 +1093,11 @@ pub struct UnsupportedRuntime {
 
 /// Whether the calls this worker sends still encode for a runtime with `metadata`, and the state
 /// and view functions it reads still have the types it decodes.
-pub fn usable(metadata: &subxt::Metadata, account: &AccountId32) -> Result<(), String> {
+pub fn usable(
+	metadata: &subxt::Metadata,
+	account: &AccountId32,
+	operating: bool,
+) -> Result<(), String> {
 	use subxt::ext::subxt_core::{storage, view_functions};
 	let sent = [
 		batch::Call::Jobs(JobsCall::commit_result { job: 0, commitment: [0; 32] }),
@@ -1051,6 +1118,11 @@ pub fn usable(metadata: &subxt::Metadata, account: &AccountId32) -> Result<(), S
 	let empty_batch = batch::ForceBatch(Vec::new());
 	subxt::tx::Payload::encode_call_data(&empty_batch, metadata)
 		.map_err(|error| format!("Utility.force_batch: {error}"))?;
+	if operating {
+		let proxied = batch::AsOperator { real: account.clone(), call: empty_batch };
+		subxt::tx::Payload::encode_call_data(&proxied, metadata)
+			.map_err(|error| format!("Proxy.proxy: {error}"))?;
+	}
 	let (workers, system, models) =
 		(api::storage().workers(), api::storage().system(), api::storage().models());
 	let views = api::view_functions().jobs();
@@ -1147,20 +1219,20 @@ mod tests {
 	fn a_runtime_that_changes_only_other_calls_is_served_and_one_that_changes_a_worker_call_is_not()
 	{
 		let account = AccountId32([1; 32]);
-		assert_eq!(usable(&subxt_metadata(committed_metadata()), &account), Ok(()));
+		assert_eq!(usable(&subxt_metadata(committed_metadata()), &account, true), Ok(()));
 
 		// Another pallet's call changed: the batch still encodes, by names.
 		let mut other = committed_metadata();
 		rename_call(&mut other, "System", "remark", "remark_v2");
 		let other = subxt_metadata(other);
-		assert_eq!(usable(&other, &account), Ok(()));
+		assert_eq!(usable(&other, &account, true), Ok(()));
 		// The generated `force_batch`, checked against the whole call type, would have stopped.
 		let generated = api::tx().utility().force_batch(Vec::new());
 		assert!(subxt::ext::subxt_core::tx::validate(&generated, &other).is_err());
 
 		let mut changed = committed_metadata();
 		rename_call(&mut changed, "Jobs", "reveal_result", "reveal_result_v2");
-		let reason = usable(&subxt_metadata(changed), &account).unwrap_err();
+		let reason = usable(&subxt_metadata(changed), &account, false).unwrap_err();
 		assert!(reason.starts_with("Jobs.reveal_result"), "{reason}");
 	}
 

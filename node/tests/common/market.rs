@@ -75,8 +75,11 @@ pub struct WorkerProcess {
 	child: Option<Child>,
 	/// Where its output goes (appended to across restarts).
 	pub log: PathBuf,
-	/// Its SS58 address.
+	/// Its SS58 address: the registered worker's.
 	pub address: String,
+	/// The account that signs its transactions and pays their fees: its operator's, when it
+	/// runs with an operator key, else `address`.
+	pub fee_payer: String,
 	command: Vec<String>,
 	binary: &'static str,
 	url: String,
@@ -95,6 +98,34 @@ impl WorkerProcess {
 	/// Registers a worker without starting it: it can be seated in a job before it runs.
 	pub fn registered(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
 		Self::register(url, dir, name, "commons-worker", &["--backend", backend])
+	}
+
+	/// Like [`Self::start`], with keys by role: the worker's own key registers it and names an
+	/// operator key (`commons-worker operator add`); the daemon runs with the operator key and
+	/// `--stash`, and the operator's account pays the fees.
+	pub fn start_operated(url: &str, dir: &Path, name: &str, backend: &str) -> Self {
+		let mut worker = Self::register(url, dir, name, "commons-worker", &["--backend", backend]);
+		let operator_key = dir.join(format!("{name}-operator.key"));
+		let operator = generate_key(url, &operator_key);
+		json(&run(
+			"commons",
+			url,
+			&["--json", "transfer", "--key", "//Alice", "--to", &operator, "--amount", "20"],
+		));
+		let stash_key = dir.join(format!("{name}.key"));
+		let added = run(
+			"commons-worker",
+			url,
+			&["operator", "add", "--key", stash_key.to_str().unwrap(), "--operator", &operator],
+		);
+		assert!(added.status.success(), "{}", text(&added));
+		let key_at = worker.command.iter().position(|arg| arg == "--key").unwrap() + 1;
+		worker.command[key_at] = operator_key.to_str().unwrap().to_string();
+		worker.command.extend(["--stash".to_string(), worker.address.clone()]);
+		worker.fee_payer = operator;
+		worker.serve();
+		worker.wait_for("capacity: ", 1, Duration::from_secs(180));
+		worker
 	}
 
 	/// The same with the fault-injection build, cheating as `fault` says.
@@ -146,6 +177,7 @@ impl WorkerProcess {
 		Self {
 			child: None,
 			log: dir.join(format!("{name}.log")),
+			fee_payer: address.clone(),
 			address,
 			command,
 			binary,
@@ -159,6 +191,7 @@ impl WorkerProcess {
 			child: None,
 			log: dir.join(format!("{name}.log")),
 			address: address.to_string(),
+			fee_payer: address.to_string(),
 			command: args.iter().map(|arg| arg.to_string()).collect(),
 			binary: "commons-worker",
 			url: url.to_string(),

@@ -6,6 +6,7 @@ pub mod governance;
 mod grandpa;
 mod jobs;
 mod models;
+pub mod proxy;
 mod rewards;
 mod sudo;
 mod system;

@@ -107,13 +107,13 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 		commons_testing::Keypair::from_uri(operator_seed.trim(), commons_testing::Scheme::Ed25519)
 			.unwrap();
 	let stash = commons_testing::keys::parse_account(&operated.address).unwrap();
-	let bonded_before = amount(
-		&json(&run(
-			"commons-worker",
-			url,
-			&["--json", "status", "--key", dir.join("cpu-b.key").to_str().unwrap()],
-		))["bonded"],
-	);
+	let stash_key = dir.join("cpu-b.key");
+	let bonded = || {
+		let status =
+			run("commons-worker", url, &["--json", "status", "--key", stash_key.to_str().unwrap()]);
+		amount(&json(&status)["bonded"])
+	};
+	let bonded_before = bonded();
 	for forbidden in [
 		commons_runtime::RuntimeCall::Workers(pallet_workers::Call::unbond { amount: 500 * UNIT }),
 		commons_runtime::RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
@@ -139,14 +139,7 @@ fn three_honest_workers_on_cpu_and_wgpu_agree_and_the_receipt_matches_the_balanc
 		});
 		assert!(refused, "{:?}", included.events);
 	}
-	let bonded_after = amount(
-		&json(&run(
-			"commons-worker",
-			url,
-			&["--json", "status", "--key", dir.join("cpu-b.key").to_str().unwrap()],
-		))["bonded"],
-	);
-	assert_eq!(bonded_after, bonded_before);
+	assert_eq!(bonded(), bonded_before, "the stake did not move");
 
 	// The job as stored: accepted, every seat revealed the accepted hash.
 	let job = receipt["job"].as_u64().unwrap().to_string();

@@ -739,7 +739,7 @@ impl Worker {
 			None => {
 				#[cfg(feature = "fault-injection")]
 				if self.fault == Some(crate::faults::Fault::CopyCommitment) {
-					return self.copy_commitment(client, at, job).await;
+					return self.copy_commitment(client, job, &posted).await;
 				}
 				#[allow(unused_mut)] // Changed only by fault injection.
 				let mut record = self.run_job(client, job, &posted, digest).await?;
@@ -799,14 +799,10 @@ impl Worker {
 	async fn copy_commitment(
 		&self,
 		client: &Client,
-		at: BlockHash,
 		job: JobId,
+		posted: &Job,
 	) -> anyhow::Result<()> {
-		let record = chain::view(client, Some(at), api::view_functions().jobs().job(job))
-			.await
-			.context("reading the job")?
-			.with_context(|| format!("job {job} is not stored"))?;
-		let copied = record
+		let copied = posted
 			.seats
 			.0
 			.iter()

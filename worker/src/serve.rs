@@ -115,6 +115,9 @@ struct Worker {
 	/// Jobs whose commitment a best block carries, with that block's number
 	/// ([`Worker::commit_due`]).
 	committed: Mutex<HashMap<JobId, u32>>,
+	/// The last best block seen: finalised blocks lag it, and a commitment sent before a
+	/// restart may be in a best block that is not final yet.
+	best: Mutex<Option<(BlockHash, u32)>>,
 	/// One job runs on the engine per declared slot at a time.
 	engine_turn: tokio::sync::Semaphore,
 	/// Sends this worker's commits and reveals, batching those that are due together.
@@ -179,6 +182,7 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 		engines: Mutex::new(HashMap::new()),
 		busy: Mutex::new(HashSet::new()),
 		committed: Mutex::new(HashMap::new()),
+		best: Mutex::new(None),
 		engine_turn: tokio::sync::Semaphore::new(settings.slots.max(1) as usize),
 		batcher,
 		going_offline: Arc::new(AtomicBool::new(false)),
@@ -297,6 +301,7 @@ pub async fn run(settings: Settings, mut stop: watch::Receiver<Stop>) -> anyhow:
 				}
 			} else {
 				worker.record(|metrics| metrics.best_block.set(u64::from(number)));
+				*worker.best.lock().map_err(poisoned)? = Some((hash, number));
 			}
 			let at = At { hash, number, inclusion };
 			let duties = match worker.clone().on_block(&client, at, &mut tasks).await {
@@ -712,7 +717,7 @@ impl Worker {
 			let (worker, client) = (self.clone(), client.clone());
 			tasks.spawn(async move {
 				let outcome = match duty {
-					Duty::Commit { .. } => worker.commit(&client, at.hash, job).await,
+					Duty::Commit { .. } => worker.commit(&client, at, job).await,
 					Duty::Reveal { .. } => worker.reveal(&client, at.hash, job).await,
 					Duty::Wait => Ok(()),
 				};
@@ -728,8 +733,20 @@ impl Worker {
 	}
 
 	/// Runs the job (unless its record is already stored), stores the record, then commits.
-	async fn commit(&self, client: &Client, at: BlockHash, job: JobId) -> anyhow::Result<()> {
-		let posted = read_job(client, at, job).await?;
+	async fn commit(&self, client: &Client, at: At, job: JobId) -> anyhow::Result<()> {
+		let Some(best) = *self.best.lock().map_err(poisoned)? else {
+			// Finalised blocks can arrive first after a start: commits wait for a best block.
+			return Ok(());
+		};
+		if let Some(number) = self.committed_in_best(client, at, best, job).await? {
+			tracing::info!(
+				"job {job}: this worker's commitment is already in best block #{number}; \
+				 waiting for the reveal"
+			);
+			self.committed.lock().map_err(poisoned)?.insert(job, number);
+			return Ok(());
+		}
+		let posted = read_job(client, at.hash, job).await?;
 		let digest = job_digest(&posted);
 		let record = match self.stored(job, &digest)? {
 			Some(record) => {
@@ -765,6 +782,27 @@ impl Worker {
 			hex::encode(record.output_hash)
 		);
 		Ok(())
+	}
+
+	/// The number of the `best` block, when it is newer than `at` and already carries this
+	/// worker's commitment to `job` in its current round. A worker restarted after committing
+	/// acts on finalised blocks older than its commitment; committing again would fail, and
+	/// running the job would only delay it: the reveal uses the stored record or recovers it.
+	async fn committed_in_best(
+		&self,
+		client: &Client,
+		at: At,
+		(hash, number): (BlockHash, u32),
+		job: JobId,
+	) -> anyhow::Result<Option<u32>> {
+		if number <= at.number {
+			return Ok(None);
+		}
+		let posted = read_job(client, hash, job).await?;
+		let committed = posted.seats.0.iter().any(|seat| {
+			seat.worker == self.account && seat.round == posted.round && seat.commitment.is_some()
+		});
+		Ok(committed.then_some(number))
 	}
 
 	/// The stored record of `job` when it answers the job with `digest`. A record of another job

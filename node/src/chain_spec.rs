@@ -2,7 +2,6 @@
 
 use commons_runtime::{
 	currency::{SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL},
-	genesis_config_presets::TESTNET_RUNTIME_PRESET,
 	WASM_BINARY,
 };
 use sc_service::{ChainType, Properties};
@@ -20,21 +19,43 @@ fn properties() -> Properties {
 	properties
 }
 
+fn wasm() -> Result<&'static [u8], String> {
+	WASM_BINARY.ok_or_else(|| {
+		"The wasm runtime is not embedded in this binary: build without SKIP_WASM_BUILD".to_string()
+	})
+}
+
 fn from_preset(
 	name: &str,
 	id: &str,
 	chain_type: ChainType,
 	preset: &str,
 ) -> Result<ChainSpec, String> {
-	let wasm = WASM_BINARY.ok_or_else(|| {
-		"The wasm runtime is not embedded in this binary: build without SKIP_WASM_BUILD".to_string()
-	})?;
-	Ok(ChainSpec::builder(wasm, None)
+	Ok(ChainSpec::builder(wasm()?, None)
 		.with_name(name)
 		.with_id(id)
 		.with_protocol_id("commons")
 		.with_chain_type(chain_type)
 		.with_genesis_config_preset_name(preset)
+		.with_properties(properties())
+		.build())
+}
+
+/// A network its operators launch (`commons-node new-network`), from its genesis patch.
+pub fn launched(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	genesis: serde_json::Value,
+	bootnodes: Vec<sc_network::config::MultiaddrWithPeerId>,
+) -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm()?, None)
+		.with_name(name)
+		.with_id(id)
+		.with_protocol_id("commons")
+		.with_chain_type(chain_type)
+		.with_genesis_config_patch(genesis)
+		.with_boot_nodes(bootnodes)
 		.with_properties(properties())
 		.build())
 }
@@ -52,9 +73,4 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 		ChainType::Local,
 		LOCAL_TESTNET_RUNTIME_PRESET,
 	)
-}
-
-/// `--chain testnet`: four validators and no sudo.
-pub fn testnet() -> Result<ChainSpec, String> {
-	from_preset("Commons Testnet", "commons_testnet", ChainType::Live, TESTNET_RUNTIME_PRESET)
 }

@@ -18,8 +18,11 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),
 
-	/// Export a chain spec (`--chain dev|local|testnet|<file>`), plain or `--raw`.
+	/// Export a chain spec (`--chain dev|local|<file>`), plain or `--raw`.
 	ExportChainSpec(sc_cli::ExportChainSpecCmd),
+
+	/// Build the chain spec of a new network from its operators' keys and endowments.
+	NewNetwork(crate::network::NewNetworkCmd),
 
 	/// Validate blocks.
 	CheckBlock(sc_cli::CheckBlockCmd),

@@ -38,7 +38,7 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development()?),
 			"" | "local" => Box::new(chain_spec::local_testnet()?),
-			"testnet" => Box::new(chain_spec::testnet()?),
+			"testnet" => return Err(NO_PUBLIC_TESTNET.into()),
 			path => {
 				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?)
 			},
@@ -46,12 +46,18 @@ impl SubstrateCli for Cli {
 	}
 }
 
+/// `--chain testnet` until a public network's raw spec is published with a release.
+const NO_PUBLIC_TESTNET: &str = "this release names no public Commons network to join: join one \
+	with `--chain <its raw spec file>`, or launch one with `commons-node new-network` \
+	(docs/chain.md, \"Launching a network\")";
+
 /// Parses the command line and runs what it asks for.
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
+		Some(Subcommand::NewNetwork(cmd)) => cmd.run(),
 		Some(Subcommand::ExportChainSpec(cmd)) => {
 			let spec = cli.load_spec(&cmd.chain)?;
 			cmd.run(spec)

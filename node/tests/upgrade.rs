@@ -231,4 +231,28 @@ fn the_previous_release_upgrades_to_this_one_with_a_job_stake_and_votes_in_fligh
 	}
 	let head = runtime.block_on(node.finalized_head()).unwrap().1;
 	runtime.block_on(check_invariants(&node, head, "after the upgrade"));
+	runtime.block_on(check_added_pallets(&node, head));
+}
+
+/// The pallets this release adds to the previous one start at the storage version their code
+/// declares (FRAME writes it during the upgrade for a pallet that has no storage yet;
+/// `pallet-whitelist` declares none), and with no committee.
+async fn check_added_pallets(node: &Node, at: commons_runtime::Hash) {
+	let pairs = node.state_pairs(at).await.unwrap();
+	let storage = sp_core::storage::Storage {
+		top: pairs.into_iter().collect(),
+		children_default: Default::default(),
+	};
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		let when = "after the upgrade";
+		same_storage_version::<pallet_collective::Pallet<Runtime, pallet_collective::Instance1>>(
+			"TechnicalCommittee",
+			when,
+		);
+		assert_eq!(
+			pallet_collective::Members::<Runtime, pallet_collective::Instance1>::get(),
+			Vec::<commons_runtime::AccountId>::new(),
+			"a committee is appointed by a root referendum after the upgrade"
+		);
+	});
 }

@@ -1,10 +1,14 @@
 //! Genesis presets: the starting state of each Commons network, as JSON patches over the default
 //! genesis. Chain specs are generated from these (`scripts/chain-specs.sh`), never hand-edited.
 //!
-//! - `development`: one validator (Alice), Alice is sudo, the dev accounts are endowed.
+//! - `development`: one validator (Alice), Alice is sudo, the dev accounts are endowed; Alice,
+//!   Bob and Charlie form the technical committee.
 //! - `local_testnet`: four validators (Alice, Bob, Charlie, Dave) so that finality survives one
-//!   of them being down; Alice is sudo.
-//! - `testnet`: four validators and no sudo: the chain is changed only through its own calls.
+//!   of them being down; Alice is sudo; the same committee.
+//!
+//! A network of value is not a preset: its operators supply their validators' keys, endowments
+//! and committee, and `commons-node new-network` builds its spec with [`network_genesis`] (no
+//! sudo, the production governance periods).
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -19,22 +23,16 @@ use crate::{
 	currency::{EXISTENTIAL_DEPOSIT, MILLI_UNIT, UNIT},
 	governance::parameters::GovernanceTiming,
 	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, ModelsConfig,
-	ProtocolParametersConfig, RuntimeGenesisConfig, SudoConfig,
+	ProtocolParametersConfig, RuntimeGenesisConfig, SudoConfig, TechnicalCommitteeConfig,
 };
-
-/// Name of the public test network's preset.
-pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
 
 /// What each endowed development account starts with: one million CMN.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNIT;
 
-/// What each testnet validator starts with: ten thousand CMN, to pay for its transactions.
-pub const TESTNET_VALIDATOR_ENDOWMENT: Balance = 10_000 * UNIT;
-
 /// A validator's keys: Aura (sr25519) to author blocks and GRANDPA (ed25519) to finalise them.
-type Authority = (AuraId, GrandpaId);
+pub type Authority = (AuraId, GrandpaId);
 
-/// The four validators of the local and test networks, each with its Aura and GRANDPA key.
+/// The four validators of the local network, each with its Aura and GRANDPA key.
 const FOUR_VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
 	(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 	(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
@@ -104,6 +102,7 @@ fn genesis(
 	authorities: Vec<Authority>,
 	mut endowed: Vec<(AccountId, Balance)>,
 	sudo: Option<AccountId>,
+	committee: Vec<AccountId>,
 	model_owner: AccountId,
 	timing: GovernanceTiming,
 ) -> Value {
@@ -118,6 +117,7 @@ fn genesis(
 			authorities: authorities.iter().map(|(_, grandpa)| (grandpa.clone(), 1)).collect(),
 		},
 		sudo: SudoConfig { key: sudo },
+		technical_committee: TechnicalCommitteeConfig { members: committee },
 		protocol_parameters: ProtocolParametersConfig { timing },
 	})
 }
@@ -126,12 +126,22 @@ fn endow_dev_accounts() -> Vec<(AccountId, Balance)> {
 	dev_accounts().into_iter().map(|account| (account, DEV_ENDOWMENT)).collect()
 }
 
+/// The technical committee of the development and local presets: Alice, Bob and Charlie, so
+/// that two of them whitelist a call.
+fn dev_committee() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.into_iter()
+		.map(|key| key.to_account_id())
+		.collect()
+}
+
 /// `development`: Alice alone authors and finalises; Alice is sudo.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![authority((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		dev_committee(),
 		Sr25519Keyring::Alice.to_account_id(),
 		GovernanceTiming::Fast,
 	)
@@ -143,24 +153,37 @@ pub fn local_config_genesis() -> Value {
 		FOUR_VALIDATORS.into_iter().map(authority).collect(),
 		endow_dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		dev_committee(),
 		Sr25519Keyring::Alice.to_account_id(),
 		GovernanceTiming::Fast,
 	)
 }
 
-/// `testnet`: four validators, no sudo key. The validators' keys are the public test keys of
-/// Alice to Dave; an operator launching a network of their own replaces them (see
-/// `docs/chain.md`).
-pub fn testnet_config_genesis() -> Value {
+/// A network its operators launch: who validates, who holds the supply, who sits on the
+/// technical committee. It has no sudo key.
+#[derive(Clone, Debug)]
+pub struct NetworkGenesis {
+	/// The validators' Aura and GRANDPA keys.
+	pub authorities: Vec<Authority>,
+	/// The accounts holding the supply at genesis, and their balances.
+	pub endowed: Vec<(AccountId, Balance)>,
+	/// The technical committee (docs/governance.md, "The fast track and the canceller").
+	pub committee: Vec<AccountId>,
+	/// The owner of the genesis model's registry entry.
+	pub model_owner: AccountId,
+	/// The governance periods: `Production` for a network of value.
+	pub timing: GovernanceTiming,
+}
+
+/// The genesis patch of a network its operators launch (`commons-node new-network`).
+pub fn network_genesis(network: NetworkGenesis) -> Value {
 	genesis(
-		FOUR_VALIDATORS.into_iter().map(authority).collect(),
-		FOUR_VALIDATORS
-			.into_iter()
-			.map(|(who, _)| (who.to_account_id(), TESTNET_VALIDATOR_ENDOWMENT))
-			.collect(),
+		network.authorities,
+		network.endowed,
 		None,
-		Sr25519Keyring::Alice.to_account_id(),
-		GovernanceTiming::Production,
+		network.committee,
+		network.model_owner,
+		network.timing,
 	)
 }
 
@@ -169,7 +192,6 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_str() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
-		TESTNET_RUNTIME_PRESET => testnet_config_genesis(),
 		_ => return None,
 	};
 	serde_json::to_string(&patch).ok().map(|json| json.into_bytes())
@@ -180,6 +202,5 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
-		PresetId::from(TESTNET_RUNTIME_PRESET),
 	]
 }

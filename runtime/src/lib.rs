@@ -47,7 +47,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -230,4 +230,10 @@ mod runtime {
 
 	#[runtime::pallet_index(27)]
 	pub type Treasury = pallet_treasury;
+
+	#[runtime::pallet_index(28)]
+	pub type TechnicalCommittee = pallet_collective<Instance1>;
+
+	#[runtime::pallet_index(29)]
+	pub type Whitelist = pallet_whitelist;
 }

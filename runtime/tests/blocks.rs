@@ -16,7 +16,7 @@ use codec::Encode;
 use common::genesis_from_preset;
 use commons_runtime::{
 	currency::{EXISTENTIAL_DEPOSIT, UNIT},
-	genesis_config_presets::{self, DEV_ENDOWMENT, TESTNET_VALIDATOR_ENDOWMENT},
+	genesis_config_presets::{self, DEV_ENDOWMENT},
 	AccountId, Balance, Balances, Executive, Header, Runtime, RuntimeCall, RuntimeEvent, System,
 	UncheckedExtrinsic, VERSION,
 };
@@ -81,13 +81,19 @@ fn fee_paid_by(who: &AccountId) -> Balance {
 fn every_preset_builds_its_genesis() {
 	assert_eq!(
 		genesis_config_presets::preset_names(),
-		vec!["development".to_string(), "local_testnet".to_string(), "testnet".to_string()]
+		vec!["development".to_string(), "local_testnet".to_string()]
 	);
 	let alice = Some(dev_key("Alice", Scheme::Sr25519).account_id());
-	for (name, validators, sudo) in
-		[("development", 1, alice.clone()), ("local_testnet", 4, alice), ("testnet", 4, None)]
-	{
-		genesis_from_preset(name).execute_with(|| {
+	for (name, validators, sudo) in [
+		("development", 1, alice.clone()),
+		("local_testnet", 4, alice),
+		("a launched network", 4, None),
+	] {
+		let mut genesis = match name {
+			"a launched network" => common::example_network(),
+			preset => genesis_from_preset(preset),
+		};
+		genesis.execute_with(|| {
 			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), validators, "{name}");
 			assert_eq!(pallet_grandpa::Authorities::<Runtime>::get().len(), validators, "{name}");
 			assert_eq!(pallet_sudo::Key::<Runtime>::get(), sudo, "{name}");
@@ -118,17 +124,21 @@ fn development_and_local_endow_every_sr25519_and_ed25519_dev_account() {
 	}
 }
 
+/// A launched network holds what its operators endowed and nothing for the public dev keys.
 #[test]
-fn testnet_endows_only_its_four_validators() {
-	genesis_from_preset("testnet").execute_with(|| {
-		for name in ["Alice", "Bob", "Charlie", "Dave"] {
-			let account = dev_key(name, Scheme::Sr25519).account_id();
-			assert_eq!(Balances::balance(&account), TESTNET_VALIDATOR_ENDOWMENT, "{name}");
+fn a_launched_network_endows_only_its_operators_accounts() {
+	use sp_core::Pair;
+	common::example_network().execute_with(|| {
+		for (aura, _) in common::example_validators() {
+			let account = AccountId::from(aura.public());
+			assert_eq!(Balances::balance(&account), common::EXAMPLE_ENDOWMENT);
 		}
-		assert_eq!(
-			Balances::total_issuance(),
-			4 * TESTNET_VALIDATOR_ENDOWMENT + EXISTENTIAL_DEPOSIT
-		);
+		for name in ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"] {
+			for scheme in [Scheme::Sr25519, Scheme::Ed25519] {
+				assert_eq!(Balances::balance(&dev_key(name, scheme).account_id()), 0, "{name}");
+			}
+		}
+		assert_eq!(Balances::total_issuance(), 4 * common::EXAMPLE_ENDOWMENT + EXISTENTIAL_DEPOSIT);
 	});
 }
 

@@ -13,7 +13,7 @@
 mod common;
 
 use codec::Encode;
-use common::{development, genesis_from_preset, next_block, signed};
+use common::{development, next_block, signed};
 use commons_primitives::{commitment, output_hash, ModelStatus};
 use commons_runtime::{
 	currency::UNIT,
@@ -530,8 +530,8 @@ fn a_model_ban_stops_new_jobs_and_running_jobs_finish() {
 }
 
 #[test]
-fn testnet_governance_takes_days_and_has_no_sudo() {
-	genesis_from_preset("testnet").execute_with(|| {
+fn a_launched_network_governs_in_days_and_has_no_sudo() {
+	common::example_network().execute_with(|| {
 		assert_eq!(governance::ParametersDecisionPeriod::get(), 5 * commons_runtime::time::DAYS);
 		assert_eq!(governance::RootConfirmPeriod::get(), 3 * commons_runtime::time::DAYS);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
@@ -541,18 +541,18 @@ fn testnet_governance_takes_days_and_has_no_sudo() {
 	});
 }
 
-/// The testnet's root track could never start deciding while its decision deposit (100,000 CMN)
-/// exceeded the whole genesis supply (40,000 CMN): no runtime upgrade was reachable. A deposit
-/// is now held to a tenth of the issuance, and four root referenda decide at once, so that one
+/// The old testnet preset's root track could never start deciding while its decision deposit
+/// (100,000 CMN) exceeded its whole genesis supply (40,000 CMN, as in this example network): no
+/// runtime upgrade was reachable. A deposit is now held to a tenth of the issuance, and four root referenda decide at once, so that one
 /// nobody supports cannot hold upgrades up for its whole decision period.
 #[test]
-fn testnet_decision_deposits_fit_its_supply_and_root_referenda_decide_side_by_side() {
+fn a_launched_networks_decision_deposits_fit_its_supply_and_root_referenda_decide_side_by_side() {
 	use commons_runtime::governance::{
 		parameters::{Error, MAX_DEPOSIT_SHARE},
 		tracks,
 	};
 	use pallet_referenda::TracksInfo;
-	genesis_from_preset("testnet").execute_with(|| {
+	common::example_network().execute_with(|| {
 		let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
 		let most = MAX_DEPOSIT_SHARE.mul_floor(issuance);
 		// The four validators' 40,000 CMN and the treasury's existential deposit.
@@ -585,7 +585,7 @@ fn testnet_decision_deposits_fit_its_supply_and_root_referenda_decide_side_by_si
 fn the_catalogue_and_the_guard_agree_on_every_range() {
 	use commons_runtime::governance::parameters::{self, Refusal};
 	development().execute_with(|| {
-		assert_eq!(parameters::PARAMETERS.len(), 30, "19 market and 11 governance parameters");
+		assert_eq!(parameters::PARAMETERS.len(), 34, "19 market and 15 governance parameters");
 		for info in parameters::PARAMETERS {
 			let setting = |value| parameters::compose(info.name, Some(value));
 			let low = setting(info.low).unwrap();
@@ -699,5 +699,209 @@ fn the_view_functions_describe_parameters_and_build_proposals_the_guard_accepts(
 		// Noted now: a second proposal of the same call holds no preimage deposit.
 		let again = parameters::proposal(b"MinWorkerStake", Some(5_000 * UNIT)).unwrap();
 		assert_eq!(again.preimage_deposit, 0);
+	});
+}
+
+fn whitelisted_caller_track() -> Box<OriginCaller> {
+	Box::new(OriginCaller::Origins(origins::Origin::WhitelistedCaller))
+}
+
+fn canceller_track() -> Box<OriginCaller> {
+	Box::new(OriginCaller::Origins(origins::Origin::ReferendumCanceller))
+}
+
+/// A root-only change: the vote-locking period, one of governance's own parameters.
+fn vote_locking(blocks: u32) -> RuntimeCall {
+	set(RuntimeParameters::Governance(governance::Parameters::VoteLockingPeriod(
+		governance::VoteLockingPeriod,
+		Some(blocks),
+	)))
+}
+
+fn dispatch_whitelisted(call: RuntimeCall) -> RuntimeCall {
+	RuntimeCall::Whitelist(pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
+		call: Box::new(call),
+	})
+}
+
+/// `proposer` moves a committee motion for `call` needing `threshold` ayes; `ayes` vote for it;
+/// then anyone closes it. Returns the result of the motion's call, if it ran.
+fn committee_motion(
+	proposer: &AccountId,
+	threshold: u32,
+	call: RuntimeCall,
+	ayes: &[AccountId],
+) -> Option<Result<(), DispatchError>> {
+	use commons_runtime::TechnicalCommittee;
+	let length = call.encoded_size() as u32;
+	let hash = sp_io::hashing::blake2_256(&call.encode()).into();
+	let index = pallet_collective::ProposalCount::<Runtime, pallet_collective::Instance1>::get();
+	System::reset_events();
+	assert_ok!(TechnicalCommittee::propose(signed(proposer), threshold, Box::new(call), length));
+	for who in ayes {
+		assert_ok!(TechnicalCommittee::vote(signed(who), hash, index, true));
+	}
+	if threshold > 1 {
+		let _ = TechnicalCommittee::close(
+			signed(&dave()),
+			hash,
+			index,
+			commons_runtime::configs::governance::TechnicalMaxProposalWeight::get(),
+			length,
+		);
+	}
+	System::events().into_iter().find_map(|record| match record.event {
+		RuntimeEvent::TechnicalCommittee(pallet_collective::Event::Executed { result, .. }) => {
+			Some(result)
+		},
+		_ => None,
+	})
+}
+
+fn whitelisted(call: &RuntimeCall) -> bool {
+	let hash: sp_core::H256 = sp_io::hashing::blake2_256(&call.encode()).into();
+	pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(hash)
+}
+
+/// The fast track: two thirds of the technical committee whitelist a root call's hash, and a
+/// referendum on the whitelisted-caller track dispatches exactly that call as root. Neither
+/// half suffices alone: the committee's own origin and the track's origin do nothing else, a
+/// call the committee did not whitelist waits (deferred), and one member cannot whitelist.
+#[test]
+fn an_emergency_fix_needs_the_committees_whitelist_and_a_fast_track_referendum() {
+	development().execute_with(|| {
+		let fix = vote_locking(5);
+		let before = governance::VoteLockingPeriod::get();
+		assert_ne!(before, 5);
+
+		// One member of three is not two thirds.
+		let whitelist = RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call {
+			call_hash: sp_io::hashing::blake2_256(&fix.encode()).into(),
+		});
+		assert_eq!(
+			committee_motion(&alice(), 1, whitelist.clone(), &[]),
+			Some(Err(DispatchError::BadOrigin))
+		);
+		assert!(!whitelisted(&fix));
+		// The committee's origin cannot change anything itself, even with every member.
+		let mint = RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+			who: dave().into(),
+			new_free: 1_000_000_000 * UNIT,
+		});
+		let dave_before = Balances::total_balance(&dave());
+		for call in [fix.clone(), mint] {
+			assert_eq!(
+				committee_motion(&alice(), 3, call, &[alice(), bob(), charlie()]),
+				Some(Err(DispatchError::BadOrigin))
+			);
+		}
+		assert_eq!(governance::VoteLockingPeriod::get(), before);
+		assert_eq!(Balances::total_balance(&dave()), dave_before);
+		// Two of three whitelist it.
+		assert_eq!(committee_motion(&alice(), 2, whitelist, &[alice(), bob()]), Some(Ok(())));
+		assert!(whitelisted(&fix));
+
+		// The track's origin cannot dispatch the call directly: only through the whitelist.
+		let direct = propose(&alice(), whitelisted_caller_track(), fix.clone());
+		let index = propose(&alice(), whitelisted_caller_track(), dispatch_whitelisted(fix));
+		let info = pallet_referenda::ReferendumInfoFor::<Runtime>::get(index).unwrap();
+		let ReferendumInfo::Ongoing(status) = info else { panic!("ongoing") };
+		assert_eq!(status.track, tracks::WHITELISTED_CALLER);
+		// A call nobody whitelisted is deferred, not dispatched.
+		let unvetted = vote_locking(6);
+		let deferred =
+			propose(&alice(), whitelisted_caller_track(), dispatch_whitelisted(unvetted.clone()));
+		for i in [direct, index, deferred] {
+			carry(i);
+		}
+		run_until_over(&[direct, index, deferred], 3);
+		assert!([direct, index, deferred].iter().all(|i| approved(*i)));
+		assert_eq!(governance::VoteLockingPeriod::get(), 5, "the whitelisted fix is enacted");
+		assert_eq!(dispatch_errors(), vec![DispatchError::BadOrigin], "the direct one fails");
+		assert!(!whitelisted(&vote_locking(5)), "a whitelisted call is dispatched once");
+		let unvetted_hash = sp_io::hashing::blake2_256(&unvetted.encode()).into();
+		assert!(pallet_whitelist::DeferredDispatch::<Runtime>::contains_key(unvetted_hash));
+		assert_eq!(governance::VoteLockingPeriod::get(), 5, "the unvetted call waits");
+		// Anyone may run it once the committee whitelists it (before the deferral expires).
+		let whitelist = RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call {
+			call_hash: unvetted_hash,
+		});
+		assert_eq!(committee_motion(&bob(), 2, whitelist, &[bob(), charlie()]), Some(Ok(())));
+		assert_ok!(commons_runtime::Whitelist::dispatch_whitelisted_call_with_preimage(
+			signed(&dave()),
+			Box::new(unvetted)
+		));
+		assert_eq!(governance::VoteLockingPeriod::get(), 6);
+	});
+}
+
+/// A junk root referendum holding a deciding place is killed by a referendum on the canceller
+/// track, whose periods are hours rather than the root track's days: its submission and
+/// decision deposits go to the treasury. The canceller's origin can do nothing else.
+#[test]
+fn a_junk_root_referendum_is_killed_on_the_canceller_track_and_its_deposits_slashed() {
+	use commons_runtime::configs::TreasuryAccount;
+	development().execute_with(|| {
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let junk = propose(
+			&eve,
+			Box::new(OriginCaller::system(frame_system::RawOrigin::Root)),
+			RuntimeCall::System(frame_system::Call::remark { remark: b"junk".to_vec() }),
+		);
+		let deposits = <Runtime as pallet_referenda::Config>::SubmissionDeposit::get()
+			+ governance::RootDecisionDeposit::get();
+		let treasury_before = Balances::free_balance(TreasuryAccount::get());
+		let eve_before = Balances::total_balance(&eve);
+
+		let kill = RuntimeCall::Referenda(pallet_referenda::Call::kill { index: junk });
+		let upgrade = RuntimeCall::System(frame_system::Call::set_code { code: vec![0; 64] });
+		let code_before = sp_io::storage::get(sp_core::storage::well_known_keys::CODE);
+		let indices = [
+			propose(&alice(), canceller_track(), kill),
+			propose(&alice(), canceller_track(), upgrade),
+		];
+		let info = pallet_referenda::ReferendumInfoFor::<Runtime>::get(indices[0]).unwrap();
+		let ReferendumInfo::Ongoing(status) = info else { panic!("ongoing") };
+		assert_eq!(status.track, tracks::REFERENDUM_CANCELLER);
+		for index in indices {
+			carry(index);
+		}
+		run_until_over(&indices, 3);
+		assert!(indices.iter().all(|i| approved(*i)));
+		assert!(matches!(
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(junk),
+			Some(ReferendumInfo::Killed(..))
+		));
+		assert_eq!(dispatch_errors(), vec![DispatchError::BadOrigin], "no upgrade from it");
+		assert_eq!(sp_io::storage::get(sp_core::storage::well_known_keys::CODE), code_before);
+		assert_eq!(Balances::free_balance(TreasuryAccount::get()), treasury_before + deposits);
+		assert_eq!(Balances::total_balance(&eve), eve_before - deposits);
+	});
+}
+
+/// A launched network's fast tracks pass in hours where the root track takes days, and their
+/// deposit fits the supply as the others do.
+#[test]
+fn a_launched_networks_fast_tracks_take_hours_and_their_deposit_fits_the_supply() {
+	use commons_runtime::{governance::parameters::MAX_DEPOSIT_SHARE, time::HOURS};
+	use pallet_referenda::TracksInfo;
+	common::example_network().execute_with(|| {
+		let track = |id| tracks::TracksInfo::tracks().find(|track| track.id == id).unwrap();
+		let soonest = |id| {
+			let info = track(id).info.clone();
+			info.prepare_period + info.confirm_period + info.min_enactment_period
+		};
+		assert!(soonest(tracks::WHITELISTED_CALLER) <= 2 * HOURS);
+		assert!(soonest(tracks::REFERENDUM_CANCELLER) <= 2 * HOURS);
+		assert!(soonest(tracks::ROOT) >= 5 * 24 * HOURS);
+		let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+		assert!(
+			governance::FastTrackDecisionDeposit::get() <= MAX_DEPOSIT_SHARE.mul_floor(issuance)
+		);
+		assert_eq!(
+			pallet_collective::Members::<Runtime, pallet_collective::Instance1>::get().len(),
+			4,
+			"the network's committee"
+		);
 	});
 }

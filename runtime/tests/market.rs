@@ -146,9 +146,13 @@ fn market_events() -> Vec<RuntimeEvent> {
 }
 
 #[test]
-fn every_preset_registers_smollm2() {
-	for preset in ["development", "local_testnet", "testnet"] {
-		genesis_from_preset(preset).execute_with(|| {
+fn every_preset_and_a_launched_network_register_smollm2() {
+	for preset in ["development", "local_testnet", "a launched network"] {
+		let mut genesis = match preset {
+			"a launched network" => common::example_network(),
+			preset => genesis_from_preset(preset),
+		};
+		genesis.execute_with(|| {
 			let model = pallet_models::Models::<Runtime>::get(MODEL).unwrap();
 			assert_eq!(&model.spec.name[..], b"SmolLM2-135M-Instruct", "{preset}");
 			assert_eq!(model.spec.weights_size, 98_362_432);

@@ -1,4 +1,5 @@
-//! Referenda, conviction voting, scheduler, preimages, parameters and the treasury.
+//! Referenda, conviction voting, scheduler, preimages, parameters, the treasury, and the
+//! technical committee whose whitelist fast-tracks emergency fixes.
 
 use frame_support::{
 	parameter_types,
@@ -22,6 +23,9 @@ use crate::{
 	System, Treasury,
 };
 
+/// The technical committee's instance of `pallet-collective`.
+pub type TechnicalCollective = pallet_collective::Instance1;
+
 parameter_types! {
 	/// Four fifths of a block for enacting referenda.
 	pub MaximumSchedulerWeight: Weight =
@@ -38,6 +42,14 @@ parameter_types! {
 	pub const SpendPeriod: BlockNumber = DAYS;
 	pub const PayoutPeriod: BlockNumber = 30 * DAYS;
 	pub const MaxTreasurySpend: Balance = Balance::MAX;
+	/// A committee motion that gathers neither enough ayes nor enough nays closes after this.
+	pub const TechnicalMotionDuration: BlockNumber = 3 * DAYS;
+	/// The committee's motions may carry at most half a block's weight.
+	pub TechnicalMaxProposalWeight: Weight =
+		RuntimeBlockWeights::get().max_block.checked_div(2).unwrap_or_default();
+	/// A whitelisted-caller referendum that passed before the committee whitelisted its call
+	/// leaves a deferred dispatch anyone may run once the call is whitelisted, for this long.
+	pub const DeferredDispatchExpiration: BlockNumber = 14 * DAYS;
 }
 
 /// What noting a preimage holds: a base plus a price per byte.
@@ -72,8 +84,10 @@ impl pallet_referenda::Config for Runtime {
 	type Scheduler = Scheduler;
 	type Currency = Balances;
 	type SubmitOrigin = EnsureSigned<AccountId>;
-	type CancelOrigin = EnsureRoot<AccountId>;
-	type KillOrigin = EnsureRoot<AccountId>;
+	// The referendum-canceller track decides in hours: a junk referendum holding one of the root
+	// track's deciding places is killed (its deposits slashed) without waiting for root.
+	type CancelOrigin = EitherOf<EnsureRoot<AccountId>, origins::ReferendumCanceller>;
+	type KillOrigin = EitherOf<EnsureRoot<AccountId>, origins::ReferendumCanceller>;
 	type Slash = Treasury;
 	type Votes = Balance;
 	type Tally = pallet_conviction_voting::TallyOf<Runtime>;
@@ -137,6 +151,44 @@ impl pallet_treasury::Config for Runtime {
 	type BlockNumberProvider = System;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TreasuryArguments;
+}
+
+/// The most members the technical committee has.
+pub const TECHNICAL_COMMITTEE_MAX_MEMBERS: u32 = 16;
+
+/// Two thirds of the technical committee.
+pub type TwoThirdsOfTechnicalCommittee =
+	pallet_collective::EnsureProportionAtLeast<AccountId, TechnicalCollective, 2, 3>;
+
+/// The technical committee: its members, appointed by a root referendum, whitelist the hash of
+/// an urgent root call (two thirds of them agreeing). That is all its origin may do; the call
+/// still needs a referendum on the whitelisted-caller track, whose shorter periods are the
+/// fast track. Members pay no deposit: there are at most 16, and at most 20 open motions.
+impl pallet_collective::Config<TechnicalCollective> for Runtime {
+	type RuntimeOrigin = RuntimeOrigin;
+	type Proposal = RuntimeCall;
+	type RuntimeEvent = RuntimeEvent;
+	type MotionDuration = TechnicalMotionDuration;
+	type MaxProposals = ConstU32<20>;
+	type MaxMembers = ConstU32<TECHNICAL_COMMITTEE_MAX_MEMBERS>;
+	type DefaultVote = pallet_collective::MoreThanMajorityThenPrimeDefaultVote;
+	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
+	type SetMembersOrigin = EnsureRoot<AccountId>;
+	type MaxProposalWeight = TechnicalMaxProposalWeight;
+	type DisapproveOrigin = EnsureRoot<AccountId>;
+	type KillOrigin = EnsureRoot<AccountId>;
+	type Consideration = ();
+}
+
+impl pallet_whitelist::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WhitelistOrigin = EitherOf<EnsureRoot<AccountId>, TwoThirdsOfTechnicalCommittee>;
+	type DispatchWhitelistedOrigin = EitherOf<EnsureRoot<AccountId>, origins::WhitelistedCaller>;
+	type Preimages = Preimage;
+	type DeferredDispatchExpiration = DeferredDispatchExpiration;
+	type BlockNumberProvider = System;
+	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
 }
 
 /// The models' admin: root or a parameters-track referendum.

@@ -1,4 +1,5 @@
-//! The custom origin a referendum on the parameters track dispatches with.
+//! The custom origins referenda on the parameters, whitelisted-caller and canceller tracks
+//! dispatch with.
 
 pub use pallet_custom_origins::*;
 
@@ -21,27 +22,39 @@ pub mod pallet_custom_origins {
 	pub enum Origin {
 		/// Sets the marketplace's parameters (within their ranges) and bans models; nothing more.
 		ParameterAdmin,
+		/// Dispatches, as root, a call the technical committee whitelisted; nothing more.
+		WhitelistedCaller,
+		/// Cancels or kills a referendum; nothing more.
+		ReferendumCanceller,
 	}
 
-	/// Ensures the [`Origin::ParameterAdmin`] origin.
-	pub struct ParameterAdmin;
+	/// Declares an `EnsureOrigin` for each origin of [`Origin`] that only its own variant
+	/// passes.
+	macro_rules! ensure_origin {
+		($($name:ident),*) => {$(
+			#[doc = concat!("Ensures the [`Origin::", stringify!($name), "`] origin.")]
+			pub struct $name;
 
-	impl<O: OriginTrait + From<Origin>> EnsureOrigin<O> for ParameterAdmin
-	where
-		for<'a> &'a O::PalletsOrigin: TryInto<&'a Origin>,
-	{
-		type Success = ();
+			impl<O: OriginTrait + From<Origin>> EnsureOrigin<O> for $name
+			where
+				for<'a> &'a O::PalletsOrigin: TryInto<&'a Origin>,
+			{
+				type Success = ();
 
-		fn try_origin(o: O) -> Result<Self::Success, O> {
-			if matches!(o.caller().try_into(), Ok(Origin::ParameterAdmin)) {
-				return Ok(());
+				fn try_origin(o: O) -> Result<Self::Success, O> {
+					if matches!(o.caller().try_into(), Ok(Origin::$name)) {
+						return Ok(());
+					}
+					Err(o)
+				}
+
+				#[cfg(feature = "runtime-benchmarks")]
+				fn try_successful_origin() -> Result<O, ()> {
+					Ok(O::from(Origin::$name))
+				}
 			}
-			Err(o)
-		}
-
-		#[cfg(feature = "runtime-benchmarks")]
-		fn try_successful_origin() -> Result<O, ()> {
-			Ok(O::from(Origin::ParameterAdmin))
-		}
+		)*};
 	}
+
+	ensure_origin!(ParameterAdmin, WhitelistedCaller, ReferendumCanceller);
 }

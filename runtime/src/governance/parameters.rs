@@ -129,6 +129,19 @@ pub mod dynamic_params {
 		/// Blocks a vote's balance stays locked per conviction doubling.
 		#[codec(index = 10)]
 		pub static VoteLockingPeriod: BlockNumber = 7 * DAYS;
+		/// Fast tracks (whitelisted caller, referendum canceller): blocks before a referendum
+		/// can start deciding.
+		#[codec(index = 11)]
+		pub static FastTrackPreparePeriod: BlockNumber = 30 * MINUTES;
+		/// Fast tracks: blocks a referendum may spend deciding.
+		#[codec(index = 12)]
+		pub static FastTrackDecisionPeriod: BlockNumber = 7 * DAYS;
+		/// Fast tracks: blocks the approval must hold.
+		#[codec(index = 13)]
+		pub static FastTrackConfirmPeriod: BlockNumber = HOURS;
+		/// Fast tracks: deposit for a referendum to start deciding.
+		#[codec(index = 14)]
+		pub static FastTrackDecisionDeposit: Balance = 1_000 * UNIT;
 	}
 }
 
@@ -143,7 +156,7 @@ impl Default for RuntimeParameters {
 
 /// The governance periods of the development and local presets: a parameters referendum can
 /// pass within a minute of 2-second blocks.
-pub fn fast_governance() -> [RuntimeParameters; 11] {
+pub fn fast_governance() -> [RuntimeParameters; 15] {
 	use governance::*;
 	[
 		RuntimeParameters::Governance(Parameters::ParametersPreparePeriod(
@@ -178,6 +191,22 @@ pub fn fast_governance() -> [RuntimeParameters; 11] {
 			Some(100 * UNIT),
 		)),
 		RuntimeParameters::Governance(Parameters::VoteLockingPeriod(VoteLockingPeriod, Some(10))),
+		RuntimeParameters::Governance(Parameters::FastTrackPreparePeriod(
+			FastTrackPreparePeriod,
+			Some(2),
+		)),
+		RuntimeParameters::Governance(Parameters::FastTrackDecisionPeriod(
+			FastTrackDecisionPeriod,
+			Some(30),
+		)),
+		RuntimeParameters::Governance(Parameters::FastTrackConfirmPeriod(
+			FastTrackConfirmPeriod,
+			Some(2),
+		)),
+		RuntimeParameters::Governance(Parameters::FastTrackDecisionDeposit(
+			FastTrackDecisionDeposit,
+			Some(10 * UNIT),
+		)),
 	]
 }
 
@@ -392,6 +421,10 @@ catalogue! {
 	Governance governance RootMinEnactmentPeriod: Blocks 1, blocks(30 * DAYS);
 	Governance governance RootDecisionDeposit: Balance UNIT, 1_000_000 * UNIT;
 	Governance governance VoteLockingPeriod: Blocks 1, blocks(365 * DAYS);
+	Governance governance FastTrackPreparePeriod: Blocks 1, blocks(DAYS);
+	Governance governance FastTrackDecisionPeriod: Blocks 10, blocks(30 * DAYS);
+	Governance governance FastTrackConfirmPeriod: Blocks 1, blocks(DAYS);
+	Governance governance FastTrackDecisionDeposit: Balance UNIT, 1_000_000 * UNIT;
 }
 
 /// The catalogue entry of parameter `name`.
@@ -498,7 +531,8 @@ pub fn check(setting: &RuntimeParameters) -> Result<(), Refusal> {
 		RuntimeParameters::Market(_) => MarketValues::after(setting).check(),
 		RuntimeParameters::Governance(
 			governance::Parameters::RootDecisionDeposit(_, Some(deposit))
-			| governance::Parameters::ParametersDecisionDeposit(_, Some(deposit)),
+			| governance::Parameters::ParametersDecisionDeposit(_, Some(deposit))
+			| governance::Parameters::FastTrackDecisionDeposit(_, Some(deposit)),
 		) => {
 			let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
 			if *deposit > MAX_DEPOSIT_SHARE.mul_floor(issuance) {

@@ -1,5 +1,5 @@
-//! The two referendum tracks. Their periods and deposits are dynamic parameters (root-only), so
-//! one runtime serves the fast development presets and the realistic testnet.
+//! The referendum tracks. Their periods and deposits are dynamic parameters (root-only), so one
+//! runtime serves the fast development presets and the realistic testnet.
 
 use alloc::borrow::Cow;
 
@@ -14,6 +14,11 @@ use crate::{Balance, BlockNumber, RuntimeOrigin};
 pub const ROOT: u16 = 0;
 /// Marketplace parameters (within their ranges) and model bans.
 pub const PARAMETERS: u16 = 1;
+/// Emergency fixes: root calls the technical committee whitelisted, decided in hours.
+pub const WHITELISTED_CALLER: u16 = 2;
+/// Cancelling or killing a referendum (a junk one holding a deciding place, or one found
+/// harmful), decided in hours.
+pub const REFERENDUM_CANCELLER: u16 = 3;
 
 fn name(text: &str) -> [u8; 25] {
 	let mut out = [0u8; 25];
@@ -70,7 +75,27 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 				min_support: linear(10, 1),
 			},
 		};
-		[root, parameters].into_iter().map(Cow::Owned)
+		// The fast tracks share their periods and deposit; an approved call is enacted at the
+		// next block, since what they decide is urgent.
+		let fast = |id, name_text, max_deciding, min_support| Track {
+			id,
+			info: TrackInfo {
+				name: name(name_text),
+				max_deciding,
+				decision_deposit: governance::FastTrackDecisionDeposit::get(),
+				prepare_period: governance::FastTrackPreparePeriod::get(),
+				decision_period: governance::FastTrackDecisionPeriod::get(),
+				confirm_period: governance::FastTrackConfirmPeriod::get(),
+				min_enactment_period: 1,
+				min_approval: linear(100, 50),
+				min_support,
+			},
+		};
+		// The committee vetted the call: less support is asked than of a root referendum, but
+		// a majority of those who vote is still needed.
+		let whitelisted = fast(WHITELISTED_CALLER, "whitelisted_caller", 4, linear(5, 1));
+		let canceller = fast(REFERENDUM_CANCELLER, "referendum_canceller", 10, linear(10, 1));
+		[root, parameters, whitelisted, canceller].into_iter().map(Cow::Owned)
 	}
 
 	fn track_for(origin: &Self::RuntimeOrigin) -> Result<u16, ()> {
@@ -82,6 +107,8 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 		}
 		match origins::Origin::try_from(origin.clone()) {
 			Ok(origins::Origin::ParameterAdmin) => Ok(PARAMETERS),
+			Ok(origins::Origin::WhitelistedCaller) => Ok(WHITELISTED_CALLER),
+			Ok(origins::Origin::ReferendumCanceller) => Ok(REFERENDUM_CANCELLER),
 			Err(_) => Err(()),
 		}
 	}

@@ -27,10 +27,53 @@ fn merge(base: &mut Value, patch: Value) {
 pub fn genesis_from_preset(name: &str) -> sp_io::TestExternalities {
 	let patch = genesis_config_presets::get_preset(&name.into())
 		.unwrap_or_else(|| panic!("preset {name} exists"));
+	genesis_from_patch(serde_json::from_slice(&patch).unwrap())
+}
+
+/// The state at genesis of a genesis patch over the default.
+pub fn genesis_from_patch(patch: Value) -> sp_io::TestExternalities {
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	merge(&mut config, patch);
 	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
 	config.build_storage().unwrap().into()
+}
+
+/// Each validator's endowment in [`example_network`].
+pub const EXAMPLE_ENDOWMENT: commons_runtime::Balance = 10_000 * commons_runtime::currency::UNIT;
+
+/// The accounts of [`example_network`]'s four validators (sr25519 keys from the seeds 1 to 4,
+/// not the public development keys).
+pub fn example_validators() -> Vec<(sp_core::sr25519::Pair, sp_core::ed25519::Pair)> {
+	use sp_core::Pair;
+	(1u8..=4)
+		.map(|seed| {
+			(
+				sp_core::sr25519::Pair::from_seed(&[seed; 32]),
+				sp_core::ed25519::Pair::from_seed(&[seed; 32]),
+			)
+		})
+		.collect()
+}
+
+/// A network as `commons-node new-network` builds it, with the production governance periods:
+/// four validators endowed with [`EXAMPLE_ENDOWMENT`] each, who also form the technical
+/// committee.
+pub fn example_network() -> sp_io::TestExternalities {
+	use sp_core::Pair;
+	let validators = example_validators();
+	let accounts: Vec<AccountId> =
+		validators.iter().map(|(aura, _)| AccountId::from(aura.public())).collect();
+	let patch = genesis_config_presets::network_genesis(genesis_config_presets::NetworkGenesis {
+		authorities: validators
+			.iter()
+			.map(|(aura, grandpa)| (aura.public().into(), grandpa.public().into()))
+			.collect(),
+		endowed: accounts.iter().map(|account| (account.clone(), EXAMPLE_ENDOWMENT)).collect(),
+		committee: accounts.clone(),
+		model_owner: accounts[0].clone(),
+		timing: commons_runtime::governance::parameters::GovernanceTiming::Production,
+	});
+	genesis_from_patch(patch)
 }
 
 /// The development preset's genesis, at block 1.

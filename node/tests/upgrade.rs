@@ -1,6 +1,7 @@
 //! A chain running the previous release's runtime (`chain-spec/releases/`: its development chain
 //! spec, genesis and wasm as that release generated them) is upgraded to this tree's runtime by
-//! `set_code`, with a job half answered, stake bonded and a referendum's votes locked, while
+//! a root referendum (`authorize_upgrade`, then `apply_authorized_upgrade`), with a job half
+//! answered, stake bonded and a referendum's votes locked, while
 //! workers built from this tree serve. Nothing is lost: the job settles on the new runtime
 //! without a slash, the workers go on serving without a restart, the referendum carries and
 //! enacts, and this runtime's invariants (every pallet's holds reconciled with its records,
@@ -31,6 +32,22 @@ use frame_support::traits::{GetStorageVersion, StorageVersion};
 
 /// The release this tree upgrades from.
 const PREVIOUS_SPEC: u32 = 110;
+
+/// Development accounts that vote for the upgrade beside Alice.
+const UPGRADE_VOTERS: [(&str, Scheme); 12] = [
+	("//Bob", Scheme::Sr25519),
+	("//Charlie", Scheme::Sr25519),
+	("//Dave", Scheme::Sr25519),
+	("//Eve", Scheme::Sr25519),
+	("//Ferdie", Scheme::Sr25519),
+	("//Alice//stash", Scheme::Sr25519),
+	("//Bob//stash", Scheme::Sr25519),
+	("//Charlie//stash", Scheme::Sr25519),
+	("//Dave//stash", Scheme::Sr25519),
+	("//Eve//stash", Scheme::Sr25519),
+	("//Ferdie//stash", Scheme::Sr25519),
+	("//Alice", Scheme::Ed25519),
+];
 
 /// Each test worker bonds 1,000 CMN.
 const BONDED: u128 = 1_000 * UNIT;
@@ -135,31 +152,81 @@ fn the_previous_release_upgrades_to_this_one_with_a_job_stake_and_votes_in_fligh
 		worker.wait_for("committed to", 1, Duration::from_secs(120));
 	}
 
-	// Votes locked on a referendum, then the upgrade, in one transaction of the sudo key.
+	// Votes locked on a parameters referendum, and a root referendum authorising the upgrade,
+	// in one transaction: no sudo, the way a launched network upgrades.
 	let alice = keypair("//Alice");
-	let proposal = min_worker_stake(150 * UNIT);
-	let encoded = codec::Encode::encode(&proposal);
-	let hash = sp_crypto_hashing::blake2_256(&encoded).into();
 	let code = commons_runtime::WASM_BINARY.expect("the runtime's wasm is built").to_vec();
-	let calls = vec![
-		RuntimeCall::Preimage(pallet_preimage::Call::note_preimage { bytes: encoded.clone() }),
-		RuntimeCall::Referenda(pallet_referenda::Call::submit {
-			proposal_origin: Box::new(OriginCaller::Origins(origins::Origin::ParameterAdmin)),
-			proposal: frame_support::traits::Bounded::Lookup { hash, len: encoded.len() as u32 },
-			enactment_moment: frame_support::traits::schedule::DispatchTime::After(1),
-		}),
-		RuntimeCall::Referenda(pallet_referenda::Call::place_decision_deposit { index: 0 }),
-		vote(0),
-		RuntimeCall::Sudo(pallet_sudo::Call::sudo_unchecked_weight {
-			call: Box::new(RuntimeCall::System(frame_system::Call::set_code { code })),
-			weight: frame_support::weights::Weight::zero(),
-		}),
-	];
+	let code_hash = sp_crypto_hashing::blake2_256(&code).into();
+	let authorize = RuntimeCall::System(frame_system::Call::authorize_upgrade { code_hash });
+	let mut calls = Vec::new();
+	for (index, (origin, proposal)) in [
+		(OriginCaller::Origins(origins::Origin::ParameterAdmin), min_worker_stake(150 * UNIT)),
+		(OriginCaller::system(frame_system::RawOrigin::Root), authorize),
+	]
+	.into_iter()
+	.enumerate()
+	{
+		let encoded = codec::Encode::encode(&proposal);
+		let hash = sp_crypto_hashing::blake2_256(&encoded).into();
+		calls.extend([
+			RuntimeCall::Preimage(pallet_preimage::Call::note_preimage { bytes: encoded.clone() }),
+			RuntimeCall::Referenda(pallet_referenda::Call::submit {
+				proposal_origin: Box::new(origin),
+				proposal: frame_support::traits::Bounded::Lookup {
+					hash,
+					len: encoded.len() as u32,
+				},
+				enactment_moment: frame_support::traits::schedule::DispatchTime::After(1),
+			}),
+			RuntimeCall::Referenda(pallet_referenda::Call::place_decision_deposit {
+				index: index as u32,
+			}),
+			vote(index as u32),
+		]);
+	}
 	let before = runtime.block_on(node.finalized_head()).unwrap().1;
 	runtime.block_on(check_invariants(&node, before, "before the upgrade"));
-	let upgrade = RuntimeCall::Utility(pallet_utility::Call::batch_all { calls });
-	let included = runtime.block_on(node.sign_and_submit(upgrade, &alice, TIMEOUT)).unwrap();
+	let proposals = RuntimeCall::Utility(pallet_utility::Call::batch_all { calls });
+	let included = runtime.block_on(node.sign_and_submit(proposals, &alice, TIMEOUT)).unwrap();
 	assert!(included.outcome.is_ok(), "{:?}", included.outcome);
+	// The root track asks for the aye votes of half the issuance at first, falling over its
+	// decision period: twelve more development accounts vote, each from its own account and so
+	// side by side (13 × 900,000 CMN of the 24 × 1,000,000 CMN), which passes it in a few blocks.
+	runtime.block_on(async {
+		let mut votes = tokio::task::JoinSet::new();
+		for (uri, scheme) in UPGRADE_VOTERS {
+			let url = url.clone();
+			votes.spawn(async move {
+				let voter = Keypair::from_uri(uri, scheme).unwrap();
+				let node = Node::connect(&url).await.unwrap();
+				(uri, node.sign_and_submit(vote(1), &voter, TIMEOUT).await.unwrap())
+			});
+		}
+		while let Some(voted) = votes.join_next().await {
+			let (uri, included) = voted.unwrap();
+			assert!(included.outcome.is_ok(), "{uri}: {:?}", included.outcome);
+		}
+	});
+	// Once the referendum enacts, anyone sends the authorised code.
+	runtime.block_on(async {
+		let key = [
+			sp_crypto_hashing::twox_128(b"System"),
+			sp_crypto_hashing::twox_128(b"AuthorizedUpgrade"),
+		]
+		.concat();
+		let deadline = std::time::Instant::now() + Duration::from_secs(180);
+		while node.storage(key.clone(), None).await.unwrap().is_none() {
+			assert!(
+				std::time::Instant::now() < deadline,
+				"the upgrade referendum did not enact\n{}",
+				process.output()
+			);
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+		let apply = RuntimeCall::System(frame_system::Call::apply_authorized_upgrade { code });
+		let included = node.sign_and_submit(apply, &keypair("//Bob"), TIMEOUT).await.unwrap();
+		assert!(included.outcome.is_ok(), "{:?}", included.outcome);
+	});
 
 	// The workers sign for the new runtime without a restart; a client connected now does too.
 	let node = runtime.block_on(async {

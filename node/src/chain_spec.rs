@@ -25,20 +25,44 @@ fn wasm() -> Result<&'static [u8], String> {
 	})
 }
 
+/// Where a spec's genesis comes from.
+enum Genesis<'a> {
+	/// A preset of the runtime, by name.
+	Preset(&'a str),
+	/// A patch over the runtime's default genesis.
+	Patch(serde_json::Value),
+}
+
+/// A chain spec of the embedded runtime: every Commons network shares the protocol id and the
+/// wallet properties.
+fn spec(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	genesis: Genesis,
+	bootnodes: Vec<sc_network::config::MultiaddrWithPeerId>,
+) -> Result<ChainSpec, String> {
+	let builder = ChainSpec::builder(wasm()?, None)
+		.with_name(name)
+		.with_id(id)
+		.with_protocol_id("commons")
+		.with_chain_type(chain_type)
+		.with_boot_nodes(bootnodes)
+		.with_properties(properties());
+	Ok(match genesis {
+		Genesis::Preset(preset) => builder.with_genesis_config_preset_name(preset),
+		Genesis::Patch(patch) => builder.with_genesis_config_patch(patch),
+	}
+	.build())
+}
+
 fn from_preset(
 	name: &str,
 	id: &str,
 	chain_type: ChainType,
 	preset: &str,
 ) -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name(name)
-		.with_id(id)
-		.with_protocol_id("commons")
-		.with_chain_type(chain_type)
-		.with_genesis_config_preset_name(preset)
-		.with_properties(properties())
-		.build())
+	spec(name, id, chain_type, Genesis::Preset(preset), Vec::new())
 }
 
 /// A network its operators launch (`commons-node new-network`), from its genesis patch.
@@ -49,15 +73,7 @@ pub fn launched(
 	genesis: serde_json::Value,
 	bootnodes: Vec<sc_network::config::MultiaddrWithPeerId>,
 ) -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name(name)
-		.with_id(id)
-		.with_protocol_id("commons")
-		.with_chain_type(chain_type)
-		.with_genesis_config_patch(genesis)
-		.with_boot_nodes(bootnodes)
-		.with_properties(properties())
-		.build())
+	spec(name, id, chain_type, Genesis::Patch(genesis), bootnodes)
 }
 
 /// `--dev`: one validator, sudo, fast blocks.

@@ -66,8 +66,18 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 toolchain="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
 if ! rustup toolchain list | grep -q "^$toolchain"; then
-	echo "setup: installing Rust toolchain $toolchain"
-	rustup toolchain install "$toolchain" --profile minimal
+	# A machine whose stable toolchain is already that exact release names it so, rather than
+	# downloading the same compiler again (machines without a network to rustup's servers).
+	host="$(rustup run stable rustc -vV 2>/dev/null | sed -n 's/^host: //p' || true)"
+	stable="$(rustup run stable rustc --version 2>/dev/null | cut -d' ' -f2 || true)"
+	toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
+	if [[ -n "$host" && "$stable" == "$toolchain" && -d "$toolchains/stable-$host" ]]; then
+		echo "setup: the stable toolchain is Rust $toolchain; naming it $toolchain-$host"
+		ln -s "stable-$host" "$toolchains/$toolchain-$host"
+	else
+		echo "setup: installing Rust toolchain $toolchain"
+		rustup toolchain install "$toolchain" --profile minimal
+	fi
 fi
 if ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32v1-none; then
 	echo "setup: adding Rust target wasm32v1-none to $toolchain"

@@ -81,12 +81,7 @@ fn vote(index: u32) -> RuntimeCall {
 /// own `try_state` checks (holds against records, indexes against their lists, counts) and
 /// every market pallet's storage version against the one its code declares.
 async fn check_invariants(node: &Node, at: commons_runtime::Hash, when: &str) {
-	let pairs = node.state_pairs(at).await.unwrap();
-	let storage = sp_core::storage::Storage {
-		top: pairs.into_iter().collect(),
-		children_default: Default::default(),
-	};
-	sp_io::TestExternalities::new(storage).execute_with(|| {
+	native_state(node, at).await.execute_with(|| {
 		pallet_models::Pallet::<Runtime>::do_try_state().expect(when);
 		pallet_workers::Pallet::<Runtime>::do_try_state().expect(when);
 		pallet_jobs::Pallet::<Runtime>::do_try_state().expect(when);
@@ -96,6 +91,16 @@ async fn check_invariants(node: &Node, at: commons_runtime::Hash, when: &str) {
 		same_storage_version::<pallet_jobs::Pallet<Runtime>>("Jobs", when);
 		same_storage_version::<pallet_rewards::Pallet<Runtime>>("Rewards", when);
 	});
+}
+
+/// The node's whole state at `at`, for this runtime's native code to read.
+async fn native_state(node: &Node, at: commons_runtime::Hash) -> sp_io::TestExternalities {
+	let pairs = node.state_pairs(at).await.unwrap();
+	let storage = sp_core::storage::Storage {
+		top: pairs.into_iter().collect(),
+		children_default: Default::default(),
+	};
+	sp_io::TestExternalities::new(storage)
 }
 
 /// A pallet's storage version on chain is the one its code declares: no migration is missing.
@@ -305,12 +310,7 @@ fn the_previous_release_upgrades_to_this_one_with_a_job_stake_and_votes_in_fligh
 /// declares (FRAME writes it during the upgrade for a pallet that has no storage yet;
 /// `pallet-whitelist` declares none), and with no committee.
 async fn check_added_pallets(node: &Node, at: commons_runtime::Hash) {
-	let pairs = node.state_pairs(at).await.unwrap();
-	let storage = sp_core::storage::Storage {
-		top: pairs.into_iter().collect(),
-		children_default: Default::default(),
-	};
-	sp_io::TestExternalities::new(storage).execute_with(|| {
+	native_state(node, at).await.execute_with(|| {
 		let when = "after the upgrade";
 		same_storage_version::<pallet_collective::Pallet<Runtime, pallet_collective::Instance1>>(
 			"TechnicalCommittee",
